@@ -1,0 +1,249 @@
+# coop — top-level build.  `make help` lists the targets.
+#
+# One image is built: esp/EFI/BOOT/BOOTX64.EFI holds the loader (efi/) and the
+# kernel (kernel/ hal/ mm/ sched/) together.  Portable code (everything in mm/
+# and sched/, plus the files listed in KERNEL_PORTABLE) is also compiled for
+# the host, where it is unit-tested under ASan and UBSan.
+#
+# Quiet by default: one line per step.  `make V=1` prints full commands.
+
+V ?= 0
+ifeq ($(V),1)
+Q :=
+msg = @true
+else
+Q := @
+msg = @printf '  %-7s %s\n' '$(1)' '$(2)'
+endif
+
+.DEFAULT_GOAL := all
+.DELETE_ON_ERROR:
+.SUFFIXES:
+
+B        := build
+ESP_BOOT := esp/EFI/BOOT
+EFI_IMG  := $(ESP_BOOT)/BOOTX64.EFI
+EFI_ELF  := $(ESP_BOOT)/coop.elf
+PYTHON   ?= python3
+CC       := gcc
+LD       := ld
+OBJCOPY  := objcopy
+CLANG    ?= clang
+
+COOP_VERSION := 0.1.0
+COOP_BUILD   := $(shell git describe --always --dirty 2>/dev/null || echo nogit)
+
+# ---------------------------------------------------------------------------
+# Dependencies: scripts/deps.sh installs Debian packages when they are missing.
+DEPS_STAMP := $(B)/.deps-ok
+$(DEPS_STAMP): scripts/deps.sh
+	$(call msg,DEPS,checking build and run dependencies)
+	$(Q)scripts/deps.sh
+	$(Q)mkdir -p $(B) && touch $@
+
+deps: $(DEPS_STAMP)
+
+# ---------------------------------------------------------------------------
+# Sources.
+GNUEFI_LIB := /usr/lib
+GNUEFI_INC := /usr/include/efi
+
+KERNEL_DIRS := kernel hal mm sched test/ktest test/unit test/kernel
+EFI_SRCS    := $(wildcard efi/*.c)
+KERNEL_SRCS := $(foreach d,$(KERNEL_DIRS),$(wildcard $(d)/*.c $(d)/*.S))
+
+# Portable kernel/ files: they never touch hardware, so they build for the
+# host too.  Hardware access goes through hal/hal.h, faked on the host.
+KERNEL_PORTABLE := $(addprefix kernel/,fmt.c cmdline.c congrid.c conrender.c \
+                     psf.c meminfo.c kbd.c keymap.c string.c)
+PORTABLE_SRCS   := $(wildcard $(KERNEL_PORTABLE)) $(wildcard mm/*.c sched/*.c) \
+                   test/ktest/ktest.c
+
+# ---------------------------------------------------------------------------
+# Kernel/EFI compilation flags.  -fpic because the image is relocated at load
+# time by gnu-efi's _relocate; -mgeneral-regs-only so interrupt handlers never
+# need to save SSE state; frame pointers for backtraces.
+WARN     := -Wall -Wextra -Werror
+K_CFLAGS := -std=gnu11 -O2 -g $(WARN) -ffreestanding -fno-stack-protector \
+            -fpic -fvisibility=hidden -fshort-wchar -mno-red-zone \
+            -maccumulate-outgoing-args -mgeneral-regs-only -fno-omit-frame-pointer \
+            -fno-strict-aliasing -fno-builtin -fno-asynchronous-unwind-tables \
+            -I. -I$(B)/gen -DCOOP_KERNEL \
+            -DCOOP_VERSION='"$(COOP_VERSION)"'
+EFI_CFLAGS := $(K_CFLAGS) -I$(GNUEFI_INC) -I$(GNUEFI_INC)/x86_64 -DGNU_EFI_USE_MS_ABI
+K_ASFLAGS  := -g -I. -DCOOP_KERNEL -D__ASSEMBLY__
+
+K_OBJS   := $(patsubst %,$(B)/k/%.o,$(KERNEL_SRCS)) $(B)/k/gen/build_info.c.o \
+            $(B)/k/gen/fonts.c.o $(B)/k/gen/isr_vectors.S.o
+EFI_OBJS := $(patsubst %,$(B)/k/%.o,$(EFI_SRCS))
+ALL_K_OBJS := $(EFI_OBJS) $(K_OBJS)
+
+# A flags change rebuilds everything; nothing else does.
+FLAGS_STAMP := $(B)/gen/flags.$(shell echo '$(K_CFLAGS) $(EFI_CFLAGS)' | md5sum | cut -c1-12)
+$(FLAGS_STAMP):
+	$(Q)mkdir -p $(@D) && rm -f $(B)/gen/flags.* && touch $@
+
+$(B)/k/efi/%.c.o: efi/%.c $(FLAGS_STAMP)
+	$(call msg,CC,$<)
+	$(Q)mkdir -p $(@D) && $(CC) $(EFI_CFLAGS) -MMD -MP -c $< -o $@
+
+$(B)/k/%.c.o: %.c $(FLAGS_STAMP)
+	$(call msg,CC,$<)
+	$(Q)mkdir -p $(@D) && $(CC) $(K_CFLAGS) -MMD -MP -c $< -o $@
+
+$(B)/k/%.S.o: %.S $(FLAGS_STAMP)
+	$(call msg,AS,$<)
+	$(Q)mkdir -p $(@D) && $(CC) $(K_ASFLAGS) -MMD -MP -c $< -o $@
+
+$(B)/k/gen/%.c.o: $(B)/gen/%.c $(FLAGS_STAMP)
+	$(call msg,CC,$<)
+	$(Q)mkdir -p $(@D) && $(CC) $(K_CFLAGS) -c $< -o $@
+
+# ISR entry stubs are generated, not typed out 256 times.
+$(B)/gen/isr_vectors.S: scripts/gen-isr-stubs.py
+	$(call msg,GEN,$@)
+	$(Q)mkdir -p $(@D) && $(PYTHON) $< > $@
+$(B)/k/gen/isr_vectors.S.o: $(B)/gen/isr_vectors.S
+	$(call msg,AS,$<)
+	$(Q)mkdir -p $(@D) && $(CC) $(K_ASFLAGS) -c $< -o $@
+
+# Console fonts come from Debian's console-setup-linux, embedded at build time.
+FONT_DIR   := /usr/share/consolefonts
+FONT_SMALL := $(FONT_DIR)/Lat15-Terminus16.psf.gz
+FONT_LARGE := $(FONT_DIR)/Lat15-Terminus32x16.psf.gz
+$(B)/gen/fonts.c: scripts/bin2c.py | $(DEPS_STAMP)
+	$(call msg,GEN,$@)
+	$(Q)mkdir -p $(@D) && $(PYTHON) scripts/bin2c.py --gunzip \
+	    font_terminus16=$(FONT_SMALL) font_terminus32=$(FONT_LARGE) > $@
+
+$(B)/gen/build_info.c: $(FLAGS_STAMP) FORCE
+	$(Q)mkdir -p $(@D)
+	$(Q)printf 'const char coop_build_id[] = "%s";\n' '$(COOP_BUILD) $(shell date -u +%Y-%m-%d)' > $@.tmp
+	$(Q)cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+
+# ---------------------------------------------------------------------------
+# Link: pass 1 without symbols, then embed the text symbols (for backtraces)
+# and link again.  The symbol table lives after .text, so code addresses do not
+# move between passes; scripts/gen-ksyms.py --check proves it.
+LDFLAGS_EFI := -nostdlib -znocombreloc -shared -Bsymbolic --no-undefined \
+               -z noexecstack -T efi/coop.lds
+CRT0        := $(GNUEFI_LIB)/crt0-efi-x86_64.o
+LIBGNUEFI   := $(GNUEFI_LIB)/libgnuefi.a
+
+$(B)/coop.pass1.so: $(ALL_K_OBJS) $(B)/k/gen/ksyms_empty.c.o efi/coop.lds
+	$(call msg,LD,$@)
+	$(Q)$(LD) $(LDFLAGS_EFI) $(CRT0) $(ALL_K_OBJS) $(B)/k/gen/ksyms_empty.c.o $(LIBGNUEFI) -o $@
+
+$(B)/gen/ksyms_empty.c: scripts/gen-ksyms.py
+	$(Q)mkdir -p $(@D) && $(PYTHON) $< --empty > $@
+
+$(B)/gen/ksyms.c: $(B)/coop.pass1.so scripts/gen-ksyms.py
+	$(call msg,KSYMS,$@)
+	$(Q)$(PYTHON) scripts/gen-ksyms.py $< > $@
+
+$(B)/coop.so: $(ALL_K_OBJS) $(B)/k/gen/ksyms.c.o efi/coop.lds
+	$(call msg,LD,$@)
+	$(Q)$(LD) $(LDFLAGS_EFI) $(CRT0) $(ALL_K_OBJS) $(B)/k/gen/ksyms.c.o $(LIBGNUEFI) -o $@
+	$(call msg,CHECK,symbols stable between link passes)
+	$(Q)$(PYTHON) scripts/gen-ksyms.py --check $(B)/coop.pass1.so $@
+	$(call msg,CHECK,relocations)
+	$(Q)$(PYTHON) scripts/check-relocs.py $@
+
+$(EFI_IMG): $(B)/coop.so
+	$(call msg,OBJCOPY,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(OBJCOPY) -D -j .text -j .rodata -j .data -j .dynamic -j .dynsym \
+	    -j .rel -j .rela -j .rel.* -j .rela.* -j .reloc \
+	    --target efi-app-x86_64 --subsystem=10 $< $@
+	$(Q)cp $< $(EFI_ELF)
+
+all: $(DEPS_STAMP) $(EFI_IMG)
+
+# ---------------------------------------------------------------------------
+# Host build: portable code + tests under ASan/UBSan.
+H_CFLAGS := -std=gnu11 -O1 -g $(WARN) -I. -DCOOP_HOST -DCOOP_VERSION='"$(COOP_VERSION)"' \
+            -fsanitize=address,undefined -fno-sanitize-recover=all \
+            -fno-omit-frame-pointer -pthread
+HOST_TEST_SRCS := $(wildcard test/unit/*.c test/host/*.c)
+HOST_OBJS := $(patsubst %,$(B)/host/%.o,$(PORTABLE_SRCS) $(HOST_TEST_SRCS))
+HOST_TESTS_BIN := $(B)/host/unit-tests
+
+$(B)/host/%.c.o: %.c $(FLAGS_STAMP)
+	$(call msg,HOSTCC,$<)
+	$(Q)mkdir -p $(@D) && $(CC) $(H_CFLAGS) -MMD -MP -c $< -o $@
+
+$(HOST_TESTS_BIN): $(HOST_OBJS)
+	$(call msg,HOSTLD,$@)
+	$(Q)$(CC) $(H_CFLAGS) $^ -o $@ -lm
+
+host-tests: $(HOST_TESTS_BIN)
+
+# ---------------------------------------------------------------------------
+# Running.
+CMDLINE ?=
+QEMU_ARGS ?=
+run: all
+	$(Q)scripts/qemu-run.sh --cmdline "$(CMDLINE)" -- $(QEMU_ARGS)
+
+debug: all
+	$(Q)scripts/qemu-run.sh --debug --cmdline "$(CMDLINE)" -- $(QEMU_ARGS)
+
+IMAGE := $(B)/coop.img
+image: all
+	$(call msg,IMAGE,$(IMAGE))
+	$(Q)scripts/mkimage.sh $(IMAGE) $(EFI_IMG)
+
+usb: image
+	$(Q)scripts/write-usb.sh $(IMAGE) "$(DEV)"
+
+# ---------------------------------------------------------------------------
+# Tests, fuzzing, benchmarks.
+test: all host-tests
+	$(Q)$(PYTHON) test/run.py --host $(HOST_TESTS_BIN) --efi $(EFI_IMG)
+
+test-matrix: all
+	$(Q)$(PYTHON) test/run.py --matrix --efi $(EFI_IMG)
+
+FUZZ_SECONDS ?= 30
+FUZZ_SRCS    := $(wildcard test/fuzz/fuzz_*.c)
+FUZZ_BINS    := $(patsubst test/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRCS))
+F_CFLAGS := -std=gnu11 -O1 -g -I. -DCOOP_HOST -DCOOP_FUZZ -DCOOP_VERSION='"$(COOP_VERSION)"' \
+            -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+$(B)/fuzz/%: test/fuzz/%.c $(PORTABLE_SRCS) test/host/fake_hal.c
+	$(call msg,FUZZCC,$@)
+	$(Q)mkdir -p $(@D) && $(CLANG) $(F_CFLAGS) $^ -o $@
+fuzz: $(DEPS_STAMP) $(FUZZ_BINS)
+	$(Q)scripts/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
+
+BENCH_SRCS := $(wildcard test/bench/*.c)
+BENCH_BINS := $(patsubst test/bench/%.c,$(B)/bench/%,$(BENCH_SRCS))
+BN_CFLAGS  := -std=gnu11 -O2 -g $(WARN) -I. -DCOOP_HOST -DCOOP_BENCH \
+              -DCOOP_VERSION='"$(COOP_VERSION)"' -DNDEBUG -pthread
+$(B)/bench/%: test/bench/%.c $(PORTABLE_SRCS) test/host/fake_hal.c
+	$(call msg,BENCHCC,$@)
+	$(Q)mkdir -p $(@D) && $(CC) $(BN_CFLAGS) $^ -o $@ -lmimalloc -lm
+bench: all $(BENCH_BINS)
+	$(Q)scripts/bench.sh $(BENCH_BINS)
+
+clean:
+	$(call msg,CLEAN,$(B) $(EFI_IMG))
+	$(Q)rm -rf $(B) $(EFI_IMG) $(EFI_ELF)
+
+help:
+	@echo 'coop make targets:'
+	@echo '  make              build esp/EFI/BOOT/BOOTX64.EFI (+ coop.elf for gdb)'
+	@echo '  make run          boot in QEMU+OVMF (CMDLINE="..." QEMU_ARGS="...")'
+	@echo '  make test         host unit tests + boot tests (the CI command)'
+	@echo '  make test-matrix  boot tests across machines/memory/CPUs/disks'
+	@echo '  make image        FAT image build/coop.img for a USB stick'
+	@echo '  make usb DEV=/dev/sdX   write the image to a removable disk'
+	@echo '  make debug        QEMU gdb stub + gdb with symbols at the image base'
+	@echo '  make fuzz         libFuzzer targets (FUZZ_SECONDS=30 each)'
+	@echo '  make bench        host and in-kernel benchmarks'
+	@echo '  make clean        remove build outputs'
+	@echo '  V=1               show full commands'
+
+.PHONY: all deps run debug image usb test test-matrix fuzz bench clean help host-tests FORCE
+FORCE:
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -1,0 +1,59 @@
+/*
+ * cpu.h — x86-64 implementations of the hal.h primitives, as inline asm.
+ * Only hal/ may include this directly; everyone else includes hal/hal.h.
+ */
+#ifndef COOP_HAL_CPU_H
+#define COOP_HAL_CPU_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define HAL_RFLAGS_IF (1ull << 9)
+
+static inline uint64_t hal_read_rflags(void)
+{
+	uint64_t f;
+	__asm__ volatile("pushfq; popq %0" : "=r"(f)::"memory");
+	return f;
+}
+
+static inline void hal_irq_enable(void) { __asm__ volatile("sti" ::: "memory"); }
+static inline void hal_irq_disable(void) { __asm__ volatile("cli" ::: "memory"); }
+static inline bool hal_irq_enabled(void) { return hal_read_rflags() & HAL_RFLAGS_IF; }
+
+static inline uint64_t hal_irq_save(void)
+{
+	uint64_t f = hal_read_rflags();
+	hal_irq_disable();
+	return f;
+}
+
+static inline void hal_irq_restore(uint64_t flags)
+{
+	if (flags & HAL_RFLAGS_IF)
+		hal_irq_enable();
+}
+
+/* `sti` takes effect after the next instruction, so no interrupt can slip in
+ * between it and `hlt`: the pair is one atomic "enable and wait". */
+static inline void hal_wait_for_interrupt(void)
+{
+	__asm__ volatile("sti; hlt" ::: "memory");
+}
+
+static inline void hal_cpu_relax(void) { __asm__ volatile("pause" ::: "memory"); }
+
+static inline uint64_t hal_cycles(void)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+static inline void hal_halt_forever(void)
+{
+	for (;;)
+		__asm__ volatile("cli; hlt");
+}
+
+#endif

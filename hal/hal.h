@@ -1,0 +1,39 @@
+/*
+ * hal.h — the contract between portable code and the machine.
+ *
+ * Portable code (kernel/ logic, mm/, sched/) includes only this header to
+ * reach the CPU.  The kernel build gets the x86-64 implementation from
+ * hal/cpu.h (inline asm lives in hal/ and nowhere else); the host build links
+ * test/host/fake_hal.c, which lets tests simulate interrupts.
+ */
+#ifndef COOP_HAL_HAL_H
+#define COOP_HAL_HAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef uint64_t hal_irqflags_t;
+
+#ifdef COOP_HOST
+/* Disables interrupts and returns the previous state, for hal_irq_restore().
+ * Save/restore pairs nest, so critical sections compose. */
+hal_irqflags_t hal_irq_save(void);
+void hal_irq_restore(hal_irqflags_t flags);
+void hal_irq_enable(void);
+void hal_irq_disable(void);
+bool hal_irq_enabled(void);
+/*
+ * Precondition: interrupts are disabled.  Enables them and waits for the next
+ * interrupt as one step (`sti; hlt`), so an interrupt that arrives after the
+ * caller found nothing to do cannot be missed.  Returns with interrupts on.
+ */
+void hal_wait_for_interrupt(void);
+/* Spin-wait hint (`pause`). */
+void hal_cpu_relax(void);
+/* A monotonic cycle counter (TSC). */
+uint64_t hal_cycles(void);
+#else
+#include "hal/cpu.h"
+#endif
+
+#endif

@@ -1,0 +1,49 @@
+/*
+ * The host's stand-in for hal/: portable code runs against it in unit tests,
+ * fuzzers and benchmarks.  Interrupts are simulated: the "interrupt flag" is a
+ * per-thread bool, and a test can install a hook that plays the part of an
+ * interrupt arriving while the CPU waits in hal_wait_for_interrupt().
+ */
+#include "hal/hal.h"
+#include "test/host/fake_hal.h"
+
+#include <sched.h>
+#include <time.h>
+
+static _Thread_local bool irq_on = true;
+static fake_hal_irq_hook_fn irq_hook;
+static unsigned long waits;
+
+hal_irqflags_t hal_irq_save(void)
+{
+	hal_irqflags_t was = irq_on;
+	irq_on = false;
+	return was;
+}
+
+void hal_irq_restore(hal_irqflags_t flags) { irq_on = flags != 0; }
+void hal_irq_enable(void) { irq_on = true; }
+void hal_irq_disable(void) { irq_on = false; }
+bool hal_irq_enabled(void) { return irq_on; }
+
+void hal_wait_for_interrupt(void)
+{
+	irq_on = true;
+	waits++;
+	if (irq_hook)
+		irq_hook();
+	else
+		sched_yield();
+}
+
+void hal_cpu_relax(void) { sched_yield(); }
+
+uint64_t hal_cycles(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+void fake_hal_set_irq_hook(fake_hal_irq_hook_fn fn) { irq_hook = fn; }
+unsigned long fake_hal_wait_count(void) { return waits; }

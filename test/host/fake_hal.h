@@ -1,0 +1,11 @@
+/* Test controls for the host's fake HAL (test/host/fake_hal.c). */
+#ifndef COOP_TEST_HOST_FAKE_HAL_H
+#define COOP_TEST_HOST_FAKE_HAL_H
+
+/* Called from hal_wait_for_interrupt(), as if an interrupt had arrived. */
+typedef void (*fake_hal_irq_hook_fn)(void);
+void fake_hal_set_irq_hook(fake_hal_irq_hook_fn fn);
+/* How many times portable code has waited for an interrupt. */
+unsigned long fake_hal_wait_count(void);
+
+#endif
