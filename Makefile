@@ -54,9 +54,13 @@ KERNEL_SRCS := $(foreach d,$(KERNEL_DIRS),$(wildcard $(d)/*.c $(d)/*.S))
 
 # Portable kernel/ files: they never touch hardware, so they build for the
 # host too.  Hardware access goes through hal/hal.h, faked on the host.
+# mm/ files that only make sense inside the kernel (they own global kernel
+# state and the real page tables); the host supplies its own stand-ins.
+MM_KERNEL_ONLY  := mm/kmalloc.c mm/kernel_mm.c
 KERNEL_PORTABLE := $(addprefix kernel/,fmt.c cmdline.c congrid.c conrender.c \
-                     psf.c meminfo.c kbd.c keymap.c string.c)
-PORTABLE_SRCS   := $(wildcard $(KERNEL_PORTABLE)) $(wildcard mm/*.c sched/*.c) \
+                     psf.c meminfo.c kbd.c keymap.c)
+PORTABLE_SRCS   := $(wildcard $(KERNEL_PORTABLE)) \
+                   $(filter-out $(MM_KERNEL_ONLY),$(wildcard mm/*.c sched/*.c)) \
                    test/ktest/ktest.c
 
 # ---------------------------------------------------------------------------
