@@ -74,7 +74,7 @@ K_CFLAGS := -std=gnu11 -O2 -g $(WARN) -ffreestanding -fno-stack-protector \
             -fno-strict-aliasing -fno-builtin -fno-asynchronous-unwind-tables \
             -I. -I$(B)/gen -DCOOP_KERNEL \
             -DCOOP_VERSION='"$(COOP_VERSION)"'
-EFI_CFLAGS := $(K_CFLAGS) -I$(GNUEFI_INC) -I$(GNUEFI_INC)/x86_64 -DGNU_EFI_USE_MS_ABI
+EFI_CFLAGS := $(K_CFLAGS) -I$(GNUEFI_INC) -I$(GNUEFI_INC)/x86_64 -DGNU_EFI_USE_MS_ABI -DGNU_EFI_USE_EXTERNAL_STDARG
 K_ASFLAGS  := -g -I. -DCOOP_KERNEL -D__ASSEMBLY__
 
 K_OBJS   := $(patsubst %,$(B)/k/%.o,$(KERNEL_SRCS)) $(B)/k/gen/build_info.c.o \
@@ -175,6 +175,12 @@ HOST_TESTS_BIN := $(B)/host/unit-tests
 $(B)/host/%.c.o: %.c $(FLAGS_STAMP)
 	$(call msg,HOSTCC,$<)
 	$(Q)mkdir -p $(@D) && $(CC) $(H_CFLAGS) -MMD -MP -c $< -o $@
+
+# The embedded fonts, so host tests can parse the real ones.
+HOST_OBJS += $(B)/host/gen/fonts.c.o
+$(B)/host/gen/%.c.o: $(B)/gen/%.c $(FLAGS_STAMP)
+	$(call msg,HOSTCC,$<)
+	$(Q)mkdir -p $(@D) && $(CC) $(H_CFLAGS) -c $< -o $@
 
 $(HOST_TESTS_BIN): $(HOST_OBJS)
 	$(call msg,HOSTLD,$@)

@@ -50,10 +50,26 @@ static inline uint64_t hal_cycles(void)
 	return ((uint64_t)hi << 32) | lo;
 }
 
-static inline void hal_halt_forever(void)
+__attribute__((noreturn)) static inline void hal_halt_forever(void)
 {
 	for (;;)
 		__asm__ volatile("cli; hlt");
 }
+
+#define HAL_READ_CR(n)                                                         \
+	static inline uint64_t hal_read_cr##n(void)                            \
+	{                                                                      \
+		uint64_t v;                                                    \
+		__asm__ volatile("mov %%cr" #n ", %0" : "=r"(v));              \
+		return v;                                                      \
+	}
+HAL_READ_CR(0)
+HAL_READ_CR(2)
+HAL_READ_CR(3)
+HAL_READ_CR(4)
+#undef HAL_READ_CR
+
+/* Breakpoint trap: the #BP handler reports it and execution continues. */
+static inline void hal_breakpoint(void) { __asm__ volatile("int3"); }
 
 #endif

@@ -32,6 +32,8 @@ void hal_wait_for_interrupt(void);
 void hal_cpu_relax(void);
 /* A monotonic cycle counter (TSC). */
 uint64_t hal_cycles(void);
+/* Stops the CPU for good, interrupts off. */
+void hal_halt_forever(void) __attribute__((noreturn));
 #else
 #include "hal/cpu.h"
 #endif

@@ -8,6 +8,7 @@
 #include "test/host/fake_hal.h"
 
 #include <sched.h>
+#include <stdlib.h>
 #include <time.h>
 
 static _Thread_local bool irq_on = true;
@@ -47,3 +48,8 @@ uint64_t hal_cycles(void)
 
 void fake_hal_set_irq_hook(fake_hal_irq_hook_fn fn) { irq_hook = fn; }
 unsigned long fake_hal_wait_count(void) { return waits; }
+
+void hal_halt_forever(void)
+{
+	abort();
+}

@@ -1,0 +1,32 @@
+/*
+ * pic.h — the legacy 8259 PIC pair, cascaded: IRQ 0-7 on the primary, 8-15
+ * on the secondary (wired to the primary's IRQ 2), remapped to vectors
+ * 32-47 so they no longer collide with CPU exceptions.
+ */
+#ifndef COOP_HAL_PIC_H
+#define COOP_HAL_PIC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define PIC_VECTOR_BASE 32
+#define PIC_IRQ_COUNT 16
+
+/* Remaps both PICs and masks every line. */
+void pic_init(void);
+void pic_mask(unsigned irq);
+void pic_unmask(unsigned irq);
+uint16_t pic_get_mask(void);
+/* Acknowledges irq: the secondary first for 8-15, then the primary. */
+void pic_eoi(unsigned irq);
+/*
+ * IRQ 7 and 15 also arrive when a request vanished before the CPU
+ * acknowledged it.  Such a spurious IRQ has no In-Service bit set, must not
+ * get an EOI from its own PIC (the secondary's needs one on the primary for
+ * the cascade).  Returns true if irq was spurious and has been dealt with.
+ */
+bool pic_handle_spurious(unsigned irq);
+uint16_t pic_read_isr(void);
+uint16_t pic_read_irr(void);
+
+#endif

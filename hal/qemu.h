@@ -1,0 +1,16 @@
+/*
+ * qemu.h — QEMU's isa-debug-exit device (port 0xf4), which ends a test boot
+ * with a status: QEMU exits with (value << 1) | 1.  On real hardware the
+ * write goes nowhere and the caller halts instead.
+ */
+#ifndef COOP_HAL_QEMU_H
+#define COOP_HAL_QEMU_H
+
+#include <stdint.h>
+
+#define QEMU_EXIT_SUCCESS 0x10 /* QEMU exits 33 */
+#define QEMU_EXIT_FAILURE 0x11 /* QEMU exits 35 */
+
+void hal_qemu_exit(uint8_t code);
+
+#endif

@@ -1,0 +1,85 @@
+/*
+ * serial.c — COM1 (16550 UART).  Register offsets and bits are from the
+ * 16550 datasheet, as summarised on the OSDev wiki "Serial Ports" page.
+ */
+#include "hal/serial.h"
+
+#include "hal/io.h"
+
+#define COM1 0x3f8
+#define REG_DATA 0      /* DLAB=0: receive/transmit buffer */
+#define REG_IER 1       /* DLAB=0: interrupt enable */
+#define REG_DIVISOR_LO 0 /* DLAB=1 */
+#define REG_DIVISOR_HI 1 /* DLAB=1 */
+#define REG_FCR 2
+#define REG_LCR 3
+#define REG_MCR 4
+#define REG_LSR 5
+
+#define LCR_8N1 0x03
+#define LCR_DLAB 0x80
+#define LSR_DATA_READY 0x01
+#define LSR_THR_EMPTY 0x20
+#define MCR_DTR_RTS_OUT2 0x0b /* OUT2 gates the UART's IRQ line */
+#define MCR_LOOPBACK 0x10
+#define IER_RX_AVAILABLE 0x01
+
+/* ~1 s worth of polls at worst; a missing or wedged UART must not hang us. */
+#define TX_SPIN_LIMIT 100000
+
+static bool present;
+
+bool serial_init(void)
+{
+	outb(COM1 + REG_IER, 0);
+	outb(COM1 + REG_LCR, LCR_DLAB);
+	outb(COM1 + REG_DIVISOR_LO, 1); /* 115200 / 1 */
+	outb(COM1 + REG_DIVISOR_HI, 0);
+	outb(COM1 + REG_LCR, LCR_8N1);
+	outb(COM1 + REG_FCR, 0xc7); /* enable + clear FIFOs, 14-byte threshold */
+
+	/* Loopback self-test: a byte written must come back. */
+	outb(COM1 + REG_MCR, MCR_LOOPBACK | 0x0e);
+	outb(COM1 + REG_DATA, 0xa5);
+	present = inb(COM1 + REG_DATA) == 0xa5;
+	outb(COM1 + REG_MCR, MCR_DTR_RTS_OUT2);
+	return present;
+}
+
+bool serial_present(void)
+{
+	return present;
+}
+
+static void put_byte(uint8_t c)
+{
+	for (unsigned spins = 0; !(inb(COM1 + REG_LSR) & LSR_THR_EMPTY); spins++)
+		if (spins > TX_SPIN_LIMIT)
+			return;
+	outb(COM1 + REG_DATA, c);
+}
+
+void serial_write(const char *s, size_t n)
+{
+	if (!present)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '\n')
+			put_byte('\r');
+		put_byte((uint8_t)s[i]);
+	}
+}
+
+bool serial_read_byte(uint8_t *out)
+{
+	if (!present || !(inb(COM1 + REG_LSR) & LSR_DATA_READY))
+		return false;
+	*out = inb(COM1 + REG_DATA);
+	return true;
+}
+
+void serial_enable_rx_irq(void)
+{
+	if (present)
+		outb(COM1 + REG_IER, IER_RX_AVAILABLE);
+}

@@ -1,0 +1,23 @@
+/*
+ * serial.h — the COM1 16550 UART at 115200 8N1: the kernel's first and last
+ * resort for output, and an input stream for headless use.
+ */
+#ifndef COOP_HAL_SERIAL_H
+#define COOP_HAL_SERIAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Returns false if no UART answers (the loopback test fails). */
+bool serial_init(void);
+bool serial_present(void);
+/* Writes bytes, turning "\n" into "\r\n".  Never blocks forever: a stuck
+ * UART drops output rather than hanging the kernel. */
+void serial_write(const char *s, size_t n);
+/* Returns true and a byte if one has been received. */
+bool serial_read_byte(uint8_t *out);
+/* Enables the "received data available" interrupt (IRQ 4). */
+void serial_enable_rx_irq(void);
+
+#endif

@@ -1,0 +1,101 @@
+/*
+ * boot.c — the boot steps that need more than one line (see main.c).
+ */
+#include "kernel/kernel.h"
+
+#include "hal/gdt.h"
+#include "hal/idt.h"
+#include "hal/qemu.h"
+#include "hal/serial.h"
+#include "kernel/console.h"
+#include "kernel/log.h"
+#include "kernel/meminfo.h"
+#include "kernel/panic.h"
+#include "kernel/params.h"
+#include "kernel/stacks.h"
+#include "kernel/string.h"
+#include "test/ktest/ktest.h"
+
+void boot_info_check(const struct boot_info *bi)
+{
+	static const char bad[] = "coop: the loader's boot info is not one this kernel "
+				  "understands (magic/version mismatch): halting\n";
+	if (bi && bi->magic == BOOT_INFO_MAGIC && bi->version == BOOT_INFO_VERSION &&
+	    bi->size == sizeof *bi)
+		return;
+	serial_write(bad, sizeof bad - 1);
+	hal_halt_forever();
+}
+
+static const char *cmdline_source(const struct boot_info *bi)
+{
+	switch (bi->cmdline_source) {
+	case BOOT_CMDLINE_LOAD_OPTIONS: return "UEFI load options";
+	case BOOT_CMDLINE_FILE: return "\\EFI\\BOOT\\CMDLINE.TXT";
+	default: return "none";
+	}
+}
+
+void banner_print(const struct boot_info *bi)
+{
+	char desc[96], size[32];
+	struct meminfo mi;
+
+	kprintf("coop %s (build %s): a cooperative x86_64 kernel\n", COOP_VERSION,
+		coop_build_id);
+	con_describe(desc, sizeof desc);
+	kprintf("console: %s\n", desc);
+	if (!con_has_framebuffer())
+		log_warn("no usable GOP framebuffer: console is serial-only");
+	if (meminfo_summarise(&mi, (const void *)(uintptr_t)bi->memmap.base, bi->memmap.size,
+			      bi->memmap.desc_size) != 0)
+		log_warn("memory map: malformed (descriptor size %llu)",
+			 (unsigned long long)bi->memmap.desc_size);
+	meminfo_format_size(size, sizeof size, mi.usable_bytes);
+	kprintf("memory: %s usable, %u map entries\n", size, mi.descriptors);
+	kprintf("cmdline: \"%s\" (from %s)\n", bi->cmdline, cmdline_source(bi));
+	kprintf("efi: image at 0x%llx (%llu KiB), boot services exited (%u %s)\n",
+		(unsigned long long)bi->image.base, (unsigned long long)bi->image.size / 1024,
+		bi->exit_boot_services_tries,
+		bi->exit_boot_services_tries == 1 ? "try" : "tries");
+	if (bi->rsdp)
+		kprintf("acpi: RSDP at 0x%llx (ACPI %s)\n", (unsigned long long)bi->rsdp,
+			bi->rsdp_revision >= 2 ? "2.0+" : "1.0");
+}
+
+void cpu_tables_init(void)
+{
+	uintptr_t ist[IST_COUNT] = {
+		[IST_DOUBLE_FAULT - 1] = kstack_top(KSTACK_DOUBLE_FAULT),
+		[IST_NMI - 1] = kstack_top(KSTACK_NMI),
+		[IST_MACHINE_CHECK - 1] = kstack_top(KSTACK_MACHINE_CHECK),
+	};
+	gdt_init(ist);
+	idt_init();
+	for (int id = 0; id < KSTACK_COUNT; id++)
+		backtrace_add_stack(kstack_bottom((enum kstack_id)id),
+				    kstack_top((enum kstack_id)id));
+}
+
+/* A test boot ends QEMU through isa-debug-exit; on hardware without that
+ * device the write does nothing, so say where things stand and halt. */
+static void run_tests(const char *selection)
+{
+	panic_set_test_mode(true);
+	enum ktest_result r = ktest_run(selection);
+	bool passed = r == KTEST_ALL_PASSED || r == KTEST_LISTED;
+	hal_qemu_exit(passed ? QEMU_EXIT_SUCCESS : QEMU_EXIT_FAILURE);
+	kprintf("ktest: %s; halted (no isa-debug-exit device)\n",
+		passed ? "all passed" : "failures");
+	hal_halt_forever();
+}
+
+void kernel_run(const struct boot_info *bi)
+{
+	(void)bi;
+	if (kparams.test)
+		run_tests(kparams.test);
+	kprintf("idle: nothing to run yet\n");
+	for (;;)
+		hal_wait_for_interrupt();
+}

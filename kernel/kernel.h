@@ -1,0 +1,23 @@
+/*
+ * kernel.h — the steps of the boot sequence in kernel/main.c, each defined
+ * in the file named beside it.
+ */
+#ifndef COOP_KERNEL_KERNEL_H
+#define COOP_KERNEL_KERNEL_H
+
+#include "hal/hal.h"
+#include "kernel/boot_info.h"
+
+/* kernel/boot.c */
+void boot_info_check(const struct boot_info *bi);
+void banner_print(const struct boot_info *bi);
+void cpu_tables_init(void);
+void kernel_run(const struct boot_info *bi) __attribute__((noreturn));
+
+/* hal/isr_common.S */
+void hal_call_on_stack(void *stack_top, void (*fn)(const void *), const void *arg)
+	__attribute__((noreturn));
+
+extern const char coop_build_id[];
+
+#endif

@@ -1,0 +1,70 @@
+/*
+ * log.c — formatting front-end of the console.
+ */
+#include "kernel/log.h"
+
+#include "kernel/console.h"
+#include "kernel/fmt.h"
+#include "kernel/string.h"
+
+#define LINE_MAX 512
+
+static enum log_level min_level = LOG_INFO;
+
+static const struct {
+	const char *name;
+	const char *prefix;
+	uint8_t attr;
+} levels[] = {
+	[LOG_DEBUG] = { "debug", "debug: ", CON_ATTR(CON_DARK_GREY, CON_BLACK) },
+	[LOG_INFO] = { "info", "", CON_ATTR(CON_LIGHT_GREY, CON_BLACK) },
+	[LOG_WARN] = { "warn", "warning: ", CON_ATTR(CON_YELLOW, CON_BLACK) },
+	[LOG_ERROR] = { "error", "error: ", CON_ATTR(CON_LIGHT_RED, CON_BLACK) },
+};
+
+void kvprintf(const char *fmt, va_list ap)
+{
+	char buf[LINE_MAX];
+	int n = fmt_vsnprintf(buf, sizeof buf, fmt, ap);
+	if (n >= (int)sizeof buf)
+		n = sizeof buf - 1;
+	con_write(buf, (size_t)n);
+}
+
+void kprintf(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	kvprintf(fmt, ap);
+	va_end(ap);
+}
+
+void log_msg(enum log_level level, const char *fmt, ...)
+{
+	char buf[LINE_MAX];
+	va_list ap;
+	size_t n;
+
+	if (level < min_level)
+		return;
+	n = (size_t)fmt_snprintf(buf, sizeof buf, "%s", levels[level].prefix);
+	va_start(ap, fmt);
+	fmt_vsnprintf(buf + n, sizeof buf - n - 1, fmt, ap);
+	va_end(ap);
+	n = strlen(buf);
+	buf[n++] = '\n';
+	con_write_attr(buf, n, levels[level].attr);
+}
+
+void log_set_level(enum log_level level)
+{
+	min_level = level;
+}
+
+int log_level_parse(const char *name)
+{
+	for (unsigned i = 0; i < sizeof levels / sizeof levels[0]; i++)
+		if (strcmp(levels[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}

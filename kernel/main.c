@@ -1,0 +1,42 @@
+/*
+ * main.c — the kernel's boot sequence, in order.  Read this file first: each
+ * step is one call, and each call's module explains itself.
+ *
+ * The loader (efi/) calls kernel_main() after ExitBootServices, on the
+ * firmware's stack, with interrupts off and the firmware's GDT, IDT and page
+ * tables still loaded.  We replace each of those before relying on it.
+ */
+#include "hal/gdt.h"
+#include "hal/hal.h"
+#include "hal/idt.h"
+#include "hal/serial.h"
+#include "kernel/boot_info.h"
+#include "kernel/console.h"
+#include "kernel/kernel.h"
+#include "kernel/log.h"
+#include "kernel/panic.h"
+#include "kernel/params.h"
+#include "kernel/stacks.h"
+
+static void kernel_start(const void *arg) __attribute__((noreturn));
+
+void kernel_main(const struct boot_info *bi)
+{
+	hal_irq_disable();
+	/* The firmware's stack lies in boot-services memory, which the frame
+	 * allocator will reclaim: move to our own stack before anything else. */
+	hal_call_on_stack((void *)kstack_top(KSTACK_BOOT), kernel_start, bi);
+}
+
+static void kernel_start(const void *arg)
+{
+	const struct boot_info *bi = arg;
+
+	serial_init();              /*  1. COM1 first: even early failures are visible */
+	boot_info_check(bi);        /*  2. refuse a loader we do not understand */
+	con_init(&bi->fb);          /*  3. framebuffer text grid, or serial-only */
+	banner_print(bi);           /*  4. "coop <version>", mode, memory, cmdline */
+	params_init(bi);            /*  5. command line -> kernel settings */
+	cpu_tables_init();          /*  6. GDT + TSS (IST stacks), IDT */
+	kernel_run(bi);             /*  7. tests if asked, else the idle loop */
+}

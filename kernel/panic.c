@@ -1,0 +1,110 @@
+/*
+ * panic.c — fatal reports and how a boot ends.
+ */
+#include "kernel/panic.h"
+
+#include <stdarg.h>
+
+#include "hal/hal.h"
+#include "hal/qemu.h"
+#include "kernel/console.h"
+#include "kernel/ksyms.h"
+#include "kernel/log.h"
+#include "test/ktest/ktest.h"
+
+#define BACKTRACE_MAX_DEPTH 32
+#define MAX_STACKS 8
+
+static bool test_mode;
+static bool panicking;
+static struct { uintptr_t low, high; } stacks[MAX_STACKS];
+static unsigned nstacks;
+
+void panic_set_test_mode(bool on) { test_mode = on; }
+bool panic_test_mode(void) { return test_mode; }
+
+void backtrace_add_stack(uintptr_t low, uintptr_t high)
+{
+	if (nstacks < MAX_STACKS) {
+		stacks[nstacks].low = low;
+		stacks[nstacks].high = high;
+		nstacks++;
+	}
+}
+
+/* Can a frame record (saved rbp, return address) be read at p? */
+static bool frame_readable(uintptr_t p)
+{
+	if (p & 7)
+		return false;
+	for (unsigned i = 0; i < nstacks; i++)
+		if (p >= stacks[i].low && p + 16 <= stacks[i].high)
+			return true;
+	return false;
+}
+
+static void print_frame(unsigned depth, uint64_t rip)
+{
+	uintptr_t off;
+	const char *name = ksym_lookup(rip, &off);
+	if (name)
+		kprintf("  #%-2u 0x%016llx %s+0x%llx\n", depth, (unsigned long long)rip, name,
+			(unsigned long long)off);
+	else
+		kprintf("  #%-2u 0x%016llx ?\n", depth, (unsigned long long)rip);
+}
+
+void backtrace_print(uint64_t rbp, uint64_t rip)
+{
+	kprintf("backtrace:\n");
+	print_frame(0, rip);
+	for (unsigned depth = 1; depth < BACKTRACE_MAX_DEPTH && frame_readable(rbp); depth++) {
+		const uint64_t *frame = (const uint64_t *)(uintptr_t)rbp;
+		if (!frame[1])
+			break;
+		/* A return address points after the call: -1 names the caller's line. */
+		print_frame(depth, frame[1] - 1);
+		if (frame[0] <= rbp)
+			break; /* frames must move up the stack, or we would loop */
+		rbp = frame[0];
+	}
+}
+
+void fatal_end(const char *event)
+{
+	hal_irq_disable();
+	if (ktest_fatal_event(event))
+		hal_qemu_exit(QEMU_EXIT_SUCCESS);
+	if (test_mode) {
+		kprintf("# ktest: unexpected fatal event '%s'\n", event);
+		hal_qemu_exit(QEMU_EXIT_FAILURE);
+	}
+	kprintf("System halted.\n");
+	hal_halt_forever();
+}
+
+void panic_at(const char *file, int line, const char *fmt, ...)
+{
+	static const char header[] = "\n*** KERNEL PANIC ***\n";
+	va_list ap;
+
+	hal_irq_disable();
+	con_take_over();
+	if (panicking) {
+		/* A panic while reporting a panic: say so once and stop. */
+		kprintf("panic: nested panic at %s:%d\n", file, line);
+		hal_halt_forever();
+	}
+	panicking = true;
+	con_write_attr(header, sizeof header - 1, CON_ATTR(CON_WHITE, CON_RED));
+	kprintf("panic at %s:%d: ", file, line);
+	va_start(ap, fmt);
+	kvprintf(fmt, ap);
+	va_end(ap);
+	kprintf("\n");
+	/* Start at our caller: its rip is our return address, its frame
+	 * pointer the one our prologue saved. */
+	backtrace_print(*(const uint64_t *)__builtin_frame_address(0),
+			(uint64_t)(uintptr_t)__builtin_return_address(0) - 1);
+	fatal_end("panic");
+}

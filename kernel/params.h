@@ -1,0 +1,26 @@
+/*
+ * params.h — the kernel's settings, read from the command line once at boot.
+ */
+#ifndef COOP_KERNEL_PARAMS_H
+#define COOP_KERNEL_PARAMS_H
+
+#include <stdbool.h>
+
+#include "kernel/boot_info.h"
+
+struct kernel_params {
+	const char *test;   /* test=all|list|<suite>[,...]: run ktest suites */
+	const char *bench;  /* bench=all: run in-kernel benchmarks */
+	const char *keymap; /* keymap=us|uk|de */
+	const char *heap;   /* heap=bump|list|block */
+	unsigned timer_hz;  /* timer_hz=N: PIT rate */
+};
+
+extern struct kernel_params kparams;
+
+/* Parses bi's command line, warning about anything it does not understand. */
+void params_init(const struct boot_info *bi);
+/* The raw command line, for the boot summary. */
+const char *params_cmdline(void);
+
+#endif
