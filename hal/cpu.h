@@ -69,6 +69,21 @@ HAL_READ_CR(3)
 HAL_READ_CR(4)
 #undef HAL_READ_CR
 
+struct hal_segments {
+	uint16_t cs, ss, ds, es, fs, gs, tr;
+};
+
+static inline void hal_read_segments(struct hal_segments *s)
+{
+	__asm__ volatile("mov %%cs, %0" : "=r"(s->cs));
+	__asm__ volatile("mov %%ss, %0" : "=r"(s->ss));
+	__asm__ volatile("mov %%ds, %0" : "=r"(s->ds));
+	__asm__ volatile("mov %%es, %0" : "=r"(s->es));
+	__asm__ volatile("mov %%fs, %0" : "=r"(s->fs));
+	__asm__ volatile("mov %%gs, %0" : "=r"(s->gs));
+	__asm__ volatile("str %0" : "=r"(s->tr));
+}
+
 /* Breakpoint trap: the #BP handler reports it and execution continues. */
 static inline void hal_breakpoint(void) { __asm__ volatile("int3"); }
 

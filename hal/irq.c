@@ -49,6 +49,19 @@ void irq_dispatch(unsigned irq)
 	pic_eoi(irq);
 }
 
+void irq_raise_spurious_for_test(unsigned irq)
+{
+	if (irq == 7)
+		__asm__ volatile("int %0" ::"i"(PIC_VECTOR_BASE + 7));
+	else if (irq == 15)
+		__asm__ volatile("int %0" ::"i"(PIC_VECTOR_BASE + 15));
+}
+
+uint16_t irq_hw_mask(void)
+{
+	return pic_read_imr();
+}
+
 uint64_t irq_count(unsigned irq) { return lines[irq].count; }
 uint64_t irq_spurious_count(unsigned irq) { return lines[irq].spurious; }
 uint64_t irq_unhandled_count(void) { return unhandled; }

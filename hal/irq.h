@@ -21,6 +21,12 @@ uint64_t irq_count(unsigned irq);
 uint64_t irq_spurious_count(unsigned irq); /* only 7 and 15 can be spurious */
 uint64_t irq_unhandled_count(void);
 
+/* For tests: raises IRQ 7 or 15's vector in software.  The PIC has no such
+ * request in service, so the dispatcher must see it as spurious. */
+void irq_raise_spurious_for_test(unsigned irq);
+/* The PIC's mask register as the hardware reports it. */
+uint16_t irq_hw_mask(void);
+
 /* Per-line hook that runs before the handler, for latency benchmarks. */
 extern volatile uint64_t irq_entry_cycles[16];
 

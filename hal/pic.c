@@ -90,6 +90,11 @@ uint16_t pic_read_irr(void)
 	return read_register(OCW3_READ_IRR);
 }
 
+uint16_t pic_read_imr(void)
+{
+	return (uint16_t)(inb(PIC1_DATA) | (inb(PIC2_DATA) << 8));
+}
+
 bool pic_handle_spurious(unsigned irq)
 {
 	if (irq != 7 && irq != 15)

@@ -5,6 +5,8 @@
 
 #include "hal/gdt.h"
 #include "hal/idt.h"
+#include "hal/pic.h"
+#include "hal/pit.h"
 #include "hal/qemu.h"
 #include "hal/serial.h"
 #include "kernel/console.h"
@@ -75,6 +77,20 @@ void cpu_tables_init(void)
 	for (int id = 0; id < KSTACK_COUNT; id++)
 		backtrace_add_stack(kstack_bottom((enum kstack_id)id),
 				    kstack_top((enum kstack_id)id));
+}
+
+void interrupts_init(void)
+{
+	pic_init();
+	/* Calibrate first: it polls PIT channel 2 and wants no interruptions. */
+	uint64_t tsc = tsc_calibrate();
+	pit_init(kparams.timer_hz);
+	hal_irq_enable();
+	uint64_t mhz = pit_rate_mhz();
+	kprintf("timer: PIT at %llu.%03llu Hz (asked %u), TSC %llu.%03llu MHz\n",
+		(unsigned long long)(mhz / 1000), (unsigned long long)(mhz % 1000),
+		kparams.timer_hz, (unsigned long long)(tsc / 1000000),
+		(unsigned long long)(tsc / 1000 % 1000));
 }
 
 /* A test boot ends QEMU through isa-debug-exit; on hardware without that

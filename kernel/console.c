@@ -157,3 +157,8 @@ void con_take_over(void)
 {
 	taken_over = true;
 }
+
+void con_hold_lock_for_test(void)
+{
+	spin_lock(&con_lock);
+}

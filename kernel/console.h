@@ -39,4 +39,8 @@ void con_redraw(void);
  */
 void con_take_over(void);
 
+/* Test hook: takes the console lock and keeps it, so a test can prove that
+ * a fault report still gets out while the lock is held. */
+void con_hold_lock_for_test(void);
+
 #endif

@@ -12,6 +12,7 @@
 void boot_info_check(const struct boot_info *bi);
 void banner_print(const struct boot_info *bi);
 void cpu_tables_init(void);
+void interrupts_init(void);
 void kernel_run(const struct boot_info *bi) __attribute__((noreturn));
 
 /* hal/isr_common.S */

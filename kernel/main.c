@@ -38,5 +38,6 @@ static void kernel_start(const void *arg)
 	banner_print(bi);           /*  4. "coop <version>", mode, memory, cmdline */
 	params_init(bi);            /*  5. command line -> kernel settings */
 	cpu_tables_init();          /*  6. GDT + TSS (IST stacks), IDT */
-	kernel_run(bi);             /*  7. tests if asked, else the idle loop */
+	interrupts_init();          /*  7. 8259 PIC, PIT tick, TSC calibration */
+	kernel_run(bi);             /*  8. tests if asked, else the idle loop */
 }

@@ -22,7 +22,14 @@ def text_symbols(path):
         parts = line.split()
         if len(parts) == 3 and parts[1] in "tT" and not parts[2].startswith("."):
             syms.append((int(parts[0], 16), parts[2]))
-    return syms
+    # Where a function shares its address with a section marker such as
+    # probe_start, name the function.
+    by_addr = {}
+    for addr, name in syms:
+        marker = name.endswith("_start") or name.endswith("_end")
+        if addr not in by_addr or not marker:
+            by_addr[addr] = name
+    return sorted(by_addr.items())
 
 
 HEADER = '#include "kernel/ksyms.h"\n\n#define KSYMS __attribute__((section("ksyms"), used))\n'
