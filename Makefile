@@ -58,7 +58,7 @@ KERNEL_SRCS := $(foreach d,$(KERNEL_DIRS),$(wildcard $(d)/*.c $(d)/*.S))
 # state and the real page tables); the host supplies its own stand-ins.
 MM_KERNEL_ONLY  := mm/kmalloc.c mm/kernel_mm.c
 KERNEL_PORTABLE := $(addprefix kernel/,fmt.c cmdline.c congrid.c conrender.c \
-                     psf.c meminfo.c kbd.c keymap.c)
+                     psf.c meminfo.c kbd.c keymap.c vtinput.c)
 PORTABLE_SRCS   := $(wildcard $(KERNEL_PORTABLE)) \
                    $(filter-out $(MM_KERNEL_ONLY),$(wildcard mm/*.c sched/*.c)) \
                    test/ktest/ktest.c

@@ -5,6 +5,7 @@
 #include "hal/serial.h"
 
 #include "hal/io.h"
+#include "hal/irq.h"
 
 #define COM1 0x3f8
 #define REG_DATA 0      /* DLAB=0: receive/transmit buffer */
@@ -78,8 +79,26 @@ bool serial_read_byte(uint8_t *out)
 	return true;
 }
 
-void serial_enable_rx_irq(void)
+#define COM1_IRQ 4
+
+static serial_rx_fn rx_handler;
+static void *rx_ctx;
+
+/* Drain the FIFO: one IRQ may stand for several bytes. */
+static void on_irq(void *ctx)
 {
-	if (present)
-		outb(COM1 + REG_IER, IER_RX_AVAILABLE);
+	(void)ctx;
+	uint8_t byte;
+	for (int i = 0; i < 64 && serial_read_byte(&byte); i++)
+		rx_handler(byte, rx_ctx);
+}
+
+void serial_set_rx_handler(serial_rx_fn fn, void *ctx)
+{
+	if (!present)
+		return;
+	rx_ctx = ctx;
+	rx_handler = fn;
+	irq_register(COM1_IRQ, on_irq, NULL);
+	outb(COM1 + REG_IER, IER_RX_AVAILABLE);
 }

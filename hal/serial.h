@@ -17,7 +17,9 @@ bool serial_present(void);
 void serial_write(const char *s, size_t n);
 /* Returns true and a byte if one has been received. */
 bool serial_read_byte(uint8_t *out);
-/* Enables the "received data available" interrupt (IRQ 4). */
-void serial_enable_rx_irq(void);
+/* Delivers every received byte to fn, from IRQ 4 ("received data
+ * available"); fn runs in interrupt context. */
+typedef void (*serial_rx_fn)(uint8_t byte, void *ctx);
+void serial_set_rx_handler(serial_rx_fn fn, void *ctx);
 
 #endif

@@ -10,23 +10,31 @@
 #include "hal/qemu.h"
 #include "hal/serial.h"
 #include "kernel/console.h"
+#include "kernel/input.h"
 #include "kernel/log.h"
 #include "kernel/meminfo.h"
 #include "kernel/panic.h"
 #include "kernel/params.h"
 #include "kernel/stacks.h"
 #include "kernel/string.h"
+#include "sched/executor.h"
 #include "test/ktest/ktest.h"
 
-void boot_info_check(const struct boot_info *bi)
+/* The loader's copy sits in identity-mapped loader memory, which is gone
+ * once the kernel runs on its own page tables: keep ours. */
+static struct boot_info boot_info;
+
+const struct boot_info *boot_info_check(const struct boot_info *bi)
 {
 	static const char bad[] = "coop: the loader's boot info is not one this kernel "
 				  "understands (magic/version mismatch): halting\n";
-	if (bi && bi->magic == BOOT_INFO_MAGIC && bi->version == BOOT_INFO_VERSION &&
-	    bi->size == sizeof *bi)
-		return;
-	serial_write(bad, sizeof bad - 1);
-	hal_halt_forever();
+	if (!bi || bi->magic != BOOT_INFO_MAGIC || bi->version != BOOT_INFO_VERSION ||
+	    bi->size != sizeof *bi) {
+		serial_write(bad, sizeof bad - 1);
+		hal_halt_forever();
+	}
+	boot_info = *bi;
+	return &boot_info;
 }
 
 static const char *cmdline_source(const struct boot_info *bi)
@@ -106,12 +114,26 @@ static void run_tests(const char *selection)
 	hal_halt_forever();
 }
 
+static void timer_tick(uint64_t ticks, void *ctx)
+{
+	(void)ticks, (void)ctx;
+	sched_timer_tick(pit_uptime_ms());
+}
+
+void executor_start(void)
+{
+	executor_init();
+	pit_set_tick_hook(timer_tick, NULL);
+}
+
 void kernel_run(const struct boot_info *bi)
 {
 	(void)bi;
 	if (kparams.test)
 		run_tests(kparams.test);
-	kprintf("idle: nothing to run yet\n");
-	for (;;)
-		hal_wait_for_interrupt();
+	input_init();
+	keyboard_start(kparams.keymap);
+	serial_console_start();
+	kprintf("idle: executor running\n");
+	executor_run();
 }

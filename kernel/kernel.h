@@ -9,10 +9,12 @@
 #include "kernel/boot_info.h"
 
 /* kernel/boot.c */
-void boot_info_check(const struct boot_info *bi);
+/* Validates the loader's boot info and returns the kernel's own copy. */
+const struct boot_info *boot_info_check(const struct boot_info *bi);
 void banner_print(const struct boot_info *bi);
 void cpu_tables_init(void);
 void interrupts_init(void);
+void executor_start(void);
 void kernel_run(const struct boot_info *bi) __attribute__((noreturn));
 
 /* hal/isr_common.S */

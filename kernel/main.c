@@ -17,6 +17,7 @@
 #include "kernel/panic.h"
 #include "kernel/params.h"
 #include "kernel/stacks.h"
+#include "mm/mm.h"
 
 static void kernel_start(const void *arg) __attribute__((noreturn));
 
@@ -30,14 +31,16 @@ void kernel_main(const struct boot_info *bi)
 
 static void kernel_start(const void *arg)
 {
-	const struct boot_info *bi = arg;
+	const struct boot_info *bi;
 
 	serial_init();              /*  1. COM1 first: even early failures are visible */
-	boot_info_check(bi);        /*  2. refuse a loader we do not understand */
+	bi = boot_info_check(arg);  /*  2. refuse a loader we do not understand */
 	con_init(&bi->fb);          /*  3. framebuffer text grid, or serial-only */
 	banner_print(bi);           /*  4. "coop <version>", mode, memory, cmdline */
 	params_init(bi);            /*  5. command line -> kernel settings */
 	cpu_tables_init();          /*  6. GDT + TSS (IST stacks), IDT */
-	interrupts_init();          /*  7. 8259 PIC, PIT tick, TSC calibration */
-	kernel_run(bi);             /*  8. tests if asked, else the idle loop */
+	mm_init(bi, kparams.heap);  /*  7. frames, own page tables (W^X), heap */
+	interrupts_init();          /*  8. 8259 PIC, PIT tick, TSC calibration */
+	executor_start();           /*  9. async executor, its timers on the PIT */
+	kernel_run(bi);             /* 10. tests if asked; else input tasks, shell, idle */
 }

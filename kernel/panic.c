@@ -13,6 +13,7 @@
 #include "test/ktest/ktest.h"
 
 #define BACKTRACE_MAX_DEPTH 32
+#define BACKTRACE_MAX_WALK 100000
 #define MAX_STACKS 8
 
 static bool test_mode;
@@ -54,20 +55,37 @@ static void print_frame(unsigned depth, uint64_t rip)
 		kprintf("  #%-2u 0x%016llx ?\n", depth, (unsigned long long)rip);
 }
 
+/* Deep recursion (a stack overflow) repeats one frame thousands of times:
+ * print it once with a count, and keep walking to show who started it. */
 void backtrace_print(uint64_t rbp, uint64_t rip)
 {
+	uint64_t last = rip, repeats = 0;
+	unsigned printed = 1;
+
 	kprintf("backtrace:\n");
 	print_frame(0, rip);
-	for (unsigned depth = 1; depth < BACKTRACE_MAX_DEPTH && frame_readable(rbp); depth++) {
+	for (unsigned walked = 0; walked < BACKTRACE_MAX_WALK && frame_readable(rbp); walked++) {
 		const uint64_t *frame = (const uint64_t *)(uintptr_t)rbp;
-		if (!frame[1])
+		if (!frame[1] || printed >= BACKTRACE_MAX_DEPTH)
 			break;
 		/* A return address points after the call: -1 names the caller's line. */
-		print_frame(depth, frame[1] - 1);
+		uint64_t ret = frame[1] - 1;
+		if (ret == last) {
+			repeats++;
+		} else {
+			if (repeats)
+				kprintf("      ... the frame above %llu more times\n",
+					(unsigned long long)repeats);
+			repeats = 0;
+			print_frame(printed++, ret);
+			last = ret;
+		}
 		if (frame[0] <= rbp)
 			break; /* frames must move up the stack, or we would loop */
 		rbp = frame[0];
 	}
+	if (repeats)
+		kprintf("      ... the frame above %llu more times\n", (unsigned long long)repeats);
 }
 
 void fatal_end(const char *event)

@@ -1,20 +1,208 @@
 /*
- * heap.h — the kernel heap: kmalloc and friends.
+ * heap.h — the kernel heap: three allocator designs and kmalloc on top.
  *
- * (Placeholder API agreed between modules; the heap module fleshes it out.)
- * In the kernel these are served by the heap design chosen with heap=...;
- * on the host (unit tests of other modules) they map to libc malloc so that
- * ASan sees every allocation.
+ * A heap instance owns a fixed virtual range [base, base + limit).  It starts
+ * with `initial` bytes usable and grows on demand, in steps of at least
+ * HEAP_GROW_STEP, through a callback that makes the next bytes usable (the
+ * kernel maps fresh frames; host tests hand out a pre-allocated arena, or
+ * refuse, to simulate running out of memory).
+ *
+ * The designs (see heap_design_name()) sit behind one ops table:
+ *   bump   a pointer that only moves up; memory comes back only when every
+ *          allocation has been freed (mm/heap_bump.c)
+ *   list   an address-sorted free list, first fit, blocks split on
+ *          allocation and merged with free neighbours on free (mm/heap_list.c)
+ *   block  power-of-two size classes 16..4096 with O(1) free lists, falling
+ *          back to a list heap for large sizes (mm/heap_block.c)
+ *
+ * Failures are explicit: an allocation that cannot be served returns NULL and
+ * logs the request and the heap state.  With HEAP_DEBUG, frees of pointers the
+ * heap never handed out and double frees are detected, logged, counted and
+ * passed to the heap's error handler (the kernel panics there).
+ *
+ * A heap instance is not locked: the caller serialises (kmalloc disables
+ * interrupts around each call).
  */
 #ifndef COOP_MM_HEAP_H
 #define COOP_MM_HEAP_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
+/* ---- the global kernel heap (mm/kmalloc.c; libc on the host) ------------- */
+
+/* Like malloc: 16-byte aligned, NULL on failure.  kmalloc(0) is a valid
+ * minimum-size allocation. */
 void *kmalloc(size_t size);
 void *kcalloc(size_t n, size_t size);
 void *krealloc(void *p, size_t size);
+/* `align` is any power of two (0 means 16). */
 void *kmalloc_aligned(size_t size, size_t align);
 void kfree(void *p);
+
+/* ---- heap instances ------------------------------------------------------- */
+
+enum heap_design { HEAP_BUMP, HEAP_LIST, HEAP_BLOCK, HEAP_DESIGN_COUNT };
+
+enum heap_flags {
+	/* Validate every pointer given to free/realloc and detect double frees.
+	 * Costs a few loads and compares per call (see README). */
+	HEAP_DEBUG = 1u << 0,
+};
+
+enum heap_error {
+	HEAP_ERR_FOREIGN,     /* free/realloc of a pointer the heap never handed out */
+	HEAP_ERR_DOUBLE_FREE, /* free/realloc of a pointer that is already free */
+	HEAP_ERR_CORRUPT,     /* heap metadata was overwritten */
+};
+
+#define HEAP_MIN_ALIGN 16u
+#define HEAP_GROW_STEP (64u * 1024u)
+
+/*
+ * Makes [old_end, old_end + bytes) usable (maps it).  Returns false if it
+ * cannot; the heap then reports out of memory.
+ */
+typedef bool (*heap_grow_fn)(void *ctx, uintptr_t old_end, size_t bytes);
+/* Receives one complete line, without a newline. */
+typedef void (*heap_log_fn)(const char *line);
+struct heap;
+typedef void (*heap_error_fn)(struct heap *h, enum heap_error err, const void *p);
+
+struct heap_stats {
+	size_t used;         /* bytes held by live allocations, incl. headers/padding */
+	size_t free;         /* committed bytes available to allocations */
+	size_t overhead;     /* committed bytes neither used nor free (metadata) */
+	size_t peak_used;    /* highest `used` seen */
+	size_t largest_free; /* largest allocation that succeeds without growing */
+	size_t size;         /* committed bytes: used + free + overhead */
+	size_t limit;        /* the most the heap may grow to */
+	size_t live_allocs;
+	uint64_t total_allocs;
+	uint64_t failed_allocs;
+	uint64_t errors; /* foreign pointers, double frees, corruption seen */
+	uint64_t grows;  /* successful calls of the grow callback */
+};
+
+/* Per-design state; the layouts are private to mm/heap_<design>.c. */
+struct heap_list_state {
+	struct heap_free_block *head; /* sorted by address */
+	size_t free_bytes;
+};
+
+#define HEAP_BLOCK_CLASSES 9 /* 16, 32, ... 4096 */
+
+struct heap_block_state {
+	struct heap_free_obj *free[HEAP_BLOCK_CLASSES];
+	uintptr_t carve[HEAP_BLOCK_CLASSES]; /* next never-used object in a chunk */
+	uintptr_t carve_end[HEAP_BLOCK_CLASSES];
+	uintptr_t map_bias; /* chunk class map, indexed by address >> chunk shift */
+	size_t map_bytes;
+	size_t chunk_bytes; /* list blocks holding size-class chunks */
+	size_t slot_bytes;  /* object bytes those chunks can hold */
+	size_t large_used;  /* part of h->used served by the list heap */
+	struct heap_list_state big;
+};
+
+struct heap {
+	const struct heap_ops *ops;
+	enum heap_design design;
+	unsigned flags;
+	uintptr_t base, end, limit_end; /* [base, end) is committed */
+	heap_grow_fn grow;
+	void *grow_ctx;
+	heap_log_fn log;
+	heap_error_fn on_error;
+	size_t used, peak_used, live_allocs;
+	uint64_t total_allocs, failed_allocs, errors, grows;
+	union {
+		uintptr_t bump_next;
+		struct heap_list_state list;
+		struct heap_block_state block;
+	} u;
+};
+
+/*
+ * Sets up a heap over [base, base + limit), of which the first `initial`
+ * bytes are usable now.  `grow` may be NULL (the heap never grows).
+ * Preconditions: base is 16-byte aligned; initial <= limit.
+ * Returns 0, or -1 if the range is too small for the design.
+ */
+int heap_init(struct heap *h, enum heap_design d, void *base, size_t initial,
+	      size_t limit, heap_grow_fn grow, void *grow_ctx, unsigned flags);
+/* Hooks for failure reports; both default to none (silent). */
+void heap_set_log(struct heap *h, heap_log_fn log);
+void heap_set_error_handler(struct heap *h, heap_error_fn fn);
+
+/* `align` is a power of two or 0 (16).  Returns NULL if the heap cannot grow
+ * enough, or if align is not a power of two. */
+void *heap_alloc(struct heap *h, size_t size, size_t align);
+/* p may be NULL.  Errors are reported, and the pointer is left alone. */
+void heap_free(struct heap *h, void *p);
+/* C realloc semantics; the result is 16-byte aligned. */
+void *heap_realloc(struct heap *h, void *p, size_t size);
+/* Bytes usable at p (at least what was asked for). */
+size_t heap_usable_size(struct heap *h, void *p);
+void heap_stats(const struct heap *h, struct heap_stats *s);
+/* Walks all metadata; reports and returns false on any inconsistency. */
+bool heap_check(struct heap *h);
+
+const char *heap_design_name(enum heap_design d);
+/* "bump", "list" or "block".  Returns 0, or -1 for an unknown name. */
+int heap_design_parse(const char *name, enum heap_design *out);
+const char *heap_error_name(enum heap_error e);
+
+/* ---- the global kernel heap's setup (kernel only) ------------------------- */
+int kmalloc_init(enum heap_design d, void *base, size_t initial, size_t limit,
+		 heap_grow_fn grow, void *ctx);
+void kmalloc_set_hooks(heap_log_fn log, heap_error_fn on_error);
+void kmalloc_stats(struct heap_stats *s);
+bool kmalloc_check(void);
+
+/* ---- internals, for mm/heap*.c only --------------------------------------- */
+
+struct heap_ops {
+	/* Called by heap_init once the common fields are set. */
+	int (*init)(struct heap *h, size_t initial);
+	/* size >= 1, align is a power of two >= 16. */
+	void *(*alloc)(struct heap *h, size_t size, size_t align);
+	/* p != NULL.  Returns false (after reporting) if p is not live. */
+	bool (*free)(struct heap *h, void *p);
+	/* Usable bytes at p, or 0 (after reporting) if p is not live. */
+	size_t (*usable)(struct heap *h, void *p);
+	/* Grows p in place to at least size bytes, if it can. */
+	bool (*resize)(struct heap *h, void *p, size_t size);
+	size_t (*free_bytes)(const struct heap *h);
+	size_t (*largest_free)(const struct heap *h);
+	bool (*check)(struct heap *h);
+};
+
+extern const struct heap_ops heap_bump_ops, heap_list_ops, heap_block_ops;
+
+static inline bool heap_debug(const struct heap *h) { return h->flags & HEAP_DEBUG; }
+
+static inline uintptr_t heap_align_up(uintptr_t x, uintptr_t align)
+{
+	return (x + align - 1) & ~(align - 1);
+}
+
+/* Extends the committed range by at least `bytes`; false if it cannot. */
+bool heap_extend(struct heap *h, size_t bytes);
+void heap_report(struct heap *h, enum heap_error err, const void *p);
+
+/* The list heap's engine, shared with the block design's large objects.
+ * Blocks carry a 16-byte header; *block gets the bytes taken from the heap. */
+void heap_list_setup(struct heap_list_state *l);
+void heap_list_release(struct heap_list_state *l, uintptr_t start, size_t bytes);
+void *heap_list_take(struct heap *h, struct heap_list_state *l, size_t size,
+		     size_t align, size_t *block);
+size_t heap_list_give(struct heap *h, struct heap_list_state *l, void *p);
+size_t heap_list_usable(struct heap *h, void *p);
+bool heap_list_grow_in_place(struct heap *h, struct heap_list_state *l, void *p,
+			     size_t size, size_t *added);
+size_t heap_list_largest(const struct heap_list_state *l);
+bool heap_list_walk(struct heap *h, const struct heap_list_state *l, uintptr_t from,
+		    size_t *used_bytes);
 
 #endif

@@ -1,0 +1,267 @@
+/*
+ * heap.c — what every heap design shares: argument checks, statistics,
+ * growth through the owner's callback, and failure reports.
+ *
+ * The designs (heap_bump.c, heap_list.c, heap_block.c) only place blocks; they
+ * keep h->used current and call heap_report() when a pointer is bad.
+ */
+#include "mm/heap.h"
+
+#include "kernel/string.h"
+
+static const struct heap_ops *const design_ops[HEAP_DESIGN_COUNT] = {
+	[HEAP_BUMP] = &heap_bump_ops,
+	[HEAP_LIST] = &heap_list_ops,
+	[HEAP_BLOCK] = &heap_block_ops,
+};
+
+static const char *const design_names[HEAP_DESIGN_COUNT] = {
+	[HEAP_BUMP] = "bump",
+	[HEAP_LIST] = "list",
+	[HEAP_BLOCK] = "block",
+};
+
+const char *heap_design_name(enum heap_design d)
+{
+	return (unsigned)d < HEAP_DESIGN_COUNT ? design_names[d] : "?";
+}
+
+int heap_design_parse(const char *name, enum heap_design *out)
+{
+	for (unsigned d = 0; d < HEAP_DESIGN_COUNT; d++) {
+		if (name && strcmp(name, design_names[d]) == 0) {
+			*out = (enum heap_design)d;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+const char *heap_error_name(enum heap_error e)
+{
+	switch (e) {
+	case HEAP_ERR_FOREIGN:
+		return "free of a pointer the heap never handed out";
+	case HEAP_ERR_DOUBLE_FREE:
+		return "double free";
+	case HEAP_ERR_CORRUPT:
+		return "corrupted metadata";
+	}
+	return "?";
+}
+
+int heap_init(struct heap *h, enum heap_design d, void *base, size_t initial,
+	      size_t limit, heap_grow_fn grow, void *grow_ctx, unsigned flags)
+{
+	uintptr_t b = (uintptr_t)base;
+
+	memset(h, 0, sizeof(*h));
+	if ((unsigned)d >= HEAP_DESIGN_COUNT || !base || (b & (HEAP_MIN_ALIGN - 1)) ||
+	    initial > limit || limit > UINTPTR_MAX - b)
+		return -1;
+	h->ops = design_ops[d];
+	h->design = d;
+	h->flags = flags;
+	h->base = b;
+	h->end = b + (initial & ~(size_t)(HEAP_MIN_ALIGN - 1));
+	h->limit_end = b + (limit & ~(size_t)(HEAP_MIN_ALIGN - 1));
+	h->grow = grow;
+	h->grow_ctx = grow_ctx;
+	return h->ops->init(h, initial);
+}
+
+void heap_set_log(struct heap *h, heap_log_fn log) { h->log = log; }
+void heap_set_error_handler(struct heap *h, heap_error_fn fn) { h->on_error = fn; }
+
+bool heap_extend(struct heap *h, size_t bytes)
+{
+	size_t room = h->limit_end - h->end;
+	size_t step = heap_align_up(bytes, HEAP_GROW_STEP);
+
+	if (!h->grow || bytes > room || step < bytes)
+		return false;
+	if (step > room)
+		step = room;
+	if (!h->grow(h->grow_ctx, h->end, step))
+		return false;
+	h->end += step;
+	h->grows++;
+	return true;
+}
+
+/* ---- log lines without a libc -------------------------------------------- */
+
+struct line {
+	char buf[192];
+	size_t len;
+};
+
+static void put_str(struct line *l, const char *s)
+{
+	while (*s && l->len + 1 < sizeof(l->buf))
+		l->buf[l->len++] = *s++;
+	l->buf[l->len] = '\0';
+}
+
+static void put_num(struct line *l, uint64_t v, unsigned radix)
+{
+	char tmp[24];
+	int n = 0;
+
+	do {
+		tmp[n++] = "0123456789abcdef"[v % radix];
+		v /= radix;
+	} while (v);
+	if (radix == 16)
+		put_str(l, "0x");
+	while (n > 0) {
+		char c[2] = { tmp[--n], '\0' };
+		put_str(l, c);
+	}
+}
+
+static void put_state(struct line *l, const struct heap *h)
+{
+	struct heap_stats s;
+
+	heap_stats(h, &s);
+	put_str(l, " (used ");
+	put_num(l, s.used, 10);
+	put_str(l, " free ");
+	put_num(l, s.free, 10);
+	put_str(l, " largest ");
+	put_num(l, s.largest_free, 10);
+	put_str(l, " size ");
+	put_num(l, s.size, 10);
+	put_str(l, " limit ");
+	put_num(l, s.limit, 10);
+	put_str(l, " live ");
+	put_num(l, s.live_allocs, 10);
+	put_str(l, ")");
+}
+
+static void start_line(struct line *l, const struct heap *h)
+{
+	l->len = 0;
+	put_str(l, "heap: ");
+	put_str(l, heap_design_name(h->design));
+	put_str(l, ": ");
+}
+
+static void report_oom(struct heap *h, size_t size, size_t align)
+{
+	struct line l;
+
+	h->failed_allocs++;
+	if (!h->log)
+		return;
+	start_line(&l, h);
+	put_str(&l, "out of memory: ");
+	put_num(&l, size, 10);
+	put_str(&l, " bytes align ");
+	put_num(&l, align, 10);
+	put_state(&l, h);
+	h->log(l.buf);
+}
+
+void heap_report(struct heap *h, enum heap_error err, const void *p)
+{
+	struct line l;
+
+	h->errors++;
+	if (h->log) {
+		start_line(&l, h);
+		put_str(&l, heap_error_name(err));
+		put_str(&l, ": ");
+		put_num(&l, (uintptr_t)p, 16);
+		h->log(l.buf);
+	}
+	if (h->on_error)
+		h->on_error(h, err, p);
+}
+
+/* ---- the API --------------------------------------------------------------- */
+
+void *heap_alloc(struct heap *h, size_t size, size_t align)
+{
+	void *p = NULL;
+
+	if (align & (align - 1)) {
+		report_oom(h, size, align);
+		return NULL;
+	}
+	if (align < HEAP_MIN_ALIGN)
+		align = HEAP_MIN_ALIGN;
+	if (size == 0)
+		size = 1;
+	if (size <= h->limit_end - h->base && align <= h->limit_end - h->base)
+		p = h->ops->alloc(h, size, align);
+	if (__builtin_expect(!p, 0)) {
+		report_oom(h, size, align);
+		return NULL;
+	}
+	h->live_allocs++;
+	h->total_allocs++;
+	if (h->used > h->peak_used)
+		h->peak_used = h->used;
+	return p;
+}
+
+void heap_free(struct heap *h, void *p)
+{
+	if (p && h->ops->free(h, p))
+		h->live_allocs--;
+}
+
+size_t heap_usable_size(struct heap *h, void *p)
+{
+	return p ? h->ops->usable(h, p) : 0;
+}
+
+void *heap_realloc(struct heap *h, void *p, size_t size)
+{
+	size_t have;
+	void *q;
+
+	if (!p)
+		return heap_alloc(h, size, 0);
+	if (size == 0) {
+		heap_free(h, p);
+		return NULL;
+	}
+	have = h->ops->usable(h, p);
+	if (have == 0)
+		return NULL;
+	if (size <= have || (h->ops->resize && h->ops->resize(h, p, size))) {
+		if (h->used > h->peak_used)
+			h->peak_used = h->used;
+		return p;
+	}
+	q = heap_alloc(h, size, 0);
+	if (!q)
+		return NULL;
+	memcpy(q, p, have);
+	heap_free(h, p);
+	return q;
+}
+
+void heap_stats(const struct heap *h, struct heap_stats *s)
+{
+	s->used = h->used;
+	s->free = h->ops->free_bytes(h);
+	s->size = h->end - h->base;
+	s->overhead = s->size - s->used - s->free;
+	s->peak_used = h->peak_used;
+	s->largest_free = h->ops->largest_free(h);
+	s->limit = h->limit_end - h->base;
+	s->live_allocs = h->live_allocs;
+	s->total_allocs = h->total_allocs;
+	s->failed_allocs = h->failed_allocs;
+	s->errors = h->errors;
+	s->grows = h->grows;
+}
+
+bool heap_check(struct heap *h)
+{
+	return h->ops->check(h);
+}

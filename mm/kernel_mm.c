@@ -1,0 +1,282 @@
+/*
+ * kernel_mm.c — builds the kernel's address space (mm/layout.h) and owns the
+ * global frame allocator, page tables and heap.  Kernel-only: it reads the
+ * linker's image symbols and programs the MMU.
+ */
+#include "mm/mm.h"
+
+#include "hal/mmu.h"
+#include "kernel/console.h"
+#include "kernel/log.h"
+#include "kernel/meminfo.h"
+#include "kernel/panic.h"
+#include "kernel/stacks.h"
+#include "mm/heap.h"
+#include "mm/layout.h"
+
+/* Defined by efi/coop.lds: the image as UEFI loaded and relocated it. */
+extern const char __image_start[], __text_start[], __text_end[];
+extern const char __rodata_start[], __rodata_end[];
+extern const char __data_start[], __data_end[], __image_end[];
+
+static struct frame_allocator frames;
+static struct pt_ctx kernel_pt;
+static struct cpu_features cpu;
+static uint64_t direct_map_size;
+
+#define ALIGN_UP(x, a) (((x) + (a) - 1) & ~((uint64_t)(a) - 1))
+#define ALIGN_DOWN(x, a) ((x) & ~((uint64_t)(a) - 1))
+
+struct frame_allocator *mm_frames(void) { return &frames; }
+struct pt_ctx *mm_kernel_pt(void) { return &kernel_pt; }
+bool mm_has_1g_pages(void) { return kernel_pt.allow_1g; }
+uint64_t mm_direct_map_size(void) { return direct_map_size; }
+
+void *mm_phys_to_virt(uint64_t pa)
+{
+	return (void *)(uintptr_t)(pa + frames.phys_offset);
+}
+
+static void on_frame_error(void *ctx, enum frame_error err, uint64_t pa)
+{
+	(void)ctx;
+	panic("frame allocator: %s of frame 0x%llx",
+	      err == FRAME_ERR_DOUBLE_FREE ? "double free" : "free of a foreign frame",
+	      (unsigned long long)pa);
+}
+
+uint64_t mm_frame_alloc_or_panic(void)
+{
+	uint64_t pa = frame_alloc(&frames);
+	if (!pa) {
+		struct frame_stats s;
+		frame_stats(&frames, &s);
+		panic("out of physical memory (%llu KiB managed, %llu KiB free)",
+		      (unsigned long long)s.total_bytes / 1024,
+		      (unsigned long long)s.free_bytes / 1024);
+	}
+	return pa;
+}
+
+/* ---- frames --------------------------------------------------------------- */
+
+static void frames_init(const struct boot_info *bi)
+{
+	/* Never hand out what we are made of or still read. */
+	const struct boot_range reserved[] = {
+		bi->image,
+		bi->boot_data,
+		{ bi->fb.base, bi->fb.format == BOOT_FB_NONE ? 0 : bi->fb.size },
+	};
+	int err = frame_init(&frames, (const void *)(uintptr_t)bi->memmap.base,
+			     bi->memmap.size, bi->memmap.desc_size, reserved,
+			     sizeof reserved / sizeof reserved[0], 0);
+	if (err)
+		panic("frame allocator: cannot use the memory map (error %d)", err);
+	frame_set_error_hook(&frames, on_frame_error, NULL);
+}
+
+/* ---- page tables ---------------------------------------------------------- */
+
+static uint64_t table_alloc(void *ctx)
+{
+	(void)ctx;
+	return frame_alloc(&frames);
+}
+
+static void table_free(void *ctx, uint64_t pa)
+{
+	(void)ctx;
+	frame_free(&frames, pa);
+}
+
+static void invalidate(void *ctx, uintptr_t va)
+{
+	(void)ctx;
+	mmu_invlpg(va);
+}
+
+static void map_or_panic(uintptr_t va, uint64_t pa, uint64_t size, unsigned flags,
+			 const char *what)
+{
+	int err = pt_map(&kernel_pt, va, pa, size, flags);
+	if (err)
+		panic("paging: cannot map %s at 0x%llx (+0x%llx): error %d", what,
+		      (unsigned long long)va, (unsigned long long)size, err);
+}
+
+/* The image keeps its UEFI address (VA == PA), mapped section by section.
+ * efi/coop.lds starts every section on a page, so a section's last page
+ * ends where the next one starts: round both ends up. */
+static void map_image_section(const char *start, const char *end, unsigned flags,
+			      const char *what)
+{
+	uintptr_t s = ALIGN_UP((uintptr_t)start, PAGE_SIZE);
+	uintptr_t e = ALIGN_UP((uintptr_t)end, PAGE_SIZE);
+	if (e > s)
+		map_or_panic(s, s, e - s, flags, what);
+}
+
+static void map_image(void)
+{
+	map_image_section(__image_start, __text_start, 0, "image headers");
+	map_image_section(__text_start, __text_end, PT_EXEC, "kernel text");
+	map_image_section(__text_end, __rodata_start, 0, "image .reloc");
+	map_image_section(__rodata_start, __rodata_end, 0, "kernel rodata");
+	map_image_section(__data_start, __data_end, PT_WRITE, "kernel data");
+	map_image_section(__data_end, __image_end, 0, "image dynamic tables");
+	/* Guard pages: an overflowing stack faults here instead of corrupting
+	 * whatever lies below it. */
+	for (int id = 0; id < KSTACK_COUNT; id++)
+		if (pt_unmap(&kernel_pt, kstack_guard((enum kstack_id)id), PAGE_SIZE))
+			panic("paging: cannot unmap the %s stack's guard page",
+			      kstack_name((enum kstack_id)id));
+}
+
+static void map_direct(void)
+{
+	uint64_t step = kernel_pt.allow_1g ? PT_PAGE_1G : PT_PAGE_2M;
+	direct_map_size = ALIGN_UP(frame_highest_address(&frames), step);
+	if (direct_map_size > DIRECT_MAP_MAX_SIZE)
+		direct_map_size = DIRECT_MAP_MAX_SIZE;
+	map_or_panic(DIRECT_MAP_BASE, 0, direct_map_size, PT_WRITE | PT_GLOBAL, "direct map");
+}
+
+static void map_framebuffer(const struct boot_fb *fb)
+{
+	if (fb->format == BOOT_FB_NONE || !con_has_framebuffer())
+		return;
+	uint64_t base = ALIGN_DOWN(fb->base, PAGE_SIZE);
+	uint64_t size = ALIGN_UP(fb->base + fb->size, PAGE_SIZE) - base;
+	map_or_panic(FRAMEBUFFER_BASE, base, size, PT_WRITE | PT_WC, "framebuffer");
+}
+
+static void build_page_tables(const struct boot_info *bi)
+{
+	kernel_pt = (struct pt_ctx){
+		.alloc_table = table_alloc,
+		.free_table = table_free,
+		.allow_1g = cpu.pages_1g,
+	};
+	if (pt_init(&kernel_pt))
+		panic("paging: no frame for the PML4");
+	map_image();
+	map_direct();
+	map_framebuffer(&bi->fb);
+}
+
+/* Loads CR3 and moves everything that held a physical pointer over to the
+ * direct map.  The stack, code and data stay where they are: the image is
+ * mapped at the same addresses in both the old and the new tables. */
+static void switch_to_kernel_tables(const struct boot_info *bi)
+{
+	uintptr_t fb_virt = FRAMEBUFFER_BASE + (bi->fb.base & (PAGE_SIZE - 1));
+
+	mmu_setup_pat();
+	mmu_enable_protections(&cpu);
+	mmu_write_cr3(kernel_pt.root);
+	kernel_pt.phys_offset = DIRECT_MAP_BASE;
+	kernel_pt.invalidate = invalidate;
+	frame_set_phys_offset(&frames, DIRECT_MAP_BASE);
+	if (con_has_framebuffer())
+		con_move_framebuffer((void *)fb_virt);
+}
+
+/* Firmware and loader memory is ours once CR3, GDT, IDT and stack are. */
+static void reclaim_boot_memory(void)
+{
+	static const uint32_t types[] = {
+		BOOT_MEM_BOOT_SERVICES_CODE, BOOT_MEM_BOOT_SERVICES_DATA,
+		BOOT_MEM_LOADER_CODE, BOOT_MEM_LOADER_DATA,
+	};
+	for (unsigned i = 0; i < sizeof types / sizeof types[0]; i++)
+		frame_reclaim(&frames, types[i]);
+}
+
+/* ---- heap ----------------------------------------------------------------- */
+
+static bool heap_grow(void *ctx, uintptr_t old_end, size_t bytes)
+{
+	(void)ctx;
+	for (uintptr_t va = old_end; va < old_end + bytes; va += PAGE_SIZE) {
+		uint64_t pa = frame_alloc(&frames);
+		if (!pa)
+			return false;
+		if (pt_map(&kernel_pt, va, pa, PAGE_SIZE, PT_WRITE | PT_GLOBAL)) {
+			frame_free(&frames, pa);
+			return false;
+		}
+	}
+	return true;
+}
+
+static void heap_log_line(const char *line)
+{
+	log_warn("%s", line);
+}
+
+static void heap_error(struct heap *h, enum heap_error err, const void *p)
+{
+	(void)h;
+	panic("heap: %s at %p", heap_error_name(err), p);
+}
+
+static void heap_init_global(const char *design_name)
+{
+	enum heap_design d;
+	struct frame_stats fs;
+
+	if (heap_design_parse(design_name, &d)) {
+		log_warn("heap=%s is not a heap design (bump, list, block); using block",
+			 design_name);
+		d = HEAP_BLOCK;
+	}
+	frame_stats(&frames, &fs);
+	/* Leave a reserve of frames for page tables and other direct users. */
+	uint64_t limit = fs.free_bytes > 32 * 1024 * 1024 ? fs.free_bytes - 16 * 1024 * 1024
+							 : fs.free_bytes / 2;
+	limit = ALIGN_DOWN(limit, PAGE_SIZE);
+	if (limit > HEAP_MAX_SIZE)
+		limit = HEAP_MAX_SIZE;
+	if (!heap_grow(NULL, HEAP_BASE, HEAP_INITIAL_SIZE))
+		panic("heap: no memory for the initial %llu KiB", HEAP_INITIAL_SIZE / 1024);
+	kmalloc_set_hooks(heap_log_line, heap_error);
+	if (kmalloc_init(d, (void *)(uintptr_t)HEAP_BASE, HEAP_INITIAL_SIZE, limit, heap_grow,
+			 NULL))
+		panic("heap: kmalloc_init failed");
+}
+
+void mm_init(const struct boot_info *bi, const char *heap)
+{
+	cpu_features_read(&cpu);
+	if (!cpu.nx)
+		panic("this CPU has no NX bit: coop's W^X page tables need it");
+	frames_init(bi);
+	build_page_tables(bi);
+	switch_to_kernel_tables(bi);
+	reclaim_boot_memory();
+	heap_init_global(heap);
+}
+
+/* ---- reporting ------------------------------------------------------------ */
+
+void mm_print_stats(void)
+{
+	struct frame_stats fs;
+	struct heap_stats hs;
+	char total[24], free[24], used[24];
+
+	frame_stats(&frames, &fs);
+	meminfo_format_size(total, sizeof total, fs.total_bytes);
+	meminfo_format_size(free, sizeof free, fs.free_bytes);
+	meminfo_format_size(used, sizeof used, fs.used_bytes);
+	kprintf("frames: %s managed, %s free, %s used (%llu allocs, %llu frees)\n", total,
+		free, used, (unsigned long long)fs.allocs, (unsigned long long)fs.frees);
+	kmalloc_stats(&hs);
+	meminfo_format_size(total, sizeof total, hs.size);
+	meminfo_format_size(used, sizeof used, hs.used);
+	meminfo_format_size(free, sizeof free, hs.largest_free);
+	kprintf("heap: %s committed, %s used (peak %zu KiB), %zu live allocations, "
+		"largest free block %s\n",
+		total, used, hs.peak_used / 1024, hs.live_allocs, free);
+}

@@ -1,0 +1,38 @@
+/*
+ * mm.h — the kernel's memory: physical frames, its own page tables, and the
+ * heap behind kmalloc.  See mm/layout.h for the address space.
+ */
+#ifndef COOP_MM_MM_H
+#define COOP_MM_MM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "kernel/boot_info.h"
+#include "mm/frame.h"
+#include "mm/pagetable.h"
+
+/*
+ * Builds the frame allocator from the memory map, builds fresh page tables
+ * (W^X image, direct map, framebuffer, guard pages), switches CR3 to them,
+ * reclaims boot-services and loader memory, and starts the heap design
+ * named by `heap` ("bump", "list" or "block").
+ * Precondition: nothing reads boot-services or loader memory afterwards
+ * (the low identity map is gone too: keep a copy of the boot info).
+ */
+void mm_init(const struct boot_info *bi, const char *heap);
+
+struct frame_allocator *mm_frames(void);
+struct pt_ctx *mm_kernel_pt(void);
+void *mm_phys_to_virt(uint64_t pa);
+/* What mm_init turned on, for tests and the boot log. */
+bool mm_has_1g_pages(void);
+uint64_t mm_direct_map_size(void);
+
+/* Prints frame and heap statistics (the shell's `mem`). */
+void mm_print_stats(void);
+
+/* Frame allocation that must not fail: panics with the allocator state. */
+uint64_t mm_frame_alloc_or_panic(void);
+
+#endif

@@ -1,0 +1,82 @@
+/*
+ * task.c — task references, handles and the join future.
+ * Scheduling (wake, poll, completion) is in executor.c.
+ */
+#include "sched/task.h"
+
+#include "mm/heap.h"
+#include "sched/executor.h"
+
+void task_ref(struct task *t)
+{
+	atomic_fetch_add_explicit(&t->state, TASK_REF_ONE, memory_order_relaxed);
+}
+
+void task_unref(struct task *t)
+{
+	uint64_t old = atomic_fetch_sub_explicit(&t->state, TASK_REF_ONE,
+						 memory_order_acq_rel);
+	if ((old & TASK_REF_MASK) == TASK_REF_ONE)
+		kfree(t);
+}
+
+void task_detach(struct task_handle *h)
+{
+	if (h->task)
+		task_unref(h->task);
+	h->task = NULL;
+}
+
+void task_cancel(const struct task_handle *h)
+{
+	struct task *t = h->task;
+	uint64_t old = atomic_load_explicit(&t->state, memory_order_relaxed);
+
+	do {
+		if (old & TASK_DONE)
+			return;	/* finished first: it stays finished */
+	} while (!atomic_compare_exchange_weak_explicit(&t->state, &old, old | TASK_CANCELLED,
+							 memory_order_acq_rel,
+							 memory_order_relaxed));
+	/* The executor finishes it the next time it comes off the queue. */
+	executor_wake_task(h->ex, h->task);
+}
+
+bool task_is_done(const struct task_handle *h)
+{
+	return task_state(h->task) & TASK_DONE;
+}
+
+bool task_was_cancelled(const struct task_handle *h)
+{
+	return task_state(h->task) & TASK_CANCELLED;
+}
+
+/* ---- join --------------------------------------------------------------- */
+
+static enum poll join_poll(struct future *f, struct context *cx)
+{
+	struct join_future *j = (struct join_future *)f;
+
+	if (task_state(j->task) & TASK_DONE)
+		return POLL_READY;
+	/* Joiners are woken by the executor when the task ends (same thread as
+	 * this poll), so there is no window between the check and the add. */
+	waitq_add(&j->task->joiners, &j->waiter, cx->waker);
+	return POLL_PENDING;
+}
+
+/* Dropping a join stops waiting; it does not cancel the task. */
+static void join_drop(struct future *f)
+{
+	waitq_remove(&((struct join_future *)f)->waiter);
+}
+
+static const struct future_ops join_ops = {
+	.name = "join", .poll = join_poll, .drop = join_drop,
+};
+
+void join_init(struct join_future *j, const struct task_handle *h)
+{
+	*j = (struct join_future){ .base = { &join_ops }, .task = h->task };
+}

@@ -1,0 +1,305 @@
+/*
+ * Host-only executor tests: a million tasks, a second thread storming the
+ * ready queue with wakes, stale wakers under ASan, and the lost-wakeup race
+ * at the moment the executor decides to halt.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "test/ktest/ktest.h"
+#include "test/host/fake_hal.h"
+
+#include "hal/hal.h"
+#include "sched/async.h"
+#include "sched/atomic_waker.h"
+#include "sched/executor.h"
+
+KTEST_SUITE(sched_host);
+
+struct trivial {
+	ASYNC_STATE;
+};
+
+ASYNC_FN(trivial, struct trivial)
+{
+	ASYNC_BEGIN();
+	ASYNC_END();
+}
+
+KTEST(sched_host, million_tasks_spawn_and_complete)
+{
+	enum { N = 1000000 };
+	struct executor ex;
+	struct trivial t = { ASYNC_INIT(trivial) };
+	executor_setup(&ex);
+	for (int i = 0; i < N; i++)
+		ASSERT_NE(spawn_detached_on(&ex, &t.base, sizeof(t)), 0);
+	EXPECT_EQ(executor_stats(&ex).live, N);
+	executor_run_until_idle(&ex);
+	struct sched_stats s = executor_stats(&ex);
+	EXPECT_EQ(s.completed, N);
+	EXPECT_EQ(s.polls, N);
+	EXPECT_EQ(s.live, 0);
+	ktest_diag(_kt, "1,000,000 tasks: %zu header + %zu state bytes each, table %u slots",
+		   sizeof(struct task), sizeof(t), ex.table_cap);
+	executor_teardown(&ex);
+}
+
+/* ---- interrupt storm: a second thread wakes tasks through atomic wakers -- */
+
+enum { STORM_TASKS = 64, STORM_EVENTS = 1000000 };
+
+static struct atomic_waker storm_aw[STORM_TASKS];
+static _Atomic unsigned storm_pending[STORM_TASKS];
+static _Atomic bool storm_finished;
+
+struct storm_task {
+	struct future base;
+	int idx;
+	unsigned got, polls;
+};
+
+static enum poll storm_poll(struct future *f, struct context *cx)
+{
+	struct storm_task *s = (struct storm_task *)f;
+
+	s->polls++;
+	for (;;) {
+		s->got += atomic_exchange(&storm_pending[s->idx], 0);
+		if (s->got >= STORM_EVENTS / STORM_TASKS)
+			return POLL_READY;
+		atomic_waker_register(&storm_aw[s->idx], cx->waker);
+		if (atomic_load(&storm_pending[s->idx]) == 0)
+			return POLL_PENDING;
+	}
+}
+
+static const struct future_ops storm_ops = { .name = "storm", .poll = storm_poll };
+
+static void *storm_thread(void *arg)
+{
+	(void)arg;
+	for (unsigned i = 0; i < STORM_EVENTS; i++) {
+		unsigned idx = (i * 2654435761u) % STORM_TASKS;
+		atomic_fetch_add(&storm_pending[idx], 1);
+		atomic_waker_wake(&storm_aw[idx]);	/* the "interrupt handler" */
+	}
+	atomic_store(&storm_finished, true);
+	return NULL;
+}
+
+struct storm_done {
+	struct executor *ex;
+	unsigned long waits_after_finish;
+};
+
+static bool storm_is_done(void *arg)
+{
+	struct storm_done *d = arg;
+	if (executor_stats(d->ex).live == 0)
+		return true;
+	/* The storm is over and a task is still waiting: give it 1000 idle
+	 * rounds, then declare the wakeup lost. */
+	return atomic_load(&storm_finished) && ++d->waits_after_finish > 1000;
+}
+
+KTEST(sched_host, interrupt_storm_from_second_thread)
+{
+	struct executor ex;
+	struct task_handle h[STORM_TASKS];
+	pthread_t th;
+	executor_setup(&ex);
+	atomic_store(&storm_finished, false);
+	for (int i = 0; i < STORM_TASKS; i++) {
+		atomic_waker_init(&storm_aw[i]);
+		atomic_store(&storm_pending[i], 0);
+		struct storm_task s = { .base = { &storm_ops }, .idx = i };
+		h[i] = spawn_on(&ex, &s.base, sizeof(s));
+	}
+	executor_run_until_idle(&ex);	/* everyone registered */
+	ASSERT_EQ(pthread_create(&th, NULL, storm_thread, NULL), 0);
+	struct storm_done d = { .ex = &ex };
+	EXPECT_TRUE(executor_run_until(&ex, storm_is_done, &d, 100000000));
+	pthread_join(th, NULL);
+	executor_run_until_idle(&ex);
+
+	unsigned total = 0, polls = 0;
+	for (int i = 0; i < STORM_TASKS; i++) {
+		struct storm_task *s = (struct storm_task *)task_output(&h[i]);
+		EXPECT_TRUE(task_is_done(&h[i]));
+		total += s->got;
+		polls += s->polls;
+		task_detach(&h[i]);
+		atomic_waker_destroy(&storm_aw[i]);
+	}
+	EXPECT_EQ(total, STORM_EVENTS);
+	EXPECT_EQ(executor_stats(&ex).live, 0);
+	ktest_diag(_kt, "%d wakes from a second thread -> %u polls, %lu idle waits",
+		   STORM_EVENTS, polls, (unsigned long)executor_stats(&ex).idle_waits);
+	executor_teardown(&ex);
+}
+
+/* ---- stale wakers -------------------------------------------------------- */
+
+static struct waker kept[2];
+
+/* Keeps a clone of its waker and finishes at once. */
+struct leaver {
+	ASYNC_STATE;
+	int slot;
+};
+
+ASYNC_FN(leaver, struct leaver)
+{
+	ASYNC_BEGIN();
+	kept[self->slot] = waker_clone(cx->waker);
+	ASYNC_END();
+}
+
+struct napper {
+	ASYNC_STATE;
+	struct sleep_future nap;
+};
+
+ASYNC_FN(napper, struct napper)
+{
+	ASYNC_BEGIN();
+	sleep_ms_init(&self->nap, 50);
+	AWAIT(&self->nap);
+	ASYNC_END();
+}
+
+KTEST(sched_host, stale_wakers_are_harmless)
+{
+	struct executor ex;
+	executor_setup(&ex);
+	for (int i = 0; i < 2; i++) {
+		struct leaver l = { ASYNC_INIT(leaver), .slot = i };
+		spawn_detached_on(&ex, &l.base, sizeof(l));
+	}
+	executor_run_until_idle(&ex);
+	EXPECT_EQ(executor_stats(&ex).live, 0);
+	struct sched_stats before = executor_stats(&ex);
+	/* Under ASan, any access to freed task memory here aborts the run. */
+	waker_wake_by_ref(&kept[0]);
+	struct waker c = waker_clone(&kept[0]);
+	waker_wake(&c);
+	waker_drop(&kept[0]);
+	waker_wake(&kept[1]);	/* consumes the last reference: frees the task */
+	executor_run_until_idle(&ex);
+	EXPECT_EQ(executor_stats(&ex).wakes, before.wakes);
+	EXPECT_EQ(executor_stats(&ex).polls, before.polls);
+
+	/* A cancelled sleeper leaves its timer entry behind; it fires later
+	 * as a stale wake and frees the task. */
+	struct napper n = { ASYNC_INIT(napper) };
+	struct task_handle h = spawn_on(&ex, &n.base, sizeof(n));
+	executor_run_until_idle(&ex);
+	task_cancel(&h);
+	task_detach(&h);
+	executor_run_until_idle(&ex);
+	EXPECT_EQ(timerq_len(executor_timers(&ex)), 1);
+	before = executor_stats(&ex);
+	executor_timer_tick(&ex, 100);
+	executor_run_until_idle(&ex);
+	EXPECT_EQ(timerq_len(executor_timers(&ex)), 0);
+	EXPECT_EQ(executor_stats(&ex).polls, before.polls);
+	executor_teardown(&ex);
+}
+
+/* ---- the lost-wakeup race ------------------------------------------------
+ *
+ * A simulated device raises its interrupt exactly when the executor has
+ * decided to halt.  If interrupts are on at that moment (the buggy order:
+ * check the queue, then disable), the handler runs at once and the executor
+ * halts with a task ready: a lost wakeup.  If they are off (the right order),
+ * the interrupt stays pending until `sti; hlt`, which it ends at once.
+ */
+static struct executor race_ex;
+static struct atomic_waker dev_aw;
+static _Atomic unsigned dev_events;
+static bool irq_pending;
+static unsigned lost_wakeups, masked_deliveries, rounds_left;
+
+static void device_irq(void)
+{
+	atomic_fetch_add(&dev_events, 1);
+	atomic_waker_wake(&dev_aw);
+}
+
+static void on_decided_to_halt(void *arg)
+{
+	(void)arg;
+	if (rounds_left == 0)
+		return;
+	rounds_left--;
+	if (hal_irq_enabled())
+		device_irq();		/* delivered now: about to be slept on */
+	else
+		irq_pending = true;	/* masked: held until sti */
+}
+
+/* Runs inside hal_wait_for_interrupt(): the CPU is halted. */
+static void on_halt(void)
+{
+	if (!rq_is_empty(&race_ex.rq))
+		lost_wakeups++;		/* halted with a task ready */
+	if (irq_pending) {
+		irq_pending = false;
+		masked_deliveries++;
+		device_irq();
+	}
+}
+
+struct dev_reader {
+	struct future base;
+	unsigned seen, target;
+};
+
+static enum poll dev_reader_poll(struct future *f, struct context *cx)
+{
+	struct dev_reader *r = (struct dev_reader *)f;
+
+	for (;;) {
+		r->seen = atomic_load(&dev_events);
+		if (r->seen >= r->target)
+			return POLL_READY;
+		atomic_waker_register(&dev_aw, cx->waker);
+		if (atomic_load(&dev_events) == r->seen)
+			return POLL_PENDING;
+	}
+}
+
+static const struct future_ops dev_reader_ops = { .name = "dev", .poll = dev_reader_poll };
+
+static bool race_done(void *arg)
+{
+	return executor_stats(arg).live == 0;
+}
+
+KTEST(sched_host, idle_does_not_lose_a_wakeup)
+{
+	enum { ROUNDS = 100 };
+	executor_setup(&race_ex);
+	atomic_waker_init(&dev_aw);
+	atomic_store(&dev_events, 0);
+	irq_pending = false;
+	lost_wakeups = masked_deliveries = 0;
+	rounds_left = ROUNDS;
+	race_ex.idle_probe = on_decided_to_halt;
+	fake_hal_set_irq_hook(on_halt);
+
+	struct dev_reader r = { .base = { &dev_reader_ops }, .target = ROUNDS };
+	spawn_detached_on(&race_ex, &r.base, sizeof(r));
+	/* Each event needs exactly one halt; a lost one would need more. */
+	bool ok = executor_run_until(&race_ex, race_done, &race_ex, ROUNDS);
+
+	fake_hal_set_irq_hook(NULL);
+	EXPECT_TRUE(ok);
+	EXPECT_EQ(lost_wakeups, 0);
+	EXPECT_EQ(masked_deliveries, ROUNDS);
+	EXPECT_EQ(executor_stats(&race_ex).idle_waits, ROUNDS);
+	EXPECT_TRUE(hal_irq_enabled());
+	atomic_waker_destroy(&dev_aw);
+	executor_teardown(&race_ex);
+}
