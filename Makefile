@@ -17,6 +17,7 @@ msg = @printf '  %-7s %s\n' '$(1)' '$(2)'
 endif
 
 .DEFAULT_GOAL := all
+NPROC := $(shell nproc 2>/dev/null || echo 2)
 .DELETE_ON_ERROR:
 .SUFFIXES:
 
@@ -52,13 +53,14 @@ KERNEL_DIRS := kernel hal mm sched test/ktest test/unit test/kernel
 EFI_SRCS    := $(wildcard efi/*.c)
 KERNEL_SRCS := $(foreach d,$(KERNEL_DIRS),$(wildcard $(d)/*.c $(d)/*.S))
 
-# Portable kernel/ files: they never touch hardware, so they build for the
-# host too.  Hardware access goes through hal/hal.h, faked on the host.
 # mm/ files that only make sense inside the kernel (they own global kernel
 # state and the real page tables); the host supplies its own stand-ins.
 MM_KERNEL_ONLY  := mm/kmalloc.c mm/kernel_mm.c
+# Portable kernel/ files: they never touch hardware, so they build for the
+# host too.  Hardware access goes through hal/hal.h, faked on the host.
 KERNEL_PORTABLE := $(addprefix kernel/,fmt.c cmdline.c congrid.c conrender.c \
-                     psf.c meminfo.c kbd.c keymap.c vtinput.c)
+                     psf.c meminfo.c kbd.c keymap.c vtinput.c \
+                     lineedit.c shell_parse.c)
 PORTABLE_SRCS   := $(wildcard $(KERNEL_PORTABLE)) \
                    $(filter-out $(MM_KERNEL_ONLY),$(wildcard mm/*.c sched/*.c)) \
                    test/ktest/ktest.c
@@ -84,7 +86,7 @@ ALL_K_OBJS := $(EFI_OBJS) $(K_OBJS)
 
 # A flags change rebuilds everything; nothing else does.
 FLAGS_STAMP := $(B)/gen/flags.$(shell echo '$(K_CFLAGS) $(EFI_CFLAGS)' | md5sum | cut -c1-12)
-$(FLAGS_STAMP):
+$(FLAGS_STAMP): | $(DEPS_STAMP)
 	$(Q)mkdir -p $(@D) && rm -f $(B)/gen/flags.* && touch $@
 
 $(B)/k/efi/%.c.o: efi/%.c $(FLAGS_STAMP)
@@ -208,7 +210,9 @@ usb: image
 
 # ---------------------------------------------------------------------------
 # Tests, fuzzing, benchmarks.
-test: all host-tests
+# The build runs on every core: make test's budget is 60 s, build included.
+test:
+	$(Q)$(MAKE) --no-print-directory -j$(NPROC) all host-tests
 	$(Q)$(PYTHON) test/run.py --host $(HOST_TESTS_BIN) --efi $(EFI_IMG)
 
 test-matrix: all
@@ -222,6 +226,9 @@ F_CFLAGS := -std=gnu11 -O1 -g -I. -DCOOP_HOST -DCOOP_FUZZ -DCOOP_VERSION='"$(COO
 $(B)/fuzz/%: test/fuzz/%.c $(PORTABLE_SRCS) test/host/fake_hal.c test/host/host_kmalloc.c
 	$(call msg,FUZZCC,$@)
 	$(Q)mkdir -p $(@D) && $(CLANG) $(F_CFLAGS) $^ -o $@
+fuzz-deps:
+	$(Q)scripts/deps.sh --fuzz
+$(FUZZ_BINS): | fuzz-deps
 fuzz: $(DEPS_STAMP) $(FUZZ_BINS)
 	$(Q)scripts/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
 
@@ -232,6 +239,9 @@ BN_CFLAGS  := -std=gnu11 -O2 -g $(WARN) -I. -DCOOP_HOST -DCOOP_BENCH \
 $(B)/bench/%: test/bench/%.c $(PORTABLE_SRCS) test/host/fake_hal.c test/host/host_kmalloc.c
 	$(call msg,BENCHCC,$@)
 	$(Q)mkdir -p $(@D) && $(CC) $(BN_CFLAGS) $^ -o $@ -lmimalloc -lm
+bench-deps:
+	$(Q)scripts/deps.sh --bench
+$(BENCH_BINS): | bench-deps
 bench: all $(BENCH_BINS)
 	$(Q)scripts/bench.sh $(BENCH_BINS)
 
@@ -253,6 +263,7 @@ help:
 	@echo '  make clean        remove build outputs'
 	@echo '  V=1               show full commands'
 
+.PHONY: fuzz-deps bench-deps
 .PHONY: all deps run debug image usb test test-matrix fuzz bench clean help host-tests FORCE
 FORCE:
 

@@ -120,7 +120,10 @@ static enum poll sleep_poll(struct future *f, struct context *cx)
 
 	if (!s->armed) {
 		if (s->delay != UINT64_MAX) {	/* first poll of sleep_ms */
-			s->deadline = timerq_now(tq) + s->delay;
+			/* The clock counts whole ticks: the true time may be up
+			 * to one tick past `now`, so wait one more to never
+			 * wake early (sleep_ms(0) still just yields a tick). */
+			s->deadline = timerq_now(tq) + s->delay + 1;
 			s->delay = UINT64_MAX;
 		}
 		if (timerq_now(tq) >= s->deadline)

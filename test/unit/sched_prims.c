@@ -218,11 +218,15 @@ KTEST(sched_prims, join_all_waits_for_every_child)
 	struct task_handle h = spawn_on(&ex, &j.base, sizeof(j));
 	executor_run_until_idle(&ex);
 	EXPECT_EQ(((struct joiner_all *)task_output(&h))->all.pending, 6);	/* yield done */
+	/* Started at clock 0, so sleep_ms(n) ends at n + 1 (never early). */
 	executor_timer_tick(&ex, 5);
+	executor_run_until_idle(&ex);
+	EXPECT_EQ(((struct joiner_all *)task_output(&h))->all.pending, 6);
+	executor_timer_tick(&ex, 6);
 	executor_run_until_idle(&ex);
 	EXPECT_EQ(((struct joiner_all *)task_output(&h))->all.pending, 4);
 	EXPECT_FALSE(task_is_done(&h));
-	executor_timer_tick(&ex, 10);
+	executor_timer_tick(&ex, 11);
 	executor_run_until_idle(&ex);
 	EXPECT_TRUE(task_is_done(&h));
 	task_detach(&h);
