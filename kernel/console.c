@@ -58,8 +58,13 @@ void con_init(const struct boot_fb *fb)
 		conrender_grid_size(&render, &cols, &rows);
 	}
 	congrid_init(&grid, cells, cols, rows);
-	if (have_fb)
+	if (have_fb) {
+		/* Keep the top row for the status line from the start, so the
+		 * boot messages never sit where it will be drawn. */
+		congrid_set_scroll_top(&grid, CON_STATUS_ROWS);
+		congrid_set_cursor(&grid, 0, CON_STATUS_ROWS);
 		conrender_redraw(&render, &grid);
+	}
 }
 
 bool con_has_framebuffer(void)

@@ -13,6 +13,9 @@
 #include "kernel/boot_info.h"
 #include "kernel/congrid.h"
 
+/* Rows at the top of the screen that never scroll: the status line. */
+#define CON_STATUS_ROWS 1
+
 /* Sets up the grid for fb (which may be BOOT_FB_NONE).  The framebuffer is
  * reached through its physical address until con_move_framebuffer(). */
 void con_init(const struct boot_fb *fb);
