@@ -1,0 +1,68 @@
+#!/bin/sh
+# bench.sh — host benchmarks, then the in-kernel ones (make bench).
+#
+#   scripts/bench.sh build/bench/<name>...
+#
+# Each host benchmark prints `BENCH <name> <value> <unit>` lines.  The kernel
+# benchmarks run in a QEMU boot with cmdline `bench=all` under -icount shift=0
+# (one guest instruction = one virtual ns), so their numbers count guest
+# instructions, not the speed of the emulator: stable and comparable across
+# machines, but not real hardware timings.  All BENCH lines are collected in
+# build/bench/results.txt and printed at the end.
+set -eu
+
+cd "$(dirname "$0")/.."
+OUT=build/bench
+mkdir -p "$OUT"
+results=$OUT/results.txt
+: > "$results"
+status=0
+
+for bin in "$@"; do
+	echo "bench.sh: $(basename "$bin")"
+	if ! "$bin" > "$OUT/$(basename "$bin").log" 2>&1; then
+		echo "bench.sh: $(basename "$bin") FAILED; see $OUT/$(basename "$bin").log" >&2
+		status=1
+	fi
+	grep '^BENCH ' "$OUT/$(basename "$bin").log" | sed 's/^BENCH /BENCH host\//' >> "$results" || true
+done
+
+EFI=esp/EFI/BOOT/BOOTX64.EFI
+if [ ! -f "$EFI" ]; then
+	echo "bench.sh: no $EFI; in-kernel benchmarks not run (make first)" >&2
+	status=1
+else
+	echo "bench.sh: in-kernel benchmarks (QEMU, -icount shift=0, bench=all)"
+	python3 - "$EFI" "$OUT/kernel" "$results" <<'PY' || status=1
+import re, sys
+sys.path.insert(0, "test")
+from boot.qemu import Machine
+efi, workdir, results = sys.argv[1:]
+with Machine(efi, workdir, cmdline="bench=all", memory="512M", timeout=600,
+             icount=0) as m:
+    # A kernel without bench= support boots to its idle loop and stays there:
+    # stop at that point instead of waiting for the timeout.
+    try:
+        m.wait_for_serial(r"^idle: |coop> ", timeout=600)
+        r = m.stop()
+    except TimeoutError:
+        r = m.wait()
+lines = re.findall(r"^BENCH .*$", r.serial, re.MULTILINE)
+print(f"bench.sh: kernel boot {r.status} (exit {r.exit_code}) in {r.seconds:.0f} s; "
+      f"serial log {workdir}/serial.log")
+if not lines:
+    print("bench.sh: the kernel printed no BENCH lines: it does not support "
+          "bench= yet (or crashed); last serial lines:")
+    print("\n".join("    " + l for l in r.tail(10)))
+    sys.exit(1)
+with open(results, "a") as f:
+    f.writelines(l.replace("BENCH ", "BENCH kernel/", 1) + "\n" for l in lines)
+if r.status != "passed":
+    print(f"bench.sh: the kernel boot ended '{r.status}', not with isa-debug-exit 0x10")
+    sys.exit(1)
+PY
+fi
+
+echo
+cat "$results"
+exit $status

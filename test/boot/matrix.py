@@ -1,0 +1,42 @@
+"""`make test-matrix`: test=all boots across machines, memory sizes, CPUs,
+boot media and displays.
+
+The dimensions (2 * 3 * 2 * 2 * 2 * 2 = 96 combinations) are covered
+pairwise: for any two dimensions, every pair of their values is booted at
+least once, in 8 boots.  Six boots cannot do it (with one 3-valued and five
+2-valued dimensions, the 2-valued columns would need five distinct codes up to
+complement among four), so 8 is close to the minimum.  test_matrix.py checks
+the coverage.
+"""
+from boot.boots import Boot
+
+DIMENSIONS = {
+    "machine": ["q35", "pc"],
+    "memory": ["128M", "1G", "6G"],
+    "cpu": ["qemu64", "max"],
+    "smp": [1, 4],
+    "medium": ["usb", "ide"],      # USB stick image on xHCI; IDE (AHCI on q35) disk
+    "display": ["std", "none"],    # std VGA; no display at all (serial-only)
+}
+
+ROWS = [
+    # machine memory  cpu       smp medium  display
+    ("pc",  "128M", "max",    4, "usb", "none"),
+    ("pc",  "128M", "qemu64", 4, "usb", "std"),
+    ("q35", "128M", "qemu64", 1, "ide", "none"),
+    ("pc",  "1G",   "max",    4, "usb", "none"),
+    ("q35", "1G",   "qemu64", 1, "ide", "std"),
+    ("pc",  "6G",   "max",    1, "ide", "std"),
+    ("q35", "6G",   "qemu64", 4, "ide", "none"),
+    ("q35", "6G",   "max",    1, "usb", "std"),
+]
+
+
+def matrix_boots(timeout=120):
+    boots = []
+    for machine, memory, cpu, smp, medium, display in ROWS:
+        name = f"{machine}-{memory}-{cpu}-smp{smp}-{medium}-{display}"
+        boots.append(Boot(name, cmdline="test=all", memory=memory, timeout=timeout,
+                          machine=dict(machine=machine, cpu=cpu, smp=smp,
+                                       medium=medium, display=display)))
+    return boots

@@ -1,0 +1,282 @@
+"""Machine: one QEMU + OVMF boot of coop, with hands (keys, serial, screen).
+
+Every boot gets a fresh ESP (BOOTX64.EFI + CMDLINE.TXT), a private copy of the
+OVMF variable store and its own sockets, so boots can run in parallel.  The
+serial port is a unix-socket chardev whose logfile= keeps everything the
+guest printed, whether or not a client is connected; the log is the source of
+truth for wait_for_serial().  QMP (also a unix socket) is opened on first use.
+
+How a boot ends (Machine.wait):
+    passed   QEMU exit status 33: isa-debug-exit 0x10, all tests passed
+    failed   exit status 35: isa-debug-exit 0x11, some test failed
+    crashed  any other exit: triple fault or reset (-no-reboot), QEMU error
+    hung     no exit before the timeout: the process group is killed
+"""
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+
+from boot import qmp as qmplib
+from boot.screen import Screen
+
+OVMF_CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd"
+OVMF_VARS = "/usr/share/OVMF/OVMF_VARS_4M.fd"
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+MKIMAGE = os.path.join(REPO, "scripts", "mkimage.sh")
+
+EXIT_PASSED = 33    # (0x10 << 1) | 1
+EXIT_FAILED = 35    # (0x11 << 1) | 1
+_ANSI = re.compile(r"\x1b\[[0-9;=?]*[A-Za-z]")
+
+
+def clean_serial(raw):
+    """Serial text without ANSI escapes (OVMF's) and carriage returns."""
+    return _ANSI.sub("", raw).replace("\r", "")
+
+
+@dataclass
+class BootResult:
+    status: str          # passed, failed, crashed, hung, stopped
+    exit_code: "int | None"
+    seconds: float
+    serial: str          # cleaned serial log
+
+    def tail(self, n=30):
+        return self.serial.rstrip("\n").split("\n")[-n:]
+
+
+class Machine:
+    """A QEMU VM booting one EFI image.  Use as a context manager:
+
+        with Machine(efi, workdir, cmdline="test=all") as m:
+            result = m.wait()
+    """
+
+    def __init__(self, efi, workdir, cmdline="", memory="128M", machine="q35",
+                 cpu=None, smp=1, medium="fat", display="std", timeout=60,
+                 extra_args=(), icount=None, qemu="qemu-system-x86_64"):
+        self.efi = os.path.abspath(efi)
+        self.workdir = os.path.abspath(workdir)
+        self.cmdline, self.memory, self.machine = cmdline, memory, machine
+        self.cpu, self.smp, self.medium, self.display = cpu, smp, medium, display
+        self.timeout, self.extra_args, self.icount = timeout, list(extra_args), icount
+        self.qemu = qemu
+        self.serial_log = os.path.join(self.workdir, "serial.log")
+        self.proc = None
+        self._qmp = None
+        self._serial_sock = None
+        self._tmp = None
+        self._started = None
+        self.result = None
+
+    # ---- lifecycle -------------------------------------------------------
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def start(self):
+        shutil.rmtree(self.workdir, ignore_errors=True)
+        os.makedirs(self.workdir)
+        # Socket paths must be short (108 bytes): keep them in /tmp.
+        self._tmp = tempfile.mkdtemp(prefix="coop-qemu-")
+        self.qmp_path = os.path.join(self._tmp, "qmp.sock")
+        self.serial_path = os.path.join(self._tmp, "serial.sock")
+        open(self.serial_log, "wb").close()
+        cmd = self.command()
+        with open(os.path.join(self.workdir, "qemu-cmd.txt"), "w") as f:
+            f.write(" ".join(cmd) + "\n")
+        out = open(os.path.join(self.workdir, "qemu.out"), "wb")
+        self._started = time.monotonic()
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out,
+                                     stderr=subprocess.STDOUT, start_new_session=True)
+        out.close()
+        threading.Thread(target=self._drain_serial, daemon=True).start()
+
+    def command(self):
+        """The QEMU command line (also written to <workdir>/qemu-cmd.txt)."""
+        vars_copy = os.path.join(self.workdir, "OVMF_VARS.fd")
+        shutil.copyfile(OVMF_VARS, vars_copy)
+        # OVMF_CODE_4M.fd does not need SMM, and emulating it costs TCG about
+        # 1.5 s per boot.
+        machine = self.machine if "smm=" in self.machine else self.machine + ",smm=off"
+        cmd = [self.qemu, "-machine", machine, "-m", str(self.memory),
+               "-smp", str(self.smp),
+               "-drive", f"if=pflash,format=raw,readonly=on,file={OVMF_CODE}",
+               "-drive", f"if=pflash,format=raw,file={vars_copy}",
+               "-nic", "none", "-no-reboot", "-display", "none",
+               "-vga", "none" if self.display == "none" else "std",
+               "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
+               "-chardev", f"socket,id=ser0,path={self.serial_path},server=on,"
+                           f"wait=off,logfile={self.serial_log}",
+               "-serial", "chardev:ser0",
+               "-qmp", f"unix:{self.qmp_path},server=on,wait=off"]
+        if self.cpu:
+            cmd += ["-cpu", self.cpu]
+        if self.icount is not None:
+            cmd += ["-icount", f"shift={self.icount}"]
+        cmd += self._medium_args()
+        return cmd + self.extra_args
+
+    def _medium_args(self):
+        if self.medium == "fat":
+            esp = os.path.join(self.workdir, "esp")
+            boot = os.path.join(esp, "EFI", "BOOT")
+            os.makedirs(boot)
+            shutil.copyfile(self.efi, os.path.join(boot, "BOOTX64.EFI"))
+            with open(os.path.join(boot, "CMDLINE.TXT"), "w") as f:
+                f.write(self.cmdline + "\n")
+            return ["-drive", f"format=raw,file=fat:rw:{esp}"]
+        img = os.path.join(self.workdir, "disk.img")
+        cmdline_file = os.path.join(self.workdir, "CMDLINE.TXT")
+        with open(cmdline_file, "w") as f:
+            f.write(self.cmdline + "\n")
+        subprocess.run([MKIMAGE, img, self.efi, cmdline_file], check=True)
+        if self.medium == "ide":
+            return ["-drive", f"if=ide,format=raw,file={img}"]
+        if self.medium == "usb":
+            return ["-device", "qemu-xhci,id=xhci",
+                    "-drive", f"if=none,id=stick,format=raw,file={img}",
+                    "-device", "usb-storage,bus=xhci.0,drive=stick,removable=on"]
+        raise ValueError(f"unknown boot medium {self.medium!r}")
+
+    def _drain_serial(self):
+        """Keeps the serial socket read, so guest output never blocks; the
+        data itself is taken from the logfile."""
+        deadline = time.monotonic() + 15
+        while self.proc.poll() is None and time.monotonic() < deadline:
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                s.connect(self.serial_path)
+            except OSError:
+                s.close()
+                time.sleep(0.05)
+                continue
+            self._serial_sock = s
+            try:
+                while s.recv(4096):
+                    pass
+            except OSError:
+                pass
+            return
+
+    def wait(self, timeout=None):
+        """Waits for QEMU to exit; returns the BootResult (see module doc)."""
+        timeout = self.timeout if timeout is None else timeout
+        remaining = max(0.0, self._started + timeout - time.monotonic())
+        try:
+            code = self.proc.wait(remaining)
+            status = {EXIT_PASSED: "passed", EXIT_FAILED: "failed"}.get(code, "crashed")
+        except subprocess.TimeoutExpired:
+            self.kill()
+            code, status = None, "hung"
+        return self._finish(status, code)
+
+    def stop(self):
+        """Ends a boot that is not expected to exit by itself (interactive)."""
+        if self.proc.poll() is None:
+            try:
+                if self._qmp is None:
+                    self._qmp = qmplib.QMP(self.qmp_path, connect_timeout=1)
+                self._qmp.execute("quit")
+                self.proc.wait(5)
+            except (OSError, qmplib.QMPError, subprocess.TimeoutExpired):
+                self.kill()
+            return self._finish("stopped", None)
+        return self.wait()
+
+    def _finish(self, status, code):
+        self.result = BootResult(status, code, time.monotonic() - self._started,
+                                 self.serial_text())
+        return self.result
+
+    def kill(self):
+        if self.proc and self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.proc.wait()
+
+    def close(self):
+        self.kill()
+        if self._qmp:
+            self._qmp.close()
+        if self._serial_sock:
+            self._serial_sock.close()
+        if self._tmp:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+        # The ESP copy and disk image are not worth keeping; logs are.
+        shutil.rmtree(os.path.join(self.workdir, "esp"), ignore_errors=True)
+        for name in ("disk.img", "OVMF_VARS.fd"):
+            try:
+                os.unlink(os.path.join(self.workdir, name))
+            except FileNotFoundError:
+                pass
+
+    # ---- serial ----------------------------------------------------------
+    def serial_text(self):
+        with open(self.serial_log, "rb") as f:
+            return clean_serial(f.read().decode("utf-8", "replace"))
+
+    def running(self):
+        return self.proc.poll() is None
+
+    def wait_for_serial(self, pattern, timeout=30, start=0):
+        """Waits until `pattern` (a regex, MULTILINE) matches the serial log
+        from character `start` on; returns the match.  Raises TimeoutError
+        (with the log's tail) on timeout or if QEMU exits first."""
+        rx = re.compile(pattern, re.MULTILINE)
+        deadline = time.monotonic() + timeout
+        while True:
+            text = self.serial_text()
+            m = rx.search(text, start)
+            if m:
+                return m
+            if not self.running() or time.monotonic() > deadline:
+                why = "QEMU exited" if not self.running() else f"{timeout} s passed"
+                tail = "\n".join(text.rstrip("\n").split("\n")[-15:])
+                raise TimeoutError(f"serial never matched {pattern!r} ({why}); "
+                                   f"last lines:\n{tail}")
+            time.sleep(0.05)
+
+    def write_serial(self, data):
+        """Sends bytes to the guest's COM1."""
+        deadline = time.monotonic() + 10
+        while self._serial_sock is None:
+            if time.monotonic() > deadline:
+                raise TimeoutError("serial socket never connected")
+            time.sleep(0.05)
+        self._serial_sock.sendall(data if isinstance(data, bytes) else data.encode())
+
+    # ---- QMP: keyboard and screen ----------------------------------------
+    @property
+    def qmp(self):
+        if self._qmp is None:
+            self._qmp = qmplib.QMP(self.qmp_path)
+        return self._qmp
+
+    def send_keys(self, text, delay=0.03):
+        qmplib.send_keys(self.qmp, text, delay=delay)
+
+    def send_key(self, *qcodes):
+        """e.g. send_key("caps_lock") or send_key("ctrl", "alt", "delete")."""
+        qmplib.send_key(self.qmp, *qcodes)
+
+    def screendump(self, name="screen.ppm"):
+        """The current display as a Screen, its font chosen from the kernel's
+        `console:` line.  The dump is kept in the workdir."""
+        path = os.path.join(self.workdir, name)
+        self.qmp.execute("screendump", filename=path)
+        with open(path, "rb") as f:
+            screen = Screen.from_ppm(f.read())
+        return screen.use_console_line(self.serial_text())

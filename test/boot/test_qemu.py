@@ -1,0 +1,119 @@
+"""Tests of the boot runner itself, with a fake QEMU (a small script), so
+they take about a second: exit status mapping, hang detection and cleanup of
+the whole process group, and run_boot's outcomes."""
+import os
+import stat
+import tempfile
+import time
+import unittest
+
+from boot import boots
+from boot.qemu import Machine
+
+FAKE = """#!/usr/bin/env python3
+# Fake qemu-system-x86_64: writes SERIAL to the -chardev logfile, then
+# sleeps SLEEP seconds in a child process, then exits with EXIT.
+import subprocess, sys
+SERIAL, SLEEP, EXIT = {serial!r}, {sleep!r}, {exit!r}
+args = " ".join(sys.argv)
+log = args.split("logfile=")[1].split()[0].split(",")[0]
+with open(log, "w") as f:
+    f.write(SERIAL)
+with open({pidfile!r}, "w") as f:
+    child = subprocess.Popen(["sleep", str(SLEEP)])
+    f.write(str(child.pid))
+child.wait()
+sys.exit(EXIT)
+"""
+
+KTAP_OK = "coop 0.1.0 test\nKTAP version 1\n1..1\nok 1 s\n"
+
+
+def alive(pid):
+    """A zombie (killed, not yet reaped by init) counts as dead."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+class FakeQemuTest(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="coop-fakeqemu-")
+        self.efi = os.path.join(self.dir, "BOOTX64.EFI")
+        open(self.efi, "wb").close()
+        self.pidfile = os.path.join(self.dir, "child.pid")
+
+    def fake(self, serial="", sleep=0, exit=33):
+        path = os.path.join(self.dir, "qemu")
+        with open(path, "w") as f:
+            f.write(FAKE.format(serial=serial, sleep=sleep, exit=exit,
+                                pidfile=self.pidfile))
+        os.chmod(path, os.stat(path).st_mode | stat.S_IEXEC)
+        return path
+
+    def boot(self, timeout=10, **fake):
+        with Machine(self.efi, os.path.join(self.dir, "w"), qemu=self.fake(**fake),
+                     timeout=timeout) as m:
+            return m.wait()
+
+    def test_exit_statuses(self):
+        self.assertEqual(self.boot(exit=33).status, "passed")
+        self.assertEqual(self.boot(exit=35).status, "failed")
+        r = self.boot(exit=0)
+        self.assertEqual((r.status, r.exit_code), ("crashed", 0))
+
+    def test_hang_is_detected_and_the_process_group_killed(self):
+        t0 = time.monotonic()
+        r = self.boot(timeout=1, sleep=60, serial="coop x\nKTAP version 1\n1..2\n")
+        self.assertEqual(r.status, "hung")
+        self.assertLess(time.monotonic() - t0, 5)
+        with open(self.pidfile) as f:
+            child = int(f.read())
+        time.sleep(0.2)
+        self.assertFalse(alive(child), "the fake's child survived the kill")
+
+    def test_serial_log_is_kept_and_cleaned(self):
+        r = self.boot(serial="\x1b[2Jcoop 0.1\r\nline two\r\n")
+        self.assertEqual(r.serial, "coop 0.1\nline two\n")
+        self.assertTrue(os.path.exists(os.path.join(self.dir, "w", "serial.log")))
+
+    def run_boot(self, b, **fake):
+        b.machine = dict(qemu=self.fake(**fake))
+        outs, _ = boots.run_boot(b, self.efi, os.path.join(self.dir, "w"))
+        return {o.name: o for o in outs}
+
+    def test_run_boot_outcomes(self):
+        outs = self.run_boot(boots.Boot("x", cmdline="test=all"), serial=KTAP_OK)
+        self.assertEqual({n: o.status for n, o in outs.items()},
+                         {"boot/x/exit": "pass", "boot/x/banner": "pass",
+                          "boot/x/s": "pass"})
+
+    def test_run_boot_reports_a_hang_with_the_serial_tail(self):
+        b = boots.Boot("h", cmdline="test=all", timeout=1)
+        outs = self.run_boot(b, serial="coop 1\nKTAP version 1\n1..1\nlast words\n",
+                             sleep=60)
+        self.assertEqual(outs["boot/h/exit"].status, "fail")
+        self.assertIn("hung", outs["boot/h/exit"].reason)
+        self.assertIn("| last words", outs["boot/h/exit"].details)
+        self.assertEqual(outs["boot/h/(incomplete)"].status, "fail")
+
+    def test_interactive_step_failures_and_skips(self):
+        def steps(m, t):
+            with t.step("ok"):
+                m.wait_for_serial(r"^coop ", timeout=2)
+            with t.step("skipped"):
+                t.skip("not yet")
+            with t.step("timeout"):
+                m.wait_for_serial(r"never", timeout=0.3)
+        outs = self.run_boot(boots.Boot("i", steps=steps, timeout=20),
+                             serial="coop 1\n", sleep=60)
+        self.assertEqual(outs["boot/i/exit"].status, "pass")      # still running
+        self.assertEqual(outs["boot/i/ok"].status, "pass")
+        self.assertEqual(outs["boot/i/skipped"].status, "skip")
+        self.assertEqual(outs["boot/i/timeout"].status, "fail")
+
+
+if __name__ == "__main__":
+    unittest.main()

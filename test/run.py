@@ -1,0 +1,195 @@
+#!/usr/bin/env python3
+"""coop's test runner: `make test` and `make test-matrix`.
+
+    test/run.py --host build/host/unit-tests --efi esp/EFI/BOOT/BOOTX64.EFI
+    test/run.py --matrix --efi esp/EFI/BOOT/BOOTX64.EFI
+    test/run.py --efi ... --only 'smoke'        boots whose name matches
+
+Runs, in parallel (-j, default 2 = the cores of a small CI box): the host
+unit-test suites (one process per suite, KTAP on stdout), the Python
+self-tests of test/boot/, and the QEMU boot tests of test/boot/boots.py.
+Prints one line per test (PASS/FAIL/SKIP/XFAIL name), diagnostics under each
+failure, the serial tail of a boot that crashed or hung, and last of all
+exactly one summary line: `N passed, N failed[, N skipped]`.  Serial logs
+of every boot stay in build/test/<boot>/serial.log.
+"""
+import argparse
+import concurrent.futures
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from boot import boots, ktap, matrix  # noqa: E402
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OUT_DIR = os.path.join(REPO, "build", "test")
+PY_TESTS = ["boot.test_ktap", "boot.test_screen", "boot.test_matrix", "boot.test_qemu"]
+
+_print_lock = threading.Lock()
+
+
+# ---- reporting --------------------------------------------------------------------
+
+def report(outs, verbose_pass=True):
+    with _print_lock:
+        for o in outs:
+            tag = {"pass": "PASS", "fail": "FAIL", "skip": "SKIP", "xfail": "XFAIL"}[o.status]
+            if o.status == "pass" and not verbose_pass:
+                continue
+            line = f"{tag} {o.name}"
+            if o.reason:
+                line += ("  " if o.status == "fail" else " ") + o.reason
+            print(line)
+            if o.status == "fail":
+                for d in o.details:
+                    print("    " + d)
+        sys.stdout.flush()
+
+
+# ---- host unit tests ---------------------------------------------------------------
+
+def host_suites(binary):
+    out = subprocess.run([binary, "list"], capture_output=True, text=True, timeout=60)
+    if out.returncode != 0:
+        raise RuntimeError(f"{binary} list: exit {out.returncode}\n{out.stderr}")
+    return re.findall(r"^ktest:\s+(\S+)", out.stdout.split("available suites:")[-1],
+                      re.MULTILINE)
+
+
+def run_host_suite(binary, suite):
+    name = f"host/{suite}/"
+    try:
+        p = subprocess.run([binary, suite], capture_output=True, text=True, timeout=300)
+    except subprocess.TimeoutExpired as e:
+        return [ktap.Outcome(name + "(timeout)", "fail", "no exit within 300 s",
+                             (e.stdout or "").split("\n")[-30:] if isinstance(e.stdout, str)
+                             else [])]
+    outs = ktap.parse_outcomes(p.stdout, "host/")   # KTAP names the suite itself
+    failed = any(o.status == "fail" for o in outs)
+    if p.returncode != 0 and not (p.returncode == 1 and failed):
+        # ASan/UBSan reports, leaks and crashes end up here.
+        tail = (p.stderr or p.stdout).rstrip().split("\n")[-30:]
+        outs.append(ktap.Outcome(name + "(exit)", "fail",
+                                 f"exit status {p.returncode}", tail))
+    elif p.returncode == 0 and failed:
+        outs.append(ktap.Outcome(name + "(exit)", "fail",
+                                 "exit status 0 although a test failed"))
+    return outs
+
+
+# ---- python self-tests ---------------------------------------------------------------
+
+class _Collect(unittest.TestResult):
+    def __init__(self):
+        super().__init__()
+        self.outs = []
+
+    def _name(self, test):
+        mod, _cls, meth = test.id().rsplit(".", 2)
+        return f"python/{mod.split('test_')[-1]}/{meth}"
+
+    def addSuccess(self, test):
+        self.outs.append(ktap.Outcome(self._name(test), "pass"))
+
+    def addFailure(self, test, err):
+        self._fail(test, err)
+
+    def addError(self, test, err):
+        self._fail(test, err)
+
+    def _fail(self, test, err):
+        text = self._exc_info_to_string(err, test).rstrip().split("\n")
+        self.outs.append(ktap.Outcome(self._name(test), "fail", text[-1], text[:-1]))
+
+    def addSkip(self, test, reason):
+        self.outs.append(ktap.Outcome(self._name(test), "skip", reason))
+
+
+def run_python_tests(module):
+    result = _Collect()
+    unittest.defaultTestLoader.loadTestsFromName(module).run(result)
+    return result.outs
+
+
+# ---- boots ----------------------------------------------------------------------------
+
+def run_one_boot(b, efi):
+    try:
+        outs, result = boots.run_boot(b, efi, os.path.join(OUT_DIR, b.name))
+    except Exception as e:      # the runner must report, not die
+        return [ktap.Outcome(f"boot/{b.name}/(runner)", "fail", f"{type(e).__name__}: {e}")]
+    with _print_lock:
+        print(f"# boot {b.name}: {result.status} in {result.seconds:.1f} s "
+              f"(serial log: {os.path.relpath(os.path.join(OUT_DIR, b.name, 'serial.log'), REPO)})")
+    return outs
+
+
+# ---- main -------------------------------------------------------------------------------
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--host", help="host unit-test binary (build/host/unit-tests)")
+    ap.add_argument("--efi", help="BOOTX64.EFI to boot")
+    ap.add_argument("--matrix", action="store_true", help="the machine matrix boots")
+    ap.add_argument("-j", "--jobs", type=int, default=2, help="parallel jobs (2)")
+    ap.add_argument("--only", help="run only boots whose name matches this regex")
+    ap.add_argument("--no-python", action="store_true", help="skip the Python self-tests")
+    ap.add_argument("--qemu-args", default="", help="extra QEMU arguments for every boot")
+    ap.add_argument("-q", "--quiet", action="store_true", help="do not list passing tests")
+    args = ap.parse_args()
+    t0 = time.monotonic()
+
+    jobs = []       # (label, callable) — boots first: they are the long pole
+    boot_list = matrix.matrix_boots() if args.matrix else boots.BOOTS
+    if args.only:
+        boot_list = [b for b in boot_list if re.search(args.only, b.name)]
+    for b in boot_list:
+        b.machine = dict(b.machine, extra_args=args.qemu_args.split())
+    outcomes = []
+    if args.efi:
+        if not os.path.exists(args.efi):
+            outcomes.append(ktap.Outcome("boot/(image)", "fail", f"{args.efi}: no such file"))
+        else:
+            jobs += [(f"boot {b.name}", run_one_boot, (b, args.efi)) for b in boot_list]
+    if not args.matrix and not args.no_python:
+        jobs += [(m, run_python_tests, (m,)) for m in PY_TESTS]
+    if args.host:
+        try:
+            jobs += [(f"host {s}", run_host_suite, (args.host, s))
+                     for s in host_suites(args.host)]
+        except (OSError, RuntimeError, subprocess.TimeoutExpired) as e:
+            outcomes.append(ktap.Outcome("host/(list)", "fail", str(e).split("\n")[0]))
+    report(outcomes)
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        futures = {pool.submit(fn, *a): label for label, fn, a in jobs}
+        for fut in concurrent.futures.as_completed(futures):
+            try:
+                outs = fut.result()
+            except Exception as e:
+                outs = [ktap.Outcome(f"{futures[fut]} (runner)", "fail",
+                                     f"{type(e).__name__}: {e}")]
+            report(outs, verbose_pass=not args.quiet)
+            outcomes += outs
+
+    counts = ktap.summary(outcomes)
+    passed = counts.get("pass", 0) + counts.get("xfail", 0)
+    failed, skipped = counts.get("fail", 0), counts.get("skip", 0)
+    if failed:
+        print("failed: " + " ".join(o.name for o in outcomes if o.status == "fail"))
+    print(f"wall time {time.monotonic() - t0:.1f} s")
+    line = f"{passed} passed, {failed} failed"
+    if skipped:
+        line += f", {skipped} skipped"
+    print(line, flush=True)
+    return 1 if failed or not outcomes else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
