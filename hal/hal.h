@@ -14,6 +14,18 @@
 
 typedef uint64_t hal_irqflags_t;
 
+/*
+ * HAL_PER_CPU: a variable with one copy per CPU.  The kernel runs on one
+ * CPU, so that is a plain global; on the host, threads play the part of
+ * other CPUs (a second thread stands in for a device or another core), so
+ * it is thread-local.
+ */
+#ifdef COOP_HOST
+#define HAL_PER_CPU _Thread_local
+#else
+#define HAL_PER_CPU
+#endif
+
 #ifdef COOP_HOST
 /* Disables interrupts and returns the previous state, for hal_irq_restore().
  * Save/restore pairs nest, so critical sections compose. */
@@ -22,6 +34,8 @@ void hal_irq_restore(hal_irqflags_t flags);
 void hal_irq_enable(void);
 void hal_irq_disable(void);
 bool hal_irq_enabled(void);
+/* True while the CPU runs an interrupt or exception handler. */
+bool hal_in_interrupt(void);
 /*
  * Precondition: interrupts are disabled.  Enables them and waits for the next
  * interrupt as one step (`sti; hlt`), so an interrupt that arrives after the

@@ -25,10 +25,19 @@
 #define MCR_LOOPBACK 0x10
 #define IER_RX_AVAILABLE 0x01
 
-/* ~1 s worth of polls at worst; a missing or wedged UART must not hang us. */
-#define TX_SPIN_LIMIT 100000
+/*
+ * A real UART empties its transmit register at line speed whether or not
+ * anyone listens, but a virtual one (QEMU's socket chardev) holds it full
+ * while the other end is slow to read.  So wait long -- seconds -- for a
+ * byte to go out; but once a wait has timed out, treat the port as stalled
+ * and wait only briefly until it moves again, so a dead peer cannot slow
+ * every line of output to a crawl.
+ */
+#define TX_SPIN_LIMIT 5000000
+#define TX_SPIN_LIMIT_STALLED 2000
 
 static bool present;
+static bool stalled;
 
 bool serial_init(void)
 {
@@ -54,9 +63,13 @@ bool serial_present(void)
 
 static void put_byte(uint8_t c)
 {
+	unsigned limit = stalled ? TX_SPIN_LIMIT_STALLED : TX_SPIN_LIMIT;
 	for (unsigned spins = 0; !(inb(COM1 + REG_LSR) & LSR_THR_EMPTY); spins++)
-		if (spins > TX_SPIN_LIMIT)
+		if (spins > limit) {
+			stalled = true;
 			return;
+		}
+	stalled = false;
 	outb(COM1 + REG_DATA, c);
 }
 

@@ -9,13 +9,16 @@
 #include "hal/pit.h"
 #include "hal/qemu.h"
 #include "hal/serial.h"
+#include "kernel/bench.h"
 #include "kernel/console.h"
 #include "kernel/input.h"
 #include "kernel/log.h"
 #include "kernel/meminfo.h"
 #include "kernel/panic.h"
 #include "kernel/params.h"
+#include "kernel/shell.h"
 #include "kernel/stacks.h"
+#include "kernel/status.h"
 #include "kernel/string.h"
 #include "sched/executor.h"
 #include "test/ktest/ktest.h"
@@ -34,6 +37,11 @@ const struct boot_info *boot_info_check(const struct boot_info *bi)
 		hal_halt_forever();
 	}
 	boot_info = *bi;
+	return &boot_info;
+}
+
+const struct boot_info *boot_info_get(void)
+{
 	return &boot_info;
 }
 
@@ -134,6 +142,12 @@ void kernel_run(const struct boot_info *bi)
 	input_init();
 	keyboard_start(kparams.keymap);
 	serial_console_start();
+	if (kparams.bench) {
+		bench_boot(kparams.bench);
+	} else {
+		shell_start();
+		status_start();
+	}
 	kprintf("idle: executor running\n");
 	executor_run();
 }

@@ -11,6 +11,8 @@
 /* kernel/boot.c */
 /* Validates the loader's boot info and returns the kernel's own copy. */
 const struct boot_info *boot_info_check(const struct boot_info *bi);
+/* The kernel's copy of the boot info (valid after boot_info_check()). */
+const struct boot_info *boot_info_get(void);
 void banner_print(const struct boot_info *bi);
 void cpu_tables_init(void);
 void interrupts_init(void);

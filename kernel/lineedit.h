@@ -21,9 +21,9 @@
 #include "kernel/input.h"
 
 #define LINEEDIT_MAX 200
-/* Worst case echo of one key: Ctrl-U over a full line with the cursor at
- * the end (n '\b', n spaces, n '\b'), plus "^C\n". */
-#define LINEEDIT_ECHO_MAX (3 * LINEEDIT_MAX + 8)
+/* Worst case echo of one key: an insert at the start of a full line redraws
+ * every character (up to 3 UTF-8 bytes each) and walks back over them. */
+#define LINEEDIT_ECHO_MAX (4 * LINEEDIT_MAX + 8)
 /* The line as UTF-8 (code points are BMP: at most 3 bytes each) plus NUL. */
 #define LINEEDIT_UTF8_MAX (3 * LINEEDIT_MAX + 1)
 

@@ -1,15 +1,20 @@
 /*
  * executor.c — spawning, waking, polling and idling.
  *
- *   wake (any context)            executor (one thread / the idle loop)
- *   ------------------            -------------------------------------
- *   CAS state: set QUEUED   --->  pop task, clear QUEUED, count the poll
- *   (already QUEUED or DONE:      poll its future with a waker for it
- *    nothing to do)               READY: finish it, wake its joiners
- *   rq_push(task)                 nothing ready: halt until an interrupt
+ *   wake                                executor (one thread / the idle loop)
+ *   ----                                -------------------------------------
+ *   the task being polled wakes itself  move rq's tasks to the local FIFO
+ *     (a yield): set current_woken      pop the oldest task, poll it:
+ *   other wakes: CAS state, set S         READY: finish it, wake its joiners
+ *     (S already set: set N, done)        woke itself: back of the FIFO
+ *     from the executor: local FIFO       else: clear S (N set: clear N and
+ *     from an IRQ / thread: rq_push             queue it again)
+ *                                       nothing ready: halt until an interrupt
  *
- * Because QUEUED is cleared before the poll, a wake during the poll (a yield)
- * queues the task again, behind everything already ready: FIFO fairness.
+ * S stays set while the task is polled, so a yield needs no atomic
+ * instruction at all: the executor just puts the task back at the end of the
+ * FIFO, behind everything already ready (FIFO fairness).  The state machine
+ * is drawn in task.h.
  */
 #include "sched/executor.h"
 
@@ -20,8 +25,38 @@
 #define NO_SLOT UINT32_MAX
 
 static struct executor global_executor;
-/* The executor polling a task right now (NULL between polls). */
-static struct executor *running;
+/* The executor working on this CPU right now (NULL outside its loop). */
+static HAL_PER_CPU struct executor *running;
+
+/*
+ * True when the caller is ex's own loop (a task it polls, a timer it fires)
+ * and not an interrupt handler or another thread: then ex's plain,
+ * non-atomic fields are safe to use.  On the host `running` is per thread,
+ * so another thread never reads ex->current.
+ */
+static inline bool on_executor(const struct executor *ex)
+{
+	return running == ex && !hal_in_interrupt();
+}
+
+/* ---- run queues ------------------------------------------------------------- */
+
+/* Moves tasks woken by interrupts or other threads behind the local ones. */
+static inline void drain_remote(struct executor *ex)
+{
+	struct rq_node *n;
+
+	while ((n = rq_pop(&ex->rq)))
+		fifo_push(&ex->local, n);
+}
+
+/* Queues a scheduled task.  Earlier wakes from interrupts go first, so the
+ * FIFO keeps wake order. */
+static void run_later(struct executor *ex, struct task *t)
+{
+	drain_remote(ex);
+	fifo_push(&ex->local, &t->link);
+}
 
 /* ---- wakers --------------------------------------------------------------- */
 
@@ -30,17 +65,39 @@ static struct executor *executor_of(const struct waker *w)
 	return container_of(w->vtable, struct executor, waker_vt);
 }
 
-void executor_wake_task(struct executor *ex, struct task *t)
+/* A wake from anyone but the task itself: one compare-and-swap. */
+static void wake_other(struct executor *ex, struct task *t, bool local)
 {
-	uint64_t old = atomic_load_explicit(&t->state, memory_order_relaxed);
+	uint32_t old = atomic_load_explicit(&t->state, memory_order_relaxed), set;
 
 	do {
-		if (old & (TASK_QUEUED | TASK_DONE))
-			return;	/* queued once, however many wakes */
-	} while (!atomic_compare_exchange_weak_explicit(&t->state, &old, old | TASK_QUEUED,
+		if (old & (TASK_DONE | TASK_NOTIFIED))
+			return;	/* over, or already sure to be polled again */
+		set = old & TASK_SCHEDULED ? TASK_NOTIFIED : TASK_SCHEDULED;
+	} while (!atomic_compare_exchange_weak_explicit(&t->state, &old, old | set,
 							 memory_order_acq_rel,
 							 memory_order_relaxed));
-	rq_push(&ex->rq, &t->link);
+	if (set == TASK_NOTIFIED)
+		return;	/* queued or running: its next poll is still to come */
+	if (local)
+		run_later(ex, t);
+	else
+		rq_push(&ex->rq, &t->link);
+}
+
+static inline void wake_task(struct executor *ex, struct task *t)
+{
+	bool local = on_executor(ex);
+
+	if (local && t == ex->current)
+		ex->current_woken = true;	/* a yield: queued after the poll */
+	else
+		wake_other(ex, t, local);
+}
+
+void executor_wake_task(struct executor *ex, struct task *t)
+{
+	wake_task(ex, t);
 }
 
 static struct waker task_waker_clone(const struct waker *w)
@@ -51,7 +108,7 @@ static struct waker task_waker_clone(const struct waker *w)
 
 static void task_waker_wake_by_ref(const struct waker *w)
 {
-	executor_wake_task(executor_of(w), w->data);
+	wake_task(executor_of(w), w->data);
 }
 
 static void task_waker_wake(struct waker *w)
@@ -113,13 +170,14 @@ void executor_setup(struct executor *ex)
 		.drop = task_waker_drop,
 	};
 	rq_init(&ex->rq);
+	fifo_init(&ex->local);
 	timerq_init(&ex->timers);
 	ex->free_slot = NO_SLOT;
 	ex->next_id = 1;
 }
 
 static struct task *task_create(struct executor *ex, const struct future *init,
-				size_t size, uint64_t refs)
+				size_t size, uint32_t refs)
 {
 	struct task *t = kmalloc(sizeof(*t) + size);
 
@@ -130,14 +188,14 @@ static struct task *task_create(struct executor *ex, const struct future *init,
 		return NULL;
 	}
 	memcpy(task_future(t), init, size);
-	t->joiners.first = NULL;
+	t->polls = 0;
 	t->id = ex->next_id++;
 	if (ex->next_id == 0)
 		ex->next_id = 1;
-	atomic_init(&t->state, TASK_QUEUED | refs * TASK_REF_ONE);
+	atomic_init(&t->state, TASK_SCHEDULED | (uint32_t)refs * TASK_REF_ONE);
 	ex->stats.spawned++;
 	ex->stats.live++;
-	rq_push(&ex->rq, &t->link);
+	run_later(ex, t);
 	return t;
 }
 
@@ -155,13 +213,11 @@ uint32_t spawn_detached_on(struct executor *ex, const struct future *init, size_
 
 /* ---- polling ---------------------------------------------------------------- */
 
-/* The task is over (READY or cancelled): it leaves the table, its joiners
- * wake, and the executor drops its reference, unless the task is still in
- * the ready queue, in which case the pop drops it. */
-static void task_finish(struct executor *ex, struct task *t, bool cancelled)
+/* The task is over: it leaves the table, its joiners wake, and the executor
+ * drops its reference.  The caller has set TASK_DONE, so the wakes this
+ * causes cannot queue it again. */
+static void task_retire(struct executor *ex, struct task *t, bool cancelled)
 {
-	uint64_t old;
-
 	if (cancelled) {
 		future_drop(task_future(t));
 		ex->stats.cancelled++;
@@ -170,61 +226,84 @@ static void task_finish(struct executor *ex, struct task *t, bool cancelled)
 	}
 	ex->stats.live--;
 	table_remove(ex, t->slot);
-	old = atomic_fetch_or_explicit(&t->state, TASK_DONE, memory_order_acq_rel);
-	waitq_wake_all(&t->joiners);
-	if (!(old & TASK_QUEUED))
-		task_unref(t);
+	task_wake_joiners(ex, t);
+	task_unref(t);
+}
+
+static void task_finish(struct executor *ex, struct task *t, bool cancelled)
+{
+	atomic_fetch_or_explicit(&t->state, TASK_DONE, memory_order_acq_rel);
+	task_retire(ex, t, cancelled);
+}
+
+/* After a PENDING poll: wait for the next wake, unless one came during the
+ * poll (NOTIFIED), which the poll may have missed: then go round again. */
+static void task_park(struct executor *ex, struct task *t)
+{
+	uint32_t old = atomic_load_explicit(&t->state, memory_order_relaxed), new;
+
+	do {
+		new = old & ~(TASK_SCHEDULED | TASK_NOTIFIED);
+	} while (!atomic_compare_exchange_weak_explicit(&t->state, &old, new,
+							 memory_order_acq_rel,
+							 memory_order_relaxed));
+	if (old & TASK_NOTIFIED)
+		run_later(ex, t);
 }
 
 static void task_poll(struct executor *ex, struct task *t)
 {
-	/* One atomic op: leave the queue (later wakes queue us again) and count
-	 * the poll. */
-	uint64_t old = atomic_fetch_add_explicit(&t->state, TASK_POLL_ONE - TASK_QUEUED,
-						 memory_order_acq_rel);
-
-	/* Every queue entry came from a spawn or from exactly one wake, so
-	 * wakes are counted here, without an atomic op in the wake path. */
-	ex->stats.pops++;
+	uint32_t st = atomic_load_explicit(&t->state, memory_order_acquire);
 	struct waker w = { .data = t, .vtable = &ex->waker_vt };
 	struct context cx = { .waker = &w, .executor = ex };
-	struct executor *outer = running;
 	enum poll r;
 
-	if (old & TASK_DONE) {		/* woken during its last poll */
-		task_unref(t);
-		return;
-	}
-	if (old & TASK_CANCELLED) {
+	/* Every queue entry came from a spawn or from exactly one wake, so
+	 * wakes are counted here, without work in the wake path. */
+	ex->stats.pops++;
+	/* Woken again while it sat in the queue: this poll answers that wake
+	 * too.  (Only the rare case pays for an atomic instruction.) */
+	if (st & TASK_NOTIFIED)
+		st = atomic_fetch_and_explicit(&t->state, ~TASK_NOTIFIED, memory_order_acq_rel);
+	if (st & TASK_CANCELLED) {
 		task_finish(ex, t, true);
 		return;
 	}
-	ex->current = t;
-	running = ex;
+	t->polls++;
 	ex->stats.polls++;
+	ex->current = t;
+	ex->current_woken = false;
 	r = future_poll(task_future(t), &cx);
-	running = outer;
 	ex->current = NULL;
 	if (r == POLL_READY)
 		task_finish(ex, t, false);
+	else if (ex->current_woken)
+		run_later(ex, t);	/* yielded: still scheduled */
+	else
+		task_park(ex, t);
 }
 
 void executor_run_until_idle(struct executor *ex)
 {
+	struct executor *outer = running;	/* a test may nest executors */
+
+	running = ex;
 	for (;;) {
 		struct rq_node *n;
 
 		if (timerq_due(&ex->timers))
 			timerq_run_expired(&ex->timers);
-		n = rq_pop(&ex->rq);
+		drain_remote(ex);
+		n = fifo_pop(&ex->local);
 		if (n) {
 			task_poll(ex, container_of(n, struct task, link));
 			continue;
 		}
 		if (rq_is_empty(&ex->rq) && !timerq_due(&ex->timers))
-			return;
+			break;
 		hal_cpu_relax();	/* a push is in flight on another CPU */
 	}
+	running = outer;
 }
 
 /*
@@ -236,7 +315,7 @@ void executor_run_until_idle(struct executor *ex)
 static bool executor_idle(struct executor *ex)
 {
 	hal_irq_disable();
-	if (!rq_is_empty(&ex->rq) || timerq_due(&ex->timers)) {
+	if (!fifo_is_empty(&ex->local) || !rq_is_empty(&ex->rq) || timerq_due(&ex->timers)) {
 		hal_irq_enable();
 		return false;
 	}
@@ -274,28 +353,22 @@ struct sched_stats executor_stats(struct executor *ex)
 	return s;
 }
 
-/* Drops the executor's references to tasks that are done but still queued. */
-static void drain_done(struct executor *ex)
-{
-	struct rq_node *n;
-
-	while ((n = rq_pop(&ex->rq)) || !rq_is_empty(&ex->rq)) {
-		if (!n)
-			continue;
-		struct task *t = container_of(n, struct task, link);
-		atomic_fetch_and_explicit(&t->state, ~TASK_QUEUED, memory_order_acq_rel);
-		task_unref(t);
-	}
-}
-
+/* Every task ends as cancelled.  All are marked done first, so that the wakes
+ * this causes (joiners, dropped futures) queue nothing; then the queues are
+ * emptied, and only then are the tasks retired and freed. */
 void executor_teardown(struct executor *ex)
 {
-	for (uint32_t i = 0; i < ex->table_len; i++) {
-		struct task *t = table_task(ex, i);
-		if (t)
-			task_finish(ex, t, true);
-	}
-	drain_done(ex);
+	struct task *t;
+
+	for (uint32_t i = 0; i < ex->table_len; i++)
+		if ((t = table_task(ex, i)))
+			atomic_fetch_or_explicit(&t->state, TASK_DONE, memory_order_acq_rel);
+	while (rq_pop(&ex->rq) || !rq_is_empty(&ex->rq))
+		;
+	fifo_init(&ex->local);
+	for (uint32_t i = 0; i < ex->table_len; i++)
+		if ((t = table_task(ex, i)))
+			task_retire(ex, t, true);
 	timerq_destroy(&ex->timers);
 	kfree(ex->table);
 	ex->table = NULL;
@@ -340,15 +413,15 @@ void sched_for_each_task(struct executor *ex,
 		struct task *t = table_task(ex, i);
 		if (!t)
 			continue;
-		uint64_t st = task_state(t);
+		uint32_t st = task_state(t);
 		struct task_info info = {
 			.id = t->id,
 			.name = task_future(t)->ops->name,
-			.polls = (uint32_t)(st >> 32),
-			.state = t == ex->current	 ? TASK_RUNNING
-				 : st & TASK_CANCELLED ? TASK_CANCELLING
-				 : st & TASK_QUEUED	 ? TASK_READY
-							 : TASK_WAITING,
+			.polls = t->polls,
+			.state = t == ex->current	  ? TASK_RUNNING
+				 : st & TASK_CANCELLED  ? TASK_CANCELLING
+				 : st & TASK_SCHEDULED ? TASK_READY
+							  : TASK_WAITING,
 		};
 		cb(&info, arg);
 	}

@@ -1,8 +1,8 @@
 /*
- * executor.h — the waker-driven executor: one ready queue, one shared stack,
- * stackless tasks.
+ * executor.h — the waker-driven executor: a FIFO of ready tasks, one shared
+ * stack, stackless tasks.
  *
- * A task is polled only after a wake put it on the ready queue; a pending
+ * A task is polled only after a wake put it on the run queue; a pending
  * task that nobody wakes costs nothing.  The kernel has one global executor
  * (executor_init / spawn / executor_run); tests may set up private instances
  * (executor_setup / spawn_on / executor_run_until_idle / executor_teardown).
@@ -33,18 +33,27 @@ struct sched_stats {
 	uint32_t live;		/* tasks spawned and not yet finished */
 };
 
+#define JOIN_QUEUES 16		/* join waiters, hashed by task id (task.c) */
+
 struct executor {
 	/* Per executor, not a shared static: a waker reaches its executor
 	 * through its vtable pointer (container_of), so tasks need not store
-	 * one.  Keeps the task header at 32 bytes. */
+	 * one.  Keeps the task header small. */
 	struct waker_vtable waker_vt;
+	/* Ready tasks, oldest first.  Wakes from interrupts and other threads
+	 * land in rq; the executor moves them to `local`, behind what is
+	 * there, before it adds anything itself.  So `local` holds every
+	 * ready task in the order of its wake. */
 	struct ready_queue rq;
+	struct run_fifo local;
 	struct timer_queue timers;
+	struct waitq joiners[JOIN_QUEUES];
 	/* Live tasks, for listing.  Entries are task pointers, or free slots
 	 * encoded as (next free index << 1 | 1). */
 	uintptr_t *table;
 	uint32_t table_len, table_cap, free_slot, next_id;
-	struct task *current;
+	struct task *current;		/* being polled, or NULL */
+	bool current_woken;		/* current woke itself (a yield) */
 	struct sched_stats stats;
 	/* Test hook: called at the moment the executor has decided to halt
 	 * (interrupts off, queue seen empty), just before it halts. */
@@ -86,6 +95,12 @@ uint32_t spawn_detached_on(struct executor *ex, const struct future *init, size_
 
 /* Wakes t (queues it unless already queued or done).  Any context. */
 void executor_wake_task(struct executor *ex, struct task *t);
+
+/* Where join futures waiting for t wait (task.c). */
+static inline struct waitq *executor_join_queue(struct executor *ex, const struct task *t)
+{
+	return &ex->joiners[t->id % JOIN_QUEUES];
+}
 
 /* ---- the kernel's executor ------------------------------------------------ */
 void executor_init(void);

@@ -38,7 +38,7 @@ static struct rq_node *next_of(struct rq_node *n)
 	return atomic_load_explicit(&n->next, memory_order_acquire);
 }
 
-struct rq_node *rq_pop(struct ready_queue *q)
+struct rq_node *rq_pop_slow(struct ready_queue *q)
 {
 	struct rq_node *tail = q->tail, *next = next_of(tail);
 

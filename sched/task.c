@@ -14,7 +14,7 @@ void task_ref(struct task *t)
 
 void task_unref(struct task *t)
 {
-	uint64_t old = atomic_fetch_sub_explicit(&t->state, TASK_REF_ONE,
+	uint32_t old = atomic_fetch_sub_explicit(&t->state, TASK_REF_ONE,
 						 memory_order_acq_rel);
 	if ((old & TASK_REF_MASK) == TASK_REF_ONE)
 		kfree(t);
@@ -30,7 +30,7 @@ void task_detach(struct task_handle *h)
 void task_cancel(const struct task_handle *h)
 {
 	struct task *t = h->task;
-	uint64_t old = atomic_load_explicit(&t->state, memory_order_relaxed);
+	uint32_t old = atomic_load_explicit(&t->state, memory_order_relaxed);
 
 	do {
 		if (old & TASK_DONE)
@@ -52,7 +52,13 @@ bool task_was_cancelled(const struct task_handle *h)
 	return task_state(h->task) & TASK_CANCELLED;
 }
 
-/* ---- join --------------------------------------------------------------- */
+/* ---- join ---------------------------------------------------------------
+ *
+ * Few tasks are ever joined, so the wait queue is not in every task header:
+ * join futures wait in a small hash table of queues in the task's executor,
+ * keyed by task id (Linux's wait_on_bit() does the same), and an ending task
+ * wakes only the waiters that name it.
+ */
 
 static enum poll join_poll(struct future *f, struct context *cx)
 {
@@ -62,7 +68,7 @@ static enum poll join_poll(struct future *f, struct context *cx)
 		return POLL_READY;
 	/* Joiners are woken by the executor when the task ends (same thread as
 	 * this poll), so there is no window between the check and the add. */
-	waitq_add(&j->task->joiners, &j->waiter, cx->waker);
+	waitq_add(executor_join_queue(j->ex, j->task), &j->waiter, cx->waker);
 	return POLL_PENDING;
 }
 
@@ -78,5 +84,18 @@ static const struct future_ops join_ops = {
 
 void join_init(struct join_future *j, const struct task_handle *h)
 {
-	*j = (struct join_future){ .base = { &join_ops }, .task = h->task };
+	*j = (struct join_future){ .base = { &join_ops }, .task = h->task, .ex = h->ex };
+}
+
+static bool joins_task(const struct waiter *w, const void *task)
+{
+	return container_of(w, struct join_future, waiter)->task == task;
+}
+
+void task_wake_joiners(struct executor *ex, struct task *t)
+{
+	struct waitq *q = executor_join_queue(ex, t);
+
+	if (q->first)
+		waitq_wake_if(q, joins_task, t);
 }

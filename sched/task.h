@@ -1,20 +1,36 @@
 /*
- * task.h — a spawned future: a 32-byte header followed by the future itself,
+ * task.h — a spawned future: a 24-byte header followed by the future itself,
  * in one kmalloc block.
  *
- * Lifetime is reference counted.  References are held by the executor (while
- * the task is alive, or sitting in the ready queue), by each task_handle, and
- * by each waker clone.  The memory is freed when the last one goes, so a waker
- * that outlives its task (a "stale" waker) still points at a valid header,
- * sees TASK_DONE, and does nothing.
+ * Lifetime is reference counted.  References are held by the executor (until
+ * the task ends), by each task_handle, and by each waker clone.  The memory
+ * is freed when the last one goes, so a waker that outlives its task (a
+ * "stale" waker) still points at a valid header, sees TASK_DONE, and does
+ * nothing.
  *
- * The whole scheduling state is one atomic word, so a wake is a single
- * compare-and-swap and a poll starts with a single fetch-add:
+ * What other CPUs and interrupt handlers may change is one atomic word:
  *
- *     63            32 31         8 7        0
- *     +---------------+------------+----------+
- *     |  poll count   |  refcount  |  flags   |
- *     +---------------+------------+----------+
+ *     31                      4   3   2   1   0
+ *     +------------------------+---+---+---+---+
+ *     |        refcount        | C | D | N | S |
+ *     +------------------------+---+---+---+---+
+ *       S scheduled  N notified  D done  C cancel requested
+ *
+ * Everything else in the header belongs to the executor alone.
+ *
+ * The scheduling states, and who moves between them:
+ *
+ *     waiting --wake--> S (queued) --pop--> S (being polled) --PENDING--> waiting
+ *                                                 |  ^
+ *                                  wake during poll: |  | NOTIFIED: poll again
+ *                                  set N ------------+--+
+ *
+ * A wake sets S and queues the task, unless S is already set: then the task
+ * is queued or running, and will be polled.  A wake that finds S set also
+ * sets N, because the running poll may already have looked for the event
+ * it announces; after a PENDING poll the executor clears S, or, if N is set,
+ * clears N and queues the task again.  So a task is queued once however many
+ * wakes it gets, and no wake is lost.
  */
 #ifndef COOP_SCHED_TASK_H
 #define COOP_SCHED_TASK_H
@@ -27,31 +43,33 @@
 #include "sched/ready_queue.h"
 #include "sched/waitq.h"
 
-#define TASK_QUEUED	(1ull << 0)	/* in the ready queue: a wake is pending */
-#define TASK_DONE	(1ull << 1)	/* finished or cancelled: never polled again */
-#define TASK_CANCELLED	(1ull << 2)	/* cancel requested */
-#define TASK_REF_ONE	(1ull << 8)
-#define TASK_REF_MASK	(0xffffffull << 8)
-#define TASK_POLL_ONE	(1ull << 32)
+#define TASK_SCHEDULED	(1u << 0)	/* queued or being polled */
+#define TASK_NOTIFIED	(1u << 1)	/* woken again while scheduled */
+#define TASK_DONE	(1u << 2)	/* finished or cancelled: never polled again */
+#define TASK_CANCELLED	(1u << 3)	/* cancel requested */
+#define TASK_REF_ONE	(1u << 4)
+#define TASK_REF_MASK	(~(TASK_REF_ONE - 1))
 
 struct task {
-	struct rq_node link;		/* ready-queue link */
-	_Atomic uint64_t state;		/* flags | refcount | poll count */
-	struct waitq joiners;		/* join futures waiting for the end */
+	struct rq_node link;		/* run-queue link */
+	_Atomic uint32_t state;		/* flags | refcount, as drawn above */
+	uint32_t polls;			/* executor only; wraps at 2^32 */
 	uint32_t id;			/* unique per executor, never 0 */
 	uint32_t slot;			/* index in the executor's task table */
 	/* the task's future follows: task_future() */
 };
 
-/* The executor's per-task cost (the budget is 32 bytes). */
-_Static_assert(sizeof(struct task) == 32, "task header must stay 32 bytes");
+/* With its 8-byte task-table slot, the executor's whole per-task cost (the
+ * issue's budget is 32 bytes).  Joiners wait in the executor (join_wait_queue),
+ * not here. */
+_Static_assert(sizeof(struct task) == 24, "task header must stay 24 bytes");
 
 static inline struct future *task_future(struct task *t)
 {
 	return (struct future *)(t + 1);
 }
 
-static inline uint64_t task_state(const struct task *t)
+static inline uint32_t task_state(const struct task *t)
 {
 	return atomic_load_explicit(&((struct task *)t)->state, memory_order_acquire);
 }
@@ -89,9 +107,12 @@ static inline struct future *task_output(const struct task_handle *h)
 struct join_future {
 	struct future base;
 	struct task *task;
+	struct executor *ex;	/* the task's: its joiners wait there */
 	struct waiter waiter;
 };
 
 void join_init(struct join_future *j, const struct task_handle *h);
+/* Executor only: t has ended; wakes the join futures waiting for it. */
+void task_wake_joiners(struct executor *ex, struct task *t);
 
 #endif

@@ -31,25 +31,36 @@ void waitq_remove(struct waiter *w)
 
 void waitq_wake_all(struct waitq *q)
 {
-	struct waiter *rev = NULL, *w = q->first;
+	waitq_wake_if(q, NULL, NULL);
+}
 
-	/* Reverse to oldest-first, so waiters run in the order they waited. */
-	q->first = NULL;
-	while (w) {
-		struct waiter *next = w->next;
-		w->next = rev;
-		rev = w;
-		w = next;
+void waitq_wake_if(struct waitq *q, bool (*match)(const struct waiter *w, const void *key),
+		   const void *key)
+{
+	struct waiter *woken = NULL, *w, *next;
+
+	/* Unlink the matches onto a private list.  The queue is newest first,
+	 * so pushing each onto `woken` leaves them oldest first: waiters run
+	 * in the order they waited. */
+	for (w = q->first; w; w = next) {
+		next = w->next;
+		if (match && !match(w, key))
+			continue;
+		*w->pprev = next;
+		if (next)
+			next->pprev = w->pprev;
+		w->pprev = NULL;
+		w->next = woken;
+		woken = w;
 	}
-	while (rev) {
-		struct waiter *next = rev->next;
-		struct waker wk = rev->waker;
+	while (woken) {
+		struct waker wk = woken->waker;
 
 		/* Waking drops the waiter's reference to its task, which may
-		 * free the memory holding *rev: finish with it first. */
-		rev->pprev = NULL;
-		rev->waker.vtable = NULL;
+		 * free the memory holding *woken: finish with it first. */
+		next = woken->next;
+		woken->waker.vtable = NULL;
 		waker_wake(&wk);
-		rev = next;
+		woken = next;
 	}
 }

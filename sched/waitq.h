@@ -34,5 +34,9 @@ void waitq_add(struct waitq *q, struct waiter *w, const struct waker *waker);
 void waitq_remove(struct waiter *w);
 /* Unlinks every waiter and wakes them in the order they were added. */
 void waitq_wake_all(struct waitq *q);
+/* The same for just the waiters for which match(w, key) is true: lets one
+ * queue be shared by waiters for different events (see join in task.c). */
+void waitq_wake_if(struct waitq *q, bool (*match)(const struct waiter *w, const void *key),
+		   const void *key);
 
 #endif

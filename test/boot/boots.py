@@ -165,6 +165,146 @@ def interactive(m, t):
         m.send_keys("\b\b\b\b\n")
 
 
+# ---- suites whose pass condition ends the boot ------------------------------------
+# The kernel exits 0x10 only from the handler the suite expected, after that
+# handler printed its report; these steps check the report itself.
+
+def add_fatal(suite, checks, **kw):
+    def steps(m, t):
+        for step, pattern in checks:
+            with t.step(step):
+                m.wait_for_serial(pattern, timeout=40)
+    BOOTS.append(Boot(suite, cmdline=f"test={suite}", steps=steps, **kw))
+
+
+add_fatal("fatal_stack_overflow", [
+    ("double_fault_report", r"\*\*\* CPU EXCEPTION #DF: double fault \(vector 8\) \*\*\*"),
+    ("rip_and_registers", r"rip 0x[0-9a-f]{16} recurse"),
+    ("recursion_folded", r"the frame above \d+ more times"),
+])
+add_fatal("fatal_page_fault", [
+    ("page_fault_report", r"\*\*\* CPU EXCEPTION #PF: page fault \(vector 14\) \*\*\*"),
+    ("cr2_decoded", r"cr2 0x0000000000000008 \(NULL pointer dereference\)"),
+    ("error_code_decoded", r"error 0x0: not-present read kernel"),
+    ("all_registers", r"r13 0x[0-9a-f]{16} r14 0x[0-9a-f]{16} r15 0x[0-9a-f]{16}"),
+    ("symbolic_backtrace", r"#0 +0x[0-9a-f]{16} ktest_fn_fatal_page_fault_\w+\+0x"),
+])
+add_fatal("fatal_guard_page", [
+    ("guard_page_report", r"CPU EXCEPTION #PF"),
+    ("write_to_unmapped_page", r"error 0x2: not-present write kernel"),
+])
+add_fatal("fatal_console_locked", [
+    ("report_despite_held_lock", r"\*\*\* CPU EXCEPTION #UD: invalid opcode \(vector 6\)"),
+])
+add_fatal("fatal_panic", [
+    ("panic_file_line_reason",
+     r"panic at test/kernel/cpu_fatal\.c:\d+: deliberate test panic \(42\)"),
+    ("backtrace", r"#0 +0x[0-9a-f]{16} ktest_fn_fatal_panic"),
+])
+
+
+# ---- the shell and the keyboard, end to end ----------------------------------------
+
+def _prompt(m, t):
+    try:
+        m.wait_for_serial(PROMPT, timeout=60)
+    except TimeoutError:
+        t.skip("no 'coop> ' prompt")
+
+
+def _command(m, keys, expect, timeout=10, via="keyboard"):
+    """Types a command (PS/2 via QMP, or the serial port) and waits for
+    `expect` in the output that follows."""
+    start = len(m.serial_text())
+    if via == "keyboard":
+        m.send_keys(keys)
+    else:
+        m.write_serial(keys)
+    return m.wait_for_serial(expect, timeout=timeout, start=start)
+
+
+@boot("shell", memory="256M", timeout=120)
+def shell(m, t):
+    """Issue #4 and #6 end to end: keys typed on the PS/2 keyboard and bytes
+    sent to COM1 reach the shell, and its output shows on serial and screen."""
+    with t.step("prompt"):
+        m.wait_for_serial(PROMPT, timeout=60)
+    with t.step("help_on_ps2_keyboard"):
+        _command(m, "help\n", r"^ +tasks +list the tasks")
+    with t.step("echo_hi_over_serial"):
+        _command(m, "echo hi\r", r"^hi\r?$", via="serial")
+    with t.step("shift_and_symbols"):
+        # Upper case and shifted symbols come from the Shift state.
+        _command(m, "echo Hello, World! (x_y)\n", r"^Hello, World! \(x_y\)\r?$")
+    with t.step("caps_lock"):
+        start = len(m.serial_text())
+        m.send_keys("echo ")
+        m.send_key("caps_lock")
+        m.send_keys("abc")
+        m.send_key("caps_lock")
+        m.send_keys(" def\n")
+        m.wait_for_serial(r"^ABC def\r?$", timeout=10, start=start)
+    with t.step("extended_keys_edit_the_line"):
+        # Left arrow and Delete are E0-prefixed keys: in "echo abxc",
+        # Left Left puts the cursor on the x and Delete removes it.
+        start = len(m.serial_text())
+        m.send_keys("echo abxc")
+        m.send_key("left")
+        m.send_key("left")
+        m.send_key("delete")
+        m.send_keys("\n")
+        m.wait_for_serial(r"^abc\r?$", timeout=10, start=start)
+    with t.step("typed_text_on_screen"):
+        screen = m.screendump("shell.ppm")
+        where = screen.find_text("coop> echo Hello, World! (x_y)")
+        assert where, f"command line not on screen; screen reads:\n{screen.text()}"
+        assert screen.find_text("Hello, World! (x_y)"), "output not on screen"
+    with t.step("tasks_lists_the_system_tasks"):
+        _command(m, "tasks\n", r"^\d+ tasks")
+        out = m.serial_text()[-2000:]
+        for name in ("shell", "keyboard", "serial_input", "status"):
+            assert re.search(rf"^ *\d+  {name} ", out, re.MULTILINE), f"{name} not listed"
+    with t.step("unknown_command_one_line_error"):
+        _command(m, "frobnicate\n", r"unknown command 'frobnicate'")
+    with t.step("bad_argument_one_line_error"):
+        _command(m, "sleep x\n", r"sleep: .*'x'")
+    with t.step("sleep_1_while_status_ticks"):
+        before = m.screendump("before_sleep.ppm").row_text(0)
+        start = len(m.serial_text())
+        t0 = time.monotonic()
+        m.send_keys("sleep 1\n")
+        time.sleep(0.5)
+        during = m.screendump("during_sleep.ppm").row_text(0)
+        m.wait_for_serial(PROMPT, timeout=10, start=start)
+        took = time.monotonic() - t0
+        assert during != before, f"status line did not change while sleeping: {during!r}"
+        assert 0.9 < took < 6, f"sleep 1 took {took:.1f} s of wall time"
+    with t.step("key_flood_stays_responsive"):
+        # 3000 key presses, injected far faster than a keyboard can send
+        # them (QEMU's own 16-byte PS/2 queue drops most): nothing hangs,
+        # and a command typed afterwards still arrives intact.
+        start = len(m.serial_text())
+        m.flood_keys("flood" * 600)
+        m.wait_for_serial(r"flood", timeout=20, start=start)
+        time.sleep(1)
+        m.send_key("ctrl", "c")
+        _command(m, "echo after flood\n", r"^after flood\r?$", timeout=30)
+
+
+@boot("no_keyboard_no_display", memory="128M", timeout=90,
+      machine=dict(machine="q35,i8042=off", display="none"))
+def no_keyboard_no_display(m, t):
+    """Bad hardware: no PS/2 controller and no GOP.  One warning each, then
+    the shell over serial."""
+    with t.step("no_gop_warning"):
+        m.wait_for_serial(r"serial-only", timeout=60)
+    with t.step("no_ps2_warning"):
+        m.wait_for_serial(r"warning: keyboard: no PS/2 controller", timeout=60)
+    with t.step("shell_over_serial"):
+        m.wait_for_serial(PROMPT, timeout=30)
+        _command(m, "echo still here\r", r"^still here\r?$", via="serial")
+
+
 # ---- running one boot -------------------------------------------------------------
 
 def run_boot(b, efi, workdir, prefix="boot/"):

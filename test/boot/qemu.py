@@ -268,6 +268,9 @@ class Machine:
     def send_keys(self, text, delay=0.03):
         qmplib.send_keys(self.qmp, text, delay=delay)
 
+    def flood_keys(self, text, batch=40, pause=0.01):
+        qmplib.flood_keys(self.qmp, text, batch=batch, pause=pause)
+
     def send_key(self, *qcodes):
         """e.g. send_key("caps_lock") or send_key("ctrl", "alt", "delete")."""
         qmplib.send_key(self.qmp, *qcodes)

@@ -100,6 +100,23 @@ def send_key(qmp, *qcodes, hold_ms=40):
     qmp.execute("send-key", keys=keys, **{"hold-time": hold_ms})
 
 
+def flood_keys(qmp, text, batch=40, pause=0.01):
+    """Presses and releases the keys for `text` as fast as QMP takes them:
+    `batch` characters per input-send-event, with no hold time.  For
+    overload tests; send_keys() is the way to type reliably."""
+    events = []
+    for ch in text:
+        codes = keys_for(ch)
+        for down in (True, False):
+            for code in (codes if down else reversed(codes)):
+                events.append({"type": "key", "data": {
+                    "down": down, "key": {"type": "qcode", "data": code}}})
+    per_batch = max(1, batch) * 4
+    for i in range(0, len(events), per_batch):
+        qmp.execute("input-send-event", events=events[i:i + per_batch])
+        time.sleep(pause)
+
+
 def send_keys(qmp, text, delay=0.03, hold_ms=40):
     """Types `text` key by key (\\n is Enter), shifting where needed."""
     for ch in text:

@@ -12,6 +12,7 @@
 #include <time.h>
 
 static _Thread_local bool irq_on = true;
+static _Thread_local unsigned irq_depth;	/* simulated handlers running */
 static fake_hal_irq_hook_fn irq_hook;
 static unsigned long waits;
 
@@ -26,13 +27,26 @@ void hal_irq_restore(hal_irqflags_t flags) { irq_on = flags != 0; }
 void hal_irq_enable(void) { irq_on = true; }
 void hal_irq_disable(void) { irq_on = false; }
 bool hal_irq_enabled(void) { return irq_on; }
+bool hal_in_interrupt(void) { return irq_depth != 0; }
+
+void fake_hal_raise_irq(void (*handler)(void))
+{
+	/* Like the CPU: the handler runs with interrupts masked. */
+	bool was_on = irq_on;
+
+	irq_on = false;
+	irq_depth++;
+	handler();
+	irq_depth--;
+	irq_on = was_on;
+}
 
 void hal_wait_for_interrupt(void)
 {
 	irq_on = true;
 	waits++;
 	if (irq_hook)
-		irq_hook();
+		fake_hal_raise_irq(irq_hook);
 	else
 		sched_yield();
 }

@@ -5,6 +5,9 @@
 /* Called from hal_wait_for_interrupt(), as if an interrupt had arrived. */
 typedef void (*fake_hal_irq_hook_fn)(void);
 void fake_hal_set_irq_hook(fake_hal_irq_hook_fn fn);
+/* Runs handler now, on this thread, as an interrupt handler would run:
+ * hal_in_interrupt() is true and interrupts are off inside it. */
+void fake_hal_raise_irq(void (*handler)(void));
 /* How many times portable code has waited for an interrupt. */
 unsigned long fake_hal_wait_count(void);
 

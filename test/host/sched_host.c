@@ -1,7 +1,8 @@
 /*
  * Host-only executor tests: a million tasks, a second thread storming the
- * ready queue with wakes, stale wakers under ASan, and the lost-wakeup race
- * at the moment the executor decides to halt.
+ * ready queue with wakes, stale wakers under ASan, the lost-wakeup race at
+ * the moment the executor decides to halt, and simulated interrupts that
+ * wake tasks in the middle of a poll.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -302,4 +303,125 @@ KTEST(sched_host, idle_does_not_lose_a_wakeup)
 	EXPECT_TRUE(hal_irq_enabled());
 	atomic_waker_destroy(&dev_aw);
 	executor_teardown(&race_ex);
+}
+
+/* ---- interrupts in the middle of a poll ------------------------------------
+ *
+ * The executor keeps a task marked scheduled while it polls it, and queues
+ * its own wakes (yields, task-to-task) on a plain FIFO that interrupts must
+ * not touch.  These cases raise a simulated interrupt inside a poll.
+ */
+static struct executor mid_ex;
+static struct atomic_waker mid_aw;
+static _Atomic unsigned mid_events;
+static struct task *mid_task;
+static bool mid_saw_notified, mid_saw_private_write;
+
+static void mid_irq(void)
+{
+	atomic_fetch_add(&mid_events, 1);
+	atomic_waker_wake(&mid_aw);
+	/* The wake found the task running: it may only flag the task state,
+	 * never the executor's own fields. */
+	mid_saw_notified = task_state(mid_task) & TASK_NOTIFIED;
+	mid_saw_private_write = mid_ex.current_woken;
+}
+
+/* Checks for an event, registers, and then (the unlucky moment) the device
+ * interrupts before the poll returns PENDING. */
+struct mid_poller {
+	struct future base;
+	unsigned polls;
+};
+
+static enum poll mid_poll(struct future *f, struct context *cx)
+{
+	struct mid_poller *m = (struct mid_poller *)f;
+
+	m->polls++;
+	if (atomic_load(&mid_events))
+		return POLL_READY;
+	atomic_waker_register(&mid_aw, cx->waker);
+	fake_hal_raise_irq(mid_irq);
+	return POLL_PENDING;	/* the event is there, but this poll missed it */
+}
+
+static const struct future_ops mid_ops = { .name = "mid", .poll = mid_poll };
+
+KTEST(sched_host, wake_during_poll_polls_again)
+{
+	executor_setup(&mid_ex);
+	atomic_waker_init(&mid_aw);
+	atomic_store(&mid_events, 0);
+	mid_saw_notified = mid_saw_private_write = false;
+	struct mid_poller m = { .base = { &mid_ops } };
+	struct task_handle h = spawn_on(&mid_ex, &m.base, sizeof(m));
+	mid_task = h.task;
+	executor_run_until_idle(&mid_ex);	/* no other wake will come */
+	EXPECT_TRUE(mid_saw_notified);
+	EXPECT_FALSE(mid_saw_private_write);
+	ASSERT_TRUE(task_is_done(&h));
+	EXPECT_EQ(((struct mid_poller *)task_output(&h))->polls, 2);
+	EXPECT_EQ(executor_stats(&mid_ex).wakes, 1);
+	task_detach(&h);
+	atomic_waker_destroy(&mid_aw);
+	executor_teardown(&mid_ex);
+}
+
+/* Wake order across the two queues: an interrupt wakes A, then the running
+ * task wakes B itself and yields.  A's wake came first, so A runs first. */
+static int line_log[8];
+static unsigned line_len;
+static struct waker line_wakers[2];	/* A's, B's */
+
+static void line_irq(void) { waker_wake_by_ref(&line_wakers[0]); }
+
+struct liner {
+	struct future base;
+	int who;
+	unsigned polls;
+};
+
+static enum poll liner_poll(struct future *f, struct context *cx)
+{
+	struct liner *l = (struct liner *)f;
+
+	if (line_len < 8)
+		line_log[line_len++] = l->who;
+	if (l->polls++ > 0)
+		return POLL_READY;
+	if (l->who < 2) {		/* A and B wait to be woken */
+		line_wakers[l->who] = waker_clone(cx->waker);
+		return POLL_PENDING;
+	}
+	fake_hal_raise_irq(line_irq);		/* wakes A through the rq */
+	waker_wake_by_ref(&line_wakers[1]);	/* wakes B on the local FIFO */
+	waker_wake_by_ref(cx->waker);		/* and yields */
+	return POLL_PENDING;
+}
+
+static const struct future_ops liner_ops = { .name = "liner", .poll = liner_poll };
+
+KTEST(sched_host, interrupt_wakes_keep_their_place_in_line)
+{
+	struct executor ex;
+	executor_setup(&ex);
+	line_len = 0;
+	for (int who = 0; who < 2; who++) {
+		struct liner l = { .base = { &liner_ops }, .who = who };
+		spawn_detached_on(&ex, &l.base, sizeof(l));
+	}
+	executor_run_until_idle(&ex);		/* A and B wait */
+	struct liner t = { .base = { &liner_ops }, .who = 2 };
+	spawn_detached_on(&ex, &t.base, sizeof(t));
+	executor_run_until_idle(&ex);
+	ASSERT_EQ(line_len, 6);
+	EXPECT_EQ(line_log[2], 2);	/* T */
+	EXPECT_EQ(line_log[3], 0);	/* A: woken first, by the interrupt */
+	EXPECT_EQ(line_log[4], 1);	/* B */
+	EXPECT_EQ(line_log[5], 2);	/* T again, behind both */
+	EXPECT_EQ(executor_stats(&ex).live, 0);
+	waker_drop(&line_wakers[0]);
+	waker_drop(&line_wakers[1]);
+	executor_teardown(&ex);
 }

@@ -114,9 +114,9 @@ KTEST(sched_prims, channel_back_pressure)
 	executor_run_until_idle(&ex);
 	EXPECT_EQ(chan_len(&ch), 2);		/* full: the producer waits */
 	EXPECT_FALSE(task_is_done(&ph));
-	EXPECT_EQ(ph.task->state >> 32, 1);	/* and is not polled again */
+	EXPECT_EQ(ph.task->polls, 1);	/* and is not polled again */
 	executor_run_until_idle(&ex);
-	EXPECT_EQ(ph.task->state >> 32, 1);
+	EXPECT_EQ(ph.task->polls, 1);
 
 	struct consumer c = { ASYNC_INIT(consumer), .ch = &ch };
 	struct task_handle chh = spawn_on(&ex, &c.base, sizeof(c));
@@ -291,7 +291,7 @@ KTEST(sched_prims, atomic_waker_wakes_the_registered_task)
 	struct reader r = { ASYNC_INIT(reader) };
 	struct task_handle h = spawn_on(&ex, &r.base, sizeof(r));
 	executor_run_until_idle(&ex);
-	EXPECT_EQ(h.task->state >> 32, 1);
+	EXPECT_EQ(h.task->polls, 1);
 	fake_irq(10);
 	fake_irq(20);
 	executor_run_until_idle(&ex);

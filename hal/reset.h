@@ -1,0 +1,29 @@
+/*
+ * reset.h — rebooting and switching off the machine.
+ *
+ * The firmware knows how to do both on every board, so UEFI's runtime
+ * ResetSystem() is tried first.  When it is missing or returns, the classic
+ * PC fallbacks follow: the 8042's reset line and a triple fault to reboot;
+ * QEMU's ACPI power-management port to switch off.
+ */
+#ifndef COOP_HAL_RESET_H
+#define COOP_HAL_RESET_H
+
+#include "kernel/boot_info.h"
+
+enum hal_reset_kind {
+	HAL_RESET_COLD = 0,     /* EfiResetCold */
+	HAL_RESET_WARM = 1,     /* EfiResetWarm */
+	HAL_RESET_SHUTDOWN = 2, /* EfiResetShutdown: power off */
+};
+
+/**
+ * hal_reset - reboot (cold or warm) or power off.  Never returns: if every
+ * way to switch off fails, it says so on the console and halts.
+ * @bi: the kernel's boot info (the memory map and the runtime services
+ * table).  Runs with interrupts off from the start; executor context.
+ */
+void hal_reset(const struct boot_info *bi, enum hal_reset_kind kind)
+	__attribute__((noreturn));
+
+#endif

@@ -1,0 +1,34 @@
+/*
+ * bench.h — in-kernel benchmarks of the executor, printed as
+ * `BENCH <name> <value> <unit>` lines (the format scripts/bench.sh reads).
+ *
+ * The shell's `bench` and the `bench=all` boot run the same future.  The
+ * first part measures on a private executor, synchronously; the last part
+ * (timer IRQ to task poll latency) needs real interrupts, so it awaits
+ * sleeps on the executor that polls the bench future.
+ */
+#ifndef COOP_KERNEL_BENCH_H
+#define COOP_KERNEL_BENCH_H
+
+#include <stdint.h>
+
+#include "sched/async.h"
+#include "sched/timer.h"
+
+#define BENCH_LATENCY_SAMPLES 200
+
+struct bench_future {
+	ASYNC_STATE;
+	unsigned i;
+	uint64_t samples[BENCH_LATENCY_SAMPLES];
+	struct sleep_future nap;
+};
+
+void bench_init(struct bench_future *b);
+
+/* The `bench=all` boot: spawns a task that runs every benchmark and then
+ * ends QEMU (isa-debug-exit), or halts on hardware.  Unknown selections
+ * are refused with a warning. */
+void bench_boot(const char *selection);
+
+#endif
