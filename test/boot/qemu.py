@@ -265,7 +265,7 @@ class Machine:
             self._qmp = qmplib.QMP(self.qmp_path)
         return self._qmp
 
-    def send_keys(self, text, delay=0.03):
+    def send_keys(self, text, delay=0.01):
         qmplib.send_keys(self.qmp, text, delay=delay)
 
     def flood_keys(self, text, batch=40, pause=0.01):

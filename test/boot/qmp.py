@@ -94,7 +94,7 @@ def keys_for(ch):
     return ["shift", code] if shifted else [code]
 
 
-def send_key(qmp, *qcodes, hold_ms=40):
+def send_key(qmp, *qcodes, hold_ms=20):
     """Presses the qcodes together (e.g. "ctrl", "c"), then releases them."""
     keys = [{"type": "qcode", "data": k} for k in qcodes]
     qmp.execute("send-key", keys=keys, **{"hold-time": hold_ms})
@@ -117,7 +117,7 @@ def flood_keys(qmp, text, batch=40, pause=0.01):
         time.sleep(pause)
 
 
-def send_keys(qmp, text, delay=0.03, hold_ms=40):
+def send_keys(qmp, text, delay=0.01, hold_ms=20):
     """Types `text` key by key (\\n is Enter), shifting where needed."""
     for ch in text:
         send_key(qmp, *keys_for(ch), hold_ms=hold_ms)
