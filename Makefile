@@ -73,7 +73,8 @@ WARN     := -Wall -Wextra -Werror
 K_CFLAGS := -std=gnu11 -O2 -g $(WARN) -ffreestanding -fno-stack-protector \
             -fpic -fvisibility=hidden -fshort-wchar -mno-red-zone \
             -maccumulate-outgoing-args -mgeneral-regs-only -fno-omit-frame-pointer \
-            -fno-strict-aliasing -fno-builtin -fno-asynchronous-unwind-tables \
+            -fno-strict-aliasing -fno-builtin -fno-tree-loop-distribute-patterns \
+            -fno-asynchronous-unwind-tables \
             -I. -I$(B)/gen -DCOOP_KERNEL \
             -DCOOP_VERSION='"$(COOP_VERSION)"'
 EFI_CFLAGS := $(K_CFLAGS) -I$(GNUEFI_INC) -I$(GNUEFI_INC)/x86_64 -DGNU_EFI_USE_MS_ABI -DGNU_EFI_USE_EXTERNAL_STDARG
@@ -158,7 +159,7 @@ $(B)/coop.so: $(ALL_K_OBJS) $(B)/k/gen/ksyms.c.o efi/coop.lds
 $(EFI_IMG): $(B)/coop.so
 	$(call msg,OBJCOPY,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(OBJCOPY) -D -j .text -j .rodata -j .data -j .dynamic -j .dynsym \
+	$(Q)$(OBJCOPY) -D -j .text -j .rodata -j .data -j .bss -j .dynamic -j .dynsym \
 	    -j .rel -j .rela -j .rel.* -j .rela.* -j .reloc \
 	    --target efi-app-x86_64 --subsystem=10 $< $@
 	$(Q)cp $< $(EFI_ELF)

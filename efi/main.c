@@ -6,6 +6,16 @@
  */
 #include "efi/loader.h"
 
+extern char __bss_start[], __bss_end[];
+
+/* EDK2's PE loader zero-fills uninitialised sections; older loaders were
+ * not all so careful, and nothing may have run from .bss yet. */
+static void zero_bss(void)
+{
+	for (char *p = __bss_start; p < __bss_end; p++)
+		*p = 0;
+}
+
 EFI_STATUS efi_main(EFI_HANDLE image_handle, EFI_SYSTEM_TABLE *st)
 {
 	EFI_BOOT_SERVICES *bs = st->BootServices;
@@ -16,6 +26,7 @@ EFI_STATUS efi_main(EFI_HANDLE image_handle, EFI_SYSTEM_TABLE *st)
 	UINTN map_cap;
 	EFI_STATUS status;
 
+	zero_bss();
 	efi_console_init(st);
 	status = bs->HandleProtocol(image_handle, &loaded_image_guid, (void **)&image);
 	if (status != EFI_SUCCESS) {

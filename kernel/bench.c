@@ -9,9 +9,11 @@
 #include "hal/irq.h"
 #include "hal/pit.h"
 #include "hal/qemu.h"
+#include "kernel/console.h"
 #include "kernel/log.h"
 #include "kernel/string.h"
 #include "mm/heap.h"
+#include "mm/mm.h"
 #include "sched/channel.h"
 #include "sched/executor.h"
 
@@ -237,11 +239,39 @@ static void report_latency(uint64_t *v, unsigned n)
 		report("irq0_to_poll_median_ns", v[n / 2] * 1000000000ull / hz, "ns");
 }
 
+/*
+ * Full-screen redraws with the framebuffer mapped write-combining (the
+ * kernel's choice), uncached, and write-back.  On real hardware WC should
+ * beat UC by a wide margin; QEMU's TCG does not model memory types, so
+ * there the three should match -- which the figures then show.
+ */
+static void bench_framebuffer(void)
+{
+	static const struct { const char *name; unsigned flag; } modes[] = {
+		{ "fb_redraw_wc", PT_WC }, { "fb_redraw_uc", PT_UC }, { "fb_redraw_wb", 0 },
+	};
+	uint64_t cycles[3];
+
+	if (!con_has_framebuffer() || !mm_framebuffer_set_caching(PT_WC))
+		return;
+	for (unsigned m = 0; m < 3; m++) {
+		mm_framebuffer_set_caching(modes[m].flag);
+		uint64_t t0 = hal_cycles();
+		for (int i = 0; i < 4; i++)
+			con_redraw();
+		cycles[m] = (hal_cycles() - t0) / 4;
+		report(modes[m].name, cycles[m], "cycles");
+	}
+	mm_framebuffer_set_caching(PT_WC);
+	report_ratio("fb_redraw_uc_over_wc", cycles[1], cycles[0], "ratio");
+}
+
 ASYNC_FN(bench, struct bench_future)
 {
 	ASYNC_BEGIN();
 	kprintf("bench: running (TSC %llu kHz)\n", (unsigned long long)(tsc_hz() / 1000));
 	bench_loop();
+	bench_framebuffer();
 	bench_yield();
 	bench_spawn();
 	bench_pingpong();

@@ -142,13 +142,23 @@ static void map_direct(void)
 	map_or_panic(DIRECT_MAP_BASE, 0, direct_map_size, PT_WRITE | PT_GLOBAL, "direct map");
 }
 
+static uint64_t fb_mapped_size;
+
 static void map_framebuffer(const struct boot_fb *fb)
 {
 	if (fb->format == BOOT_FB_NONE || !con_has_framebuffer())
 		return;
 	uint64_t base = ALIGN_DOWN(fb->base, PAGE_SIZE);
-	uint64_t size = ALIGN_UP(fb->base + fb->size, PAGE_SIZE) - base;
-	map_or_panic(FRAMEBUFFER_BASE, base, size, PT_WRITE | PT_WC, "framebuffer");
+	fb_mapped_size = ALIGN_UP(fb->base + fb->size, PAGE_SIZE) - base;
+	map_or_panic(FRAMEBUFFER_BASE, base, fb_mapped_size, PT_WRITE | PT_WC, "framebuffer");
+}
+
+bool mm_framebuffer_set_caching(unsigned cache_flag)
+{
+	if (!fb_mapped_size)
+		return false;
+	return pt_protect(&kernel_pt, FRAMEBUFFER_BASE, fb_mapped_size,
+			  PT_WRITE | cache_flag) == 0;
 }
 
 static void build_page_tables(const struct boot_info *bi)

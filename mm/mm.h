@@ -29,6 +29,10 @@ void *mm_phys_to_virt(uint64_t pa);
 bool mm_has_1g_pages(void);
 uint64_t mm_direct_map_size(void);
 
+/* Remaps the framebuffer with PT_WC, PT_UC or 0 (write-back), for the
+ * blit benchmark.  False if there is no framebuffer. */
+bool mm_framebuffer_set_caching(unsigned cache_flag);
+
 /* Prints frame and heap statistics (the shell's `mem`). */
 void mm_print_stats(void);
 
