@@ -219,12 +219,15 @@ test:
 test-matrix: all
 	$(Q)$(PYTHON) test/run.py --matrix --efi $(EFI_IMG)
 
+# What a host program needs besides the portable code: the fake HAL, libc
+# behind kmalloc, and ktest's output hooks.
+HOST_SUPPORT := test/host/fake_hal.c test/host/host_kmalloc.c test/host/ktest_platform.c
 FUZZ_SECONDS ?= 30
 FUZZ_SRCS    := $(wildcard test/fuzz/fuzz_*.c)
 FUZZ_BINS    := $(patsubst test/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRCS))
 F_CFLAGS := -std=gnu11 -O1 -g -I. -DCOOP_HOST -DCOOP_FUZZ -DCOOP_VERSION='"$(COOP_VERSION)"' \
             -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-$(B)/fuzz/%: test/fuzz/%.c $(PORTABLE_SRCS) test/host/fake_hal.c test/host/host_kmalloc.c
+$(B)/fuzz/%: test/fuzz/%.c $(PORTABLE_SRCS) $(HOST_SUPPORT)
 	$(call msg,FUZZCC,$@)
 	$(Q)mkdir -p $(@D) && $(CLANG) $(F_CFLAGS) $^ -o $@
 fuzz-deps:
@@ -237,7 +240,7 @@ BENCH_SRCS := $(wildcard test/bench/*.c)
 BENCH_BINS := $(patsubst test/bench/%.c,$(B)/bench/%,$(BENCH_SRCS))
 BN_CFLAGS  := -std=gnu11 -O2 -g $(WARN) -I. -DCOOP_HOST -DCOOP_BENCH \
               -DCOOP_VERSION='"$(COOP_VERSION)"' -DNDEBUG -pthread
-$(B)/bench/%: test/bench/%.c $(PORTABLE_SRCS) test/host/fake_hal.c test/host/host_kmalloc.c
+$(B)/bench/%: test/bench/%.c $(PORTABLE_SRCS) $(HOST_SUPPORT)
 	$(call msg,BENCHCC,$@)
 	$(Q)mkdir -p $(@D) && $(CC) $(BN_CFLAGS) $^ -o $@ -lmimalloc -lm
 bench-deps:

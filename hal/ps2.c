@@ -23,6 +23,7 @@
 #define CMD_DISABLE_PORT1 0xad
 #define CMD_ENABLE_PORT1 0xae
 #define CMD_SELF_TEST 0xaa
+#define CMD_WRITE_PORT1_OUTPUT 0xd2
 #define SELF_TEST_PASSED 0x55
 
 #define CONFIG_IRQ1 0x01
@@ -187,4 +188,9 @@ bool ps2_set_leds(uint8_t leds)
 	bool ok = keyboard_send(KBD_SET_LEDS) && keyboard_send(leds & 0x07);
 	hal_irq_restore(flags);
 	return ok;
+}
+
+bool ps2_inject_byte(uint8_t byte)
+{
+	return command(CMD_WRITE_PORT1_OUTPUT) && write_data(byte);
 }

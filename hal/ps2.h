@@ -30,4 +30,8 @@ const char *ps2_status_text(enum ps2_status s);
  * it waits (with a timeout) for the keyboard's acknowledgements. */
 bool ps2_set_leds(uint8_t leds);
 
+/* Makes the controller deliver `byte` on IRQ 1 as if the keyboard had sent
+ * it (8042 command 0xD2), for measuring the IRQ-to-task path. */
+bool ps2_inject_byte(uint8_t byte);
+
 #endif

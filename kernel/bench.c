@@ -8,8 +8,10 @@
 #include "hal/hal.h"
 #include "hal/irq.h"
 #include "hal/pit.h"
+#include "hal/ps2.h"
 #include "hal/qemu.h"
 #include "kernel/console.h"
+#include "kernel/input.h"
 #include "kernel/log.h"
 #include "kernel/string.h"
 #include "mm/heap.h"
@@ -266,6 +268,14 @@ static void bench_framebuffer(void)
 	report_ratio("fb_redraw_uc_over_wc", cycles[1], cycles[0], "ratio");
 }
 
+static void report_kbd_latency(uint64_t *v, unsigned n)
+{
+	sort(v, n);
+	report("kbd_irq_to_poll_min", v[0], "cycles");
+	report("kbd_irq_to_poll_median", v[n / 2], "cycles");
+	report("kbd_irq_to_poll_max", v[n - 1], "cycles");
+}
+
 ASYNC_FN(bench, struct bench_future)
 {
 	ASYNC_BEGIN();
@@ -283,6 +293,19 @@ ASYNC_FN(bench, struct bench_future)
 		self->samples[self->i] = hal_cycles() - irq_entry_cycles[0];
 	}
 	report_latency(self->samples, BENCH_LATENCY_SAMPLES);
+	/* Keyboard IRQ entry to the keyboard task's poll: the 8042 injects an
+	 * ACK byte (the decoder ignores it) as if the keyboard had sent it. */
+	if (!keyboard_present())
+		ASYNC_RETURN();
+	for (self->i = 0; self->i < BENCH_KBD_SAMPLES; self->i++) {
+		self->waited_from = hal_cycles();
+		if (!ps2_inject_byte(0xfa))
+			ASYNC_RETURN();
+		while (keyboard_last_poll_cycles() < self->waited_from)
+			YIELD();
+		self->samples[self->i] = keyboard_last_poll_cycles() - irq_entry_cycles[1];
+	}
+	report_kbd_latency(self->samples, BENCH_KBD_SAMPLES);
 	ASYNC_END();
 }
 

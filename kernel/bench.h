@@ -16,11 +16,13 @@
 #include "sched/timer.h"
 
 #define BENCH_LATENCY_SAMPLES 200
+#define BENCH_KBD_SAMPLES 50
 
 struct bench_future {
 	ASYNC_STATE;
 	unsigned i;
 	uint64_t samples[BENCH_LATENCY_SAMPLES];
+	uint64_t waited_from;
 	struct sleep_future nap;
 };
 

@@ -134,9 +134,8 @@ void executor_start(void)
 	pit_set_tick_hook(timer_tick, NULL);
 }
 
-void kernel_run(const struct boot_info *bi)
+void kernel_run(void)
 {
-	(void)bi;
 	if (kparams.test)
 		run_tests(kparams.test);
 	input_init();

@@ -49,6 +49,8 @@ bool keyboard_start(const char *keymap_name);
 /* Scancodes the IRQ had to drop because the queue was full. */
 uint64_t keyboard_dropped(void);
 bool keyboard_present(void);
+/* TSC when the keyboard task was last polled (the IRQ-to-poll benchmark). */
+uint64_t keyboard_last_poll_cycles(void);
 
 /* kernel/serial_console.c: serial receive IRQ + the task that turns
  * terminal bytes (VT100 arrows, DEL, CR) into input events. */

@@ -17,7 +17,7 @@ void banner_print(const struct boot_info *bi);
 void cpu_tables_init(void);
 void interrupts_init(void);
 void executor_start(void);
-void kernel_run(const struct boot_info *bi) __attribute__((noreturn));
+void kernel_run(void) __attribute__((noreturn));
 
 /* hal/isr_common.S */
 void hal_call_on_stack(void *stack_top, void (*fn)(const void *), const void *arg)

@@ -8,6 +8,7 @@
  */
 #include "kernel/input.h"
 
+#include "hal/hal.h"
 #include "hal/pit.h"
 #include "hal/ps2.h"
 #include "kernel/kbd.h"
@@ -24,6 +25,7 @@ static uint8_t scancode_buf[SCANCODE_QUEUE];
 static struct byte_stream scancodes;
 static struct kbd_decoder decoder;
 static bool present;
+static volatile uint64_t last_poll_cycles;
 
 struct keyboard_task {
 	ASYNC_STATE;
@@ -92,6 +94,7 @@ static void housekeeping(struct keyboard_task *self)
 
 ASYNC_FN(keyboard, struct keyboard_task)
 {
+	last_poll_cycles = hal_cycles();
 	ASYNC_BEGIN();
 	for (;;) {
 		while (next_event(&self->ev)) {
@@ -131,6 +134,11 @@ bool keyboard_start(const char *keymap_name)
 uint64_t keyboard_dropped(void)
 {
 	return byte_stream_dropped(&scancodes);
+}
+
+uint64_t keyboard_last_poll_cycles(void)
+{
+	return last_poll_cycles;
 }
 
 bool keyboard_present(void)

@@ -42,5 +42,5 @@ static void kernel_start(const void *arg)
 	mm_init(bi, kparams.heap);  /*  7. frames, own page tables (W^X), heap */
 	interrupts_init();          /*  8. 8259 PIC, PIT tick, TSC calibration */
 	executor_start();           /*  9. async executor, its timers on the PIT */
-	kernel_run(bi);             /* 10. tests if asked; else input tasks, shell, idle */
+	kernel_run();               /* 10. tests if asked; else input tasks, shell, idle */
 }

@@ -243,7 +243,7 @@ static void task_park(struct executor *ex, struct task *t)
 	uint32_t old = atomic_load_explicit(&t->state, memory_order_relaxed), new;
 
 	do {
-		new = old & ~(TASK_SCHEDULED | TASK_NOTIFIED);
+		new = old & TASK_NOTIFIED ? old & ~TASK_NOTIFIED : old & ~TASK_SCHEDULED;
 	} while (!atomic_compare_exchange_weak_explicit(&t->state, &old, new,
 							 memory_order_acq_rel,
 							 memory_order_relaxed));

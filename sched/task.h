@@ -10,26 +10,26 @@
  *
  * What other CPUs and interrupt handlers may change is one atomic word:
  *
- *     31                      4   3   2   1   0
- *     +------------------------+---+---+---+---+
- *     |        refcount        | C | D | N | S |
- *     +------------------------+---+---+---+---+
+ *     31                       4   3   2   1   0
+ *     +-------------------------+---+---+---+---+
+ *     | refcount (up to 2^28-1) | C | D | N | S |
+ *     +-------------------------+---+---+---+---+
  *       S scheduled  N notified  D done  C cancel requested
  *
  * Everything else in the header belongs to the executor alone.
  *
- * The scheduling states, and who moves between them:
+ * How S and N move:
  *
- *     waiting --wake--> S (queued) --pop--> S (being polled) --PENDING--> waiting
- *                                                 |  ^
- *                                  wake during poll: |  | NOTIFIED: poll again
- *                                  set N ------------+--+
+ *   wake, S clear:  set S, queue the task (exactly one queue entry)
+ *   wake, S set:    set N (the task is queued or being polled already)
+ *   pop:            N set?  clear it: this poll answers that wake too
+ *   poll PENDING:   N set?  clear N and queue again (the wake may have come
+ *                           after the poll looked); else clear S: waiting
+ *   poll READY:     set D; later wakes do nothing
  *
- * A wake sets S and queues the task, unless S is already set: then the task
- * is queued or running, and will be polled.  A wake that finds S set also
- * sets N, because the running poll may already have looked for the event
- * it announces; after a PENDING poll the executor clears S, or, if N is set,
- * clears N and queues the task again.  So a task is queued once however many
+ * S stays set during the poll, so the running task waking itself (a yield)
+ * needs no atomic instruction: the executor notes it in a plain flag and
+ * queues the task after the poll.  So a task is queued once however many
  * wakes it gets, and no wake is lost.
  */
 #ifndef COOP_SCHED_TASK_H
@@ -59,9 +59,9 @@ struct task {
 	/* the task's future follows: task_future() */
 };
 
-/* With its 8-byte task-table slot, the executor's whole per-task cost (the
- * issue's budget is 32 bytes).  Joiners wait in the executor (join_wait_queue),
- * not here. */
+/* 24 bytes, plus an 8-byte slot in the executor's task table: 32 bytes per
+ * task, the issue's budget.  Join waiters live in the executor
+ * (executor_join_queue), not here. */
 _Static_assert(sizeof(struct task) == 24, "task header must stay 24 bytes");
 
 static inline struct future *task_future(struct task *t)

@@ -21,11 +21,6 @@
 #define PHASE 65536u /* the mixed trace frees everything this often */
 #define ARENA_BYTES (1ul << 30)
 
-/* Benchmarks link every portable file, ktest.c included, which wants a
- * platform; nothing here runs a test. */
-void ktest_vout(const char *fmt, va_list ap) { vfprintf(stderr, fmt, ap); }
-void ktest_platform_exit(bool all_passed) { exit(all_passed ? 0 : 1); }
-
 void *volatile bench_sink; /* stops the compiler from eliding malloc/free pairs */
 
 struct allocator {

@@ -22,10 +22,6 @@
 #include "sched/channel.h"
 #include "sched/executor.h"
 
-/* ktest.c is linked in with the portable sources; nothing here prints tests. */
-void ktest_vout(const char *fmt, va_list ap) { vfprintf(stderr, fmt, ap); }
-void ktest_platform_exit(bool all_passed) { exit(all_passed ? 0 : 1); }
-
 static uint64_t now_ns(void) { return hal_cycles(); }	/* fake HAL: ns clock */
 
 static void report(const char *name, double value, const char *unit)

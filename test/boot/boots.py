@@ -127,7 +127,8 @@ add_fatal("fatal_stack_overflow", [
     ("recursion_folded", r"the frame above \d+ more times"),
 ])
 add_fatal("fatal_page_fault", [
-    ("page_fault_report", r"\*\*\* CPU EXCEPTION #PF: page fault \(vector 14\) \*\*\*"),
+    ("report_despite_held_console_lock",
+     r"\*\*\* CPU EXCEPTION #PF: page fault \(vector 14\) \*\*\*"),
     ("cr2_decoded", r"cr2 0x0000000000000008 \(NULL pointer dereference\)"),
     ("error_code_decoded", r"error 0x0: not-present read kernel"),
     ("all_registers", r"r13 0x[0-9a-f]{16} r14 0x[0-9a-f]{16} r15 0x[0-9a-f]{16}"),
@@ -136,9 +137,6 @@ add_fatal("fatal_page_fault", [
 add_fatal("fatal_guard_page", [
     ("guard_page_report", r"CPU EXCEPTION #PF"),
     ("write_to_unmapped_page", r"error 0x2: not-present write kernel"),
-])
-add_fatal("fatal_console_locked", [
-    ("report_despite_held_lock", r"\*\*\* CPU EXCEPTION #UD: invalid opcode \(vector 6\)"),
 ])
 add_fatal("fatal_panic", [
     ("panic_file_line_reason",
@@ -294,16 +292,8 @@ def run_boot(b, efi, workdir, prefix="boot/"):
     """Boots `b`; returns (outcomes, BootResult)."""
     name = prefix + b.name + "/"
     steps = Steps(name)
-    machine = dict(b.machine)
-    if "test=" in b.cmdline:
-        # Without icount, TCG's virtual clocks follow the host: when boots
-        # share the cores, PIT interrupts arrive late against the TSC and
-        # timing tests fail for reasons outside the guest.  With icount both
-        # clocks advance with the guest's instructions, so the PIT-vs-TSC
-        # checks still catch a wrong divisor or a lost tick path.
-        machine.setdefault("icount", "auto,sleep=on")
     with Machine(efi, workdir, cmdline=b.cmdline, memory=b.memory,
-                 timeout=b.timeout, **machine) as m:
+                 timeout=b.timeout, **b.machine) as m:
         if b.steps:
             b.steps(m, steps)
         if b.expected == "running":

@@ -3,7 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "test/fuzz/fuzz_platform.h"
 #include "kernel/cmdline.h"
 
 static const char *const keys[] = { "test", "keymap", "heap", "video", "loglevel",

@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "test/fuzz/fuzz_platform.h"
 #include "kernel/fmt.h"
 
 static const char *const pieces[] = {

@@ -20,7 +20,6 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "test/fuzz/fuzz_platform.h"
 #include "kernel/meminfo.h"
 #include "mm/frame.h"
 

@@ -6,7 +6,6 @@
  * and statistics agree at the end.  Any violation aborts.
  */
 #include "mm/heap.h"
-#include "test/fuzz/fuzz_platform.h"
 
 #include <string.h>
 

@@ -16,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "test/fuzz/fuzz_platform.h"
 #include "kernel/kbd.h"
 #include "kernel/keymap.h"
 

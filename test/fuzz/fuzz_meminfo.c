@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "test/fuzz/fuzz_platform.h"
 #include "kernel/meminfo.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

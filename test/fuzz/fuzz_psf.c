@@ -3,7 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "test/fuzz/fuzz_platform.h"
 #include "kernel/psf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -6,22 +6,7 @@
  *     build/host/unit-tests fmt,heap   the named suites
  *     build/host/unit-tests list       the suite names
  */
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
-
 #include "test/ktest/ktest.h"
-
-void ktest_vout(const char *fmt, va_list ap)
-{
-	vprintf(fmt, ap);
-	fflush(stdout);
-}
-
-void ktest_platform_exit(bool all_passed)
-{
-	exit(all_passed ? 0 : 1);
-}
 
 int main(int argc, char **argv)
 {

@@ -46,20 +46,33 @@ KTEST(irq, mask_register_matches_api)
 	EXPECT_FALSE(irq_hw_mask() & 1u); /* the timer stays unmasked */
 }
 
+/*
+ * Ticks counted in a window of TSC time.  Under an emulator the virtual CPU
+ * can be descheduled by the host for a while, and ticks that come due then
+ * are merged into one; real hardware loses none.  So measure several
+ * windows and judge the best one: a wrong divisor is wrong in every window.
+ */
 KTEST(irq, timer_rate_matches_tsc)
 {
-	const uint64_t window_ms = 200;
+	const uint64_t window_ms = 100;
+	uint64_t best = 0;
 	ASSERT_GT(tsc_hz(), 1000000);
-	uint64_t t0 = pit_ticks();
-	spin_ms(window_ms);
-	uint64_t ticks = pit_ticks() - t0;
 	uint64_t expected = window_ms * pit_rate_mhz() / 1000000;
-	ktest_diag(_kt, "%llu ticks in %llu ms of TSC time, expected %llu",
-		   (unsigned long long)ticks, (unsigned long long)window_ms,
-		   (unsigned long long)expected);
-	/* 15 %: TCG's virtual clocks jitter; a wrong divisor is off by far more. */
-	EXPECT_GE(ticks * 100, expected * 85);
-	EXPECT_LE(ticks * 100, expected * 115);
+	for (int attempt = 0; attempt < 5; attempt++) {
+		uint64_t t0 = pit_ticks();
+		spin_ms(window_ms);
+		uint64_t ticks = pit_ticks() - t0;
+		ktest_diag(_kt, "window %d: %llu ticks in %llu ms of TSC time, expected %llu",
+			   attempt, (unsigned long long)ticks, (unsigned long long)window_ms,
+			   (unsigned long long)expected);
+		/* Too many ticks is never the host's fault. */
+		EXPECT_LE(ticks * 100, expected * 105);
+		if (ticks > best)
+			best = ticks;
+		if (best * 100 >= expected * 95)
+			break;
+	}
+	EXPECT_GE(best * 100, expected * 95);
 }
 
 KTEST(irq, spurious_irq7_counted_not_acknowledged)

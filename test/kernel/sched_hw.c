@@ -70,17 +70,24 @@ static bool run_sleepers(struct sleeper *s, int n, struct task_handle *h)
 	return ok;
 }
 
+/* Never early, on every try; late by at most a few ticks on the best of
+ * three (an emulator's host can delay any single one; see irq.c). */
 KTEST(sched_hw, sleep_accuracy_against_pit)
 {
-	struct sleeper s = { ASYNC_INIT(sleeper), .ms = 100 };
-	struct task_handle h[2];
+	uint64_t best_us = UINT64_MAX;
 	ASSERT_GT(tsc_hz(), 0);
-	ASSERT_TRUE(run_sleepers(&s, 1, h));
-	uint64_t us = (s.end_cycles - s.start_cycles) / (tsc_hz() / 1000000);
-	ktest_diag(_kt, "sleep_ms(100) took %llu us (TSC)", (unsigned long long)us);
-	/* Never early; late by at most a couple of 1 ms ticks plus TCG jitter. */
-	EXPECT_GE(us, 99000);
-	EXPECT_LE(us, 110000);
+	for (int attempt = 0; attempt < 3 && best_us > 103000; attempt++) {
+		struct sleeper s = { ASYNC_INIT(sleeper), .ms = 100 };
+		struct task_handle h[2];
+		ASSERT_TRUE(run_sleepers(&s, 1, h));
+		uint64_t us = (s.end_cycles - s.start_cycles) / (tsc_hz() / 1000000);
+		ktest_diag(_kt, "sleep_ms(100) took %llu us (TSC)", (unsigned long long)us);
+		/* 0.2 % slack for the TSC calibration itself. */
+		EXPECT_GE(us, 99800);
+		if (us < best_us)
+			best_us = us;
+	}
+	EXPECT_LE(best_us, 103000);
 }
 
 KTEST(sched_hw, sleepers_wake_in_deadline_order)
