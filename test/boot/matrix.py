@@ -8,6 +8,7 @@ least once, in 8 boots.  Six boots cannot do it (with one 3-valued and five
 complement among four), so 8 is close to the minimum.  test_matrix.py checks
 the coverage.
 """
+from boot import boots as boots_mod
 from boot.boots import Boot
 
 DIMENSIONS = {
@@ -32,11 +33,12 @@ ROWS = [
 ]
 
 
-def matrix_boots(timeout=120):
+def matrix_boots(timeout=180):
     boots = []
     for machine, memory, cpu, smp, medium, display in ROWS:
         name = f"{machine}-{memory}-{cpu}-smp{smp}-{medium}-{display}"
         boots.append(Boot(name, cmdline="test=all", memory=memory, timeout=timeout,
                           machine=dict(machine=machine, cpu=cpu, smp=smp,
-                                       medium=medium, display=display)))
+                                       medium=medium, display=display,
+                                       icount=boots_mod.TIMING_ICOUNT)))
     return boots

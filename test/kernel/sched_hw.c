@@ -70,24 +70,32 @@ static bool run_sleepers(struct sleeper *s, int n, struct task_handle *h)
 	return ok;
 }
 
-/* Never early, on every try; late by at most a few ticks on the best of
- * three (an emulator's host can delay any single one; see irq.c). */
+/*
+ * sleep_ms(100) is never early in real (TSC) time, and wakes within two
+ * ticks of its deadline on the kernel's clock.  It is also on time in TSC
+ * terms -- unless PIT ticks went missing meanwhile, which only happens when
+ * an emulated CPU was not running (see irq.c); then the clock itself was
+ * late, and only the tick-based bound means anything.
+ */
 KTEST(sched_hw, sleep_accuracy_against_pit)
 {
-	uint64_t best_us = UINT64_MAX;
+	struct sleeper s = { ASYNC_INIT(sleeper), .ms = 100 };
+	struct task_handle h[2];
 	ASSERT_GT(tsc_hz(), 0);
-	for (int attempt = 0; attempt < 3 && best_us > 103000; attempt++) {
-		struct sleeper s = { ASYNC_INIT(sleeper), .ms = 100 };
-		struct task_handle h[2];
-		ASSERT_TRUE(run_sleepers(&s, 1, h));
-		uint64_t us = (s.end_cycles - s.start_cycles) / (tsc_hz() / 1000000);
-		ktest_diag(_kt, "sleep_ms(100) took %llu us (TSC)", (unsigned long long)us);
-		/* 0.2 % slack for the TSC calibration itself. */
-		EXPECT_GE(us, 99800);
-		if (us < best_us)
-			best_us = us;
+	uint64_t t0 = pit_ticks();
+	ASSERT_TRUE(run_sleepers(&s, 1, h));
+	uint64_t tick_us = (pit_ticks() - t0) * 1000000000ull / pit_rate_mhz();
+	uint64_t us = (s.end_cycles - s.start_cycles) / (tsc_hz() / 1000000);
+	ktest_diag(_kt, "sleep_ms(100) took %llu us of TSC time, %llu us of PIT ticks",
+		   (unsigned long long)us, (unsigned long long)tick_us);
+	/* 0.2 % slack for the TSC calibration itself. */
+	EXPECT_GE(us, 99800);
+	EXPECT_LE(tick_us, 103000);
+	if (us > tick_us + 3000) {
+		ktest_diag(_kt, "PIT ticks went missing: the TSC bound is not judged");
+		return;
 	}
-	EXPECT_LE(best_us, 103000);
+	EXPECT_LE(us, 103000);
 }
 
 KTEST(sched_hw, sleepers_wake_in_deadline_order)
