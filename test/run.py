@@ -137,7 +137,11 @@ def main():
     ap.add_argument("--host", help="host unit-test binary (build/host/unit-tests)")
     ap.add_argument("--efi", help="BOOTX64.EFI to boot")
     ap.add_argument("--matrix", action="store_true", help="the machine matrix boots")
-    ap.add_argument("-j", "--jobs", type=int, default=2, help="parallel jobs (2)")
+    # One more job than cores: the interactive boot spends most of its time
+    # waiting for typed keys, and a third job fills that idle core time.
+    default_jobs = (os.cpu_count() or 2) + 1
+    ap.add_argument("-j", "--jobs", type=int, default=default_jobs,
+                    help=f"parallel jobs ({default_jobs}: cores + 1)")
     ap.add_argument("--only", help="run only boots whose name matches this regex")
     ap.add_argument("--no-python", action="store_true", help="skip the Python self-tests")
     ap.add_argument("--qemu-args", default="", help="extra QEMU arguments for every boot")
