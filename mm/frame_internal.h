@@ -1,0 +1,80 @@
+/*
+ * frame_internal.h — what the frame allocator's files share; for mm/frame*.c
+ * only.  Everyone else uses mm/frame.h.
+ *
+ * The allocator is split in three:
+ *   frame.c       the public API: init, alloc, free, reclaim, stats;
+ *   frame_map.c   reading the UEFI map: holes, usable spans, planning the
+ *                 metadata and building the region and hole tables in it;
+ *   frame_bits.c  the bitmap tree and the bit <-> address mapping.
+ */
+#ifndef COOP_MM_FRAME_INTERNAL_H
+#define COOP_MM_FRAME_INTERNAL_H
+
+#include "mm/frame.h"
+
+#define FRAME_NONE UINT64_MAX
+#define FRAME_MAX_FRAMES (FRAME_PHYS_LIMIT >> FRAME_SHIFT)
+
+/* The UEFI map as frame_init() was given it, plus the caller's reserved
+ * ranges.  Only read during frame_init(). */
+struct frame_map_src {
+	const void *descs;
+	uint64_t ndescs, desc_size;
+	const struct boot_range *reserved;
+	size_t nreserved;
+};
+
+/* ---- metadata accessors: physical address + phys_offset ------------------ */
+
+static inline uint64_t *frame_level(const struct frame_allocator *fa, unsigned l)
+{
+	return (uint64_t *)(fa->level_pa[l] + fa->phys_offset);
+}
+
+static inline uint64_t *frame_used_map(const struct frame_allocator *fa)
+{
+	return (uint64_t *)(fa->used_pa + fa->phys_offset);
+}
+
+static inline struct frame_region *frame_regions(const struct frame_allocator *fa)
+{
+	return (struct frame_region *)(fa->regions_pa + fa->phys_offset);
+}
+
+static inline struct boot_range *frame_holes(const struct frame_allocator *fa)
+{
+	return (struct boot_range *)(fa->holes_pa + fa->phys_offset);
+}
+
+static inline uint64_t frame_region_end(const struct frame_region *r)
+{
+	return r->base + (r->frames << FRAME_SHIFT);
+}
+
+static inline bool frame_overlaps(uint64_t b1, uint64_t e1, uint64_t b2, uint64_t e2)
+{
+	return b1 < e2 && b2 < e1;
+}
+
+/* ---- frame_map.c --------------------------------------------------------- */
+
+bool frame_reusable_type(uint32_t t);
+int frame_plan(struct frame_allocator *fa, const struct frame_map_src *s,
+	       uint64_t *nregions, uint64_t *nholes);
+void frame_build_regions(struct frame_allocator *fa, const struct frame_map_src *s);
+void frame_build_holes(struct frame_allocator *fa, const struct frame_map_src *s);
+void frame_build_bitmaps(struct frame_allocator *fa);
+
+/* ---- frame_bits.c -------------------------------------------------------- */
+
+void frame_update_range(struct frame_allocator *fa, bool free, uint64_t b, uint64_t e,
+			bool set);
+uint64_t frame_next_set(const struct frame_allocator *fa, unsigned l, uint64_t p);
+uint64_t frame_next_unfree(const struct frame_allocator *fa, uint64_t b, uint64_t e);
+uint64_t frame_free_in_region(const struct frame_allocator *fa,
+			      const struct frame_region *r);
+uint64_t frame_bit_of(const struct frame_allocator *fa, uint64_t pa);
+uint64_t frame_pa_of(const struct frame_allocator *fa, uint64_t bit);
+
+#endif
