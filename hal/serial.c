@@ -21,6 +21,7 @@
 #define LCR_DLAB 0x80
 #define LSR_DATA_READY 0x01
 #define LSR_THR_EMPTY 0x20
+#define LSR_TX_IDLE 0x40 /* holding register and shift register both empty */
 #define MCR_DTR_RTS_OUT2 0x0b /* OUT2 gates the UART's IRQ line */
 #define MCR_LOOPBACK 0x10
 #define IER_RX_AVAILABLE 0x01
@@ -82,6 +83,15 @@ void serial_write(const char *s, size_t n)
 			put_byte('\r');
 		put_byte((uint8_t)s[i]);
 	}
+}
+
+void serial_flush(void)
+{
+	if (!present || stalled)
+		return;
+	for (unsigned spins = 0; !(inb(COM1 + REG_LSR) & LSR_TX_IDLE); spins++)
+		if (spins > TX_SPIN_LIMIT)
+			return;
 }
 
 bool serial_read_byte(uint8_t *out)

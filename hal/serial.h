@@ -15,6 +15,8 @@ bool serial_present(void);
 /* Writes bytes, turning "\n" into "\r\n".  Never blocks forever: a stuck
  * UART drops output rather than hanging the kernel. */
 void serial_write(const char *s, size_t n);
+/* Waits until every byte written has left the UART (bounded). */
+void serial_flush(void);
 /* Returns true and a byte if one has been received. */
 bool serial_read_byte(uint8_t *out);
 /* Delivers every received byte to fn, from IRQ 4 ("received data

@@ -2,9 +2,9 @@
 
 Every boot gets a fresh ESP (BOOTX64.EFI + CMDLINE.TXT), a private copy of the
 OVMF variable store and its own sockets, so boots can run in parallel.  The
-serial port is a unix-socket chardev whose logfile= keeps everything the
-guest printed, whether or not a client is connected; the log is the source of
-truth for wait_for_serial().  QMP (also a unix socket) is opened on first use.
+serial port is a unix-socket chardev that QEMU holds the guest for until the
+runner connects; a reader thread appends everything the guest prints to
+serial.log, the source of truth for wait_for_serial().  QMP (also a unix socket) is opened on first use.
 
 How a boot ends (Machine.wait):
     passed   QEMU exit status 33: isa-debug-exit 0x10, all tests passed
@@ -74,6 +74,7 @@ class Machine:
         self._serial_sock = None
         self._tmp = None
         self._started = None
+        self._drain = None
         self.result = None
 
     # ---- lifecycle -------------------------------------------------------
@@ -100,7 +101,8 @@ class Machine:
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out,
                                      stderr=subprocess.STDOUT, start_new_session=True)
         out.close()
-        threading.Thread(target=self._drain_serial, daemon=True).start()
+        self._drain = threading.Thread(target=self._drain_serial, daemon=True)
+        self._drain.start()
 
     def command(self):
         """The QEMU command line (also written to <workdir>/qemu-cmd.txt)."""
@@ -116,8 +118,9 @@ class Machine:
                "-nic", "none", "-no-reboot", "-display", "none",
                "-vga", "none" if self.display == "none" else "std",
                "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
-               "-chardev", f"socket,id=ser0,path={self.serial_path},server=on,"
-                           f"wait=off,logfile={self.serial_log}",
+               # wait=on: the guest does not start until the runner is
+               # connected, so no output is dropped for want of a reader.
+               "-chardev", f"socket,id=ser0,path={self.serial_path},server=on,wait=on",
                "-serial", "chardev:ser0",
                "-qmp", f"unix:{self.qmp_path},server=on,wait=off"]
         if self.cpu:
@@ -150,23 +153,29 @@ class Machine:
         raise ValueError(f"unknown boot medium {self.medium!r}")
 
     def _drain_serial(self):
-        """Keeps the serial socket read, so guest output never blocks; the
-        data itself is taken from the logfile."""
-        deadline = time.monotonic() + 15
+        """Reads the guest's COM1 from the socket into the serial log, all of
+        it, exactly once, until QEMU closes it.  (QEMU's own chardev logfile
+        duplicated and dropped bytes when the host was busy.)"""
+        deadline = time.monotonic() + 30
         while self.proc.poll() is None and time.monotonic() < deadline:
             s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             try:
                 s.connect(self.serial_path)
             except OSError:
                 s.close()
-                time.sleep(0.05)
+                time.sleep(0.02)
                 continue
             self._serial_sock = s
-            try:
-                while s.recv(4096):
+            with open(self.serial_log, "ab") as log:
+                try:
+                    while True:
+                        data = s.recv(65536)
+                        if not data:
+                            break
+                        log.write(data)
+                        log.flush()
+                except OSError:
                     pass
-            except OSError:
-                pass
             return
 
     def wait(self, timeout=None):
@@ -195,6 +204,9 @@ class Machine:
         return self.wait()
 
     def _finish(self, status, code):
+        # QEMU has exited: let the reader take what was still in the socket.
+        if self._drain is not None:
+            self._drain.join(timeout=5)
         self.result = BootResult(status, code, time.monotonic() - self._started,
                                  self.serial_text())
         return self.result

@@ -11,14 +11,18 @@ from boot import boots
 from boot.qemu import Machine
 
 FAKE = """#!/usr/bin/env python3
-# Fake qemu-system-x86_64: writes SERIAL to the -chardev logfile, then
-# sleeps SLEEP seconds in a child process, then exits with EXIT.
-import subprocess, sys
+# Fake qemu-system-x86_64: serves the -chardev socket as QEMU does, waits
+# for the runner to connect (wait=on), sends SERIAL, then sleeps SLEEP
+# seconds in a child process, then exits with EXIT.
+import socket, subprocess, sys
 SERIAL, SLEEP, EXIT = {serial!r}, {sleep!r}, {exit!r}
 args = " ".join(sys.argv)
-log = args.split("logfile=")[1].split()[0].split(",")[0]
-with open(log, "w") as f:
-    f.write(SERIAL)
+path = args.split("socket,id=ser0,path=")[1].split(",")[0]
+server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+server.bind(path)
+server.listen(1)
+conn, _ = server.accept()
+conn.sendall(SERIAL.encode())
 with open({pidfile!r}, "w") as f:
     child = subprocess.Popen(["sleep", str(SLEEP)])
     f.write(str(child.pid))
