@@ -211,6 +211,13 @@ static bool run_suite(const struct ktest_suite *s)
 		}
 		passed &= report_case(&t, n);
 	}
+	/* Cases are ordered by line, so two on one line (made by one macro)
+	 * would hide each other: say so rather than skip one silently. */
+	if (n != case_count(s)) {
+		ktest_out("    # ktest: %zu cases of '%s' share a source line; only %u ran\n",
+			  case_count(s), s->name, n);
+		passed = false;
+	}
 	return passed;
 }
 

@@ -11,8 +11,3 @@ KTEST(ktest_self, str_equal_handles_null_and_prefixes)
 	EXPECT_FALSE(ktest_str_equal(NULL, "a"));
 	EXPECT_TRUE(ktest_str_equal(NULL, NULL));
 }
-
-KTEST(ktest_self, skip_is_reported)
-{
-	KTEST_SKIP("demonstrates SKIP reporting");
-}
