@@ -9,6 +9,8 @@
  * x86_64 for all of these.  Output is checked against the host's snprintf
  * where the two must agree (no '*', widths within our 4096 clamp).
  */
+#include <stddef.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>

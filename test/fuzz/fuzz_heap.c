@@ -5,6 +5,8 @@
  * overlap, alignment holds, contents survive, and the heap's consistency walk
  * and statistics agree at the end.  Any violation aborts.
  */
+#include <stddef.h>
+#include <stdint.h>
 #include "mm/heap.h"
 
 #include <string.h>
