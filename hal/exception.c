@@ -221,6 +221,6 @@ void exception_handle(struct trap_frame *f)
 		return;
 	con_take_over();
 	fault_report(f, cr2, to_console, NULL);
-	backtrace_print(f->rbp, f->rip);
+	backtrace_print_fault(f->rbp, f->rip, f->rsp);
 	fatal_end(exception_mnemonic((unsigned)f->vector));
 }

@@ -55,15 +55,28 @@ static void print_frame(unsigned depth, uint64_t rip)
 		kprintf("  #%-2u 0x%016llx ?\n", depth, (unsigned long long)rip);
 }
 
+/* Does `addr` follow a call instruction in kernel text?  (E8 rel32, or an
+ * indirect FF /2 call of 2, 3 or 6 bytes.) */
+static bool after_a_call(uint64_t addr)
+{
+	uintptr_t off;
+	if (!ksym_lookup(addr, &off) || off < 2)
+		return false;
+	const uint8_t *p = (const uint8_t *)(uintptr_t)addr;
+	if (off >= 5 && p[-5] == 0xe8)
+		return true;
+	for (int len = 2; len <= 6; len++)
+		if (off >= (uintptr_t)len && p[-len] == 0xff && ((p[-len + 1] >> 3) & 7) == 2)
+			return true;
+	return false;
+}
+
 /* Deep recursion (a stack overflow) repeats one frame thousands of times:
  * print it once with a count, and keep walking to show who started it. */
-void backtrace_print(uint64_t rbp, uint64_t rip)
+static void walk_frames(uint64_t rbp, uint64_t last, unsigned printed)
 {
-	uint64_t last = rip, repeats = 0;
-	unsigned printed = 1;
+	uint64_t repeats = 0;
 
-	kprintf("backtrace:\n");
-	print_frame(0, rip);
 	for (unsigned walked = 0; walked < BACKTRACE_MAX_WALK && frame_readable(rbp); walked++) {
 		const uint64_t *frame = (const uint64_t *)(uintptr_t)rbp;
 		if (!frame[1] || printed >= BACKTRACE_MAX_DEPTH)
@@ -86,6 +99,34 @@ void backtrace_print(uint64_t rbp, uint64_t rip)
 	}
 	if (repeats)
 		kprintf("      ... the frame above %llu more times\n", (unsigned long long)repeats);
+}
+
+void backtrace_print(uint64_t rbp, uint64_t rip)
+{
+	kprintf("backtrace:\n");
+	print_frame(0, rip);
+	walk_frames(rbp, rip, 1);
+}
+
+void backtrace_print_fault(uint64_t rbp, uint64_t rip, uint64_t rsp)
+{
+	kprintf("backtrace:\n");
+	print_frame(0, rip);
+	/* A fault in a function's prologue or epilogue (compilers schedule the
+	 * `pop %rbp` early) leaves RBP at the caller's frame, so the chain
+	 * skips the caller.  Its return address is then on top of the stack:
+	 * show it, marked "?" as a guess, if it follows a call. */
+	if (frame_readable(rsp)) {
+		uint64_t top = *(const uint64_t *)(uintptr_t)rsp;
+		const uint64_t *frame = (const uint64_t *)(uintptr_t)rbp;
+		if (after_a_call(top) && !(frame_readable(rbp) && frame[1] == top)) {
+			uintptr_t off;
+			const char *name = ksym_lookup(top - 1, &off);
+			kprintf("  ?   0x%016llx %s+0x%llx (return address on the stack)\n",
+				(unsigned long long)(top - 1), name, (unsigned long long)off);
+		}
+	}
+	walk_frames(rbp, rip, 1);
 }
 
 void fatal_end(const char *event)

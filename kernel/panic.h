@@ -29,6 +29,8 @@ bool panic_test_mode(void);
  * is that function's frame pointer.  Only walks stacks registered with backtrace_add_stack(), so a
  * corrupt frame pointer cannot fault the reporter. */
 void backtrace_print(uint64_t rbp, uint64_t rip);
+/* The same for a fault, which also knows its stack pointer. */
+void backtrace_print_fault(uint64_t rbp, uint64_t rip, uint64_t rsp);
 void backtrace_add_stack(uintptr_t low, uintptr_t high);
 
 #endif
