@@ -54,9 +54,21 @@ static const char *cmdline_source(const struct boot_info *bi)
 	}
 }
 
+/* The command line as one printable line: CMDLINE.TXT often ends in a
+ * newline, and may hold CRs or tabs. */
+static void printable_cmdline(const char *in, char *out, size_t n)
+{
+	size_t len = 0;
+	for (; *in && len < n - 1; in++)
+		out[len++] = (*in < 0x20 || *in == 0x7f) ? ' ' : *in;
+	while (len && out[len - 1] == ' ')
+		len--;
+	out[len] = '\0';
+}
+
 void banner_print(const struct boot_info *bi)
 {
-	char desc[96], size[32];
+	char desc[96], size[32], cmdline[BOOT_CMDLINE_MAX];
 	struct meminfo mi;
 
 	kprintf("coop %s (build %s): a cooperative x86_64 kernel\n", COOP_VERSION,
@@ -71,8 +83,9 @@ void banner_print(const struct boot_info *bi)
 			 (unsigned long long)bi->memmap.desc_size);
 	meminfo_format_size(size, sizeof size, mi.usable_bytes);
 	kprintf("memory: %s usable, %u map entries\n", size, mi.descriptors);
-	kprintf("cmdline: \"%s\" (from %s)\n", bi->cmdline, cmdline_source(bi));
-	kprintf("efi: image at 0x%llx (%llu KiB), boot services exited (%u %s)\n",
+	printable_cmdline(bi->cmdline, cmdline, sizeof cmdline);
+	kprintf("cmdline: \"%s\" (from %s)\n", cmdline, cmdline_source(bi));
+	kprintf("efi: image at 0x%llx (%llu KiB in memory), boot services exited (%u %s)\n",
 		(unsigned long long)bi->image.base, (unsigned long long)bi->image.size / 1024,
 		bi->exit_boot_services_tries,
 		bi->exit_boot_services_tries == 1 ? "try" : "tries");
