@@ -1,25 +1,19 @@
 /*
- * reset.c — see reset.h.
- *
- * UEFI ResetSystem after ExitBootServices: coop never calls
- * SetVirtualAddressMap, so the firmware's runtime code still expects to run
- * at its physical addresses.  We give it an identity map of every runtime
- * region just before the call.  Offsets and constants: UEFI spec 2.10,
- * 4.5 (EFI_RUNTIME_SERVICES) and 8.5.1 (ResetSystem).
+ * reset.c — see reset.h.  Offsets and constants: UEFI spec 2.10, 4.5
+ * (EFI_RUNTIME_SERVICES) and 8.5.1 (ResetSystem).
  */
 #include "hal/reset.h"
+
+#include <stddef.h>
 
 #include "hal/cpu.h"
 #include "hal/io.h"
 #include "hal/pit.h"
 #include "kernel/log.h"
-#include "kernel/meminfo.h"
-#include "mm/mm.h"
 
 /* 24-byte table header, then GetTime ... GetNextHighMonotonicCount (10
  * pointers), then ResetSystem. */
 #define EFI_RT_RESET_SYSTEM_OFFSET 104
-#define EFI_MEMORY_RUNTIME (1ull << 63)
 #define EFI_SUCCESS 0
 
 #define KBC_COMMAND 0x64
@@ -36,46 +30,19 @@ typedef void (__attribute__((ms_abi)) *efi_reset_system_fn)(uint32_t type,
 							     uint64_t data_size,
 							     const void *data);
 
-static bool needs_identity_map(const struct boot_mem_desc *d)
-{
-	return d->type == BOOT_MEM_RUNTIME_SERVICES_CODE ||
-	       d->type == BOOT_MEM_RUNTIME_SERVICES_DATA ||
-	       (d->type == BOOT_MEM_MMIO && (d->attribute & EFI_MEMORY_RUNTIME));
-}
-
-/*
- * Maps every runtime region VA == PA, writable AND executable: firmware code
- * and data share pages and we cannot know how.  This is the one place coop
- * breaks W^X, and only on the way out, immediately before ResetSystem.
- * Regions already mapped (PT_ERR_EXISTS) are left as they are.
- */
-static void map_runtime_regions(const struct boot_info *bi)
-{
-	const void *map = mm_phys_to_virt(bi->memmap.base);
-	size_t n = bi->memmap.desc_size ? bi->memmap.size / bi->memmap.desc_size : 0;
-
-	for (size_t i = 0; i < n; i++) {
-		const struct boot_mem_desc *d;
-
-		d = meminfo_desc(map, bi->memmap.desc_size, i);
-		if (needs_identity_map(d) && d->num_pages)
-			pt_map(mm_kernel_pt(), d->phys_start, d->phys_start,
-			       d->num_pages * PT_PAGE_4K, PT_WRITE | PT_EXEC);
-	}
-}
-
-static void try_uefi_reset(const struct boot_info *bi, enum hal_reset_kind kind)
+/* Calls the firmware's ResetSystem, if the table has one.  The caller has
+ * made the firmware's runtime regions reachable at their physical
+ * addresses (mm_map_firmware_runtime). */
+static void try_uefi_reset(const void *runtime_services, enum hal_reset_kind kind)
 {
 	efi_reset_system_fn reset;
 
-	if (!bi || !bi->efi_runtime_services)
+	if (!runtime_services)
 		return;
-	reset = *(efi_reset_system_fn *)mm_phys_to_virt(bi->efi_runtime_services +
-						       EFI_RT_RESET_SYSTEM_OFFSET);
-	if (!reset)
-		return;
-	map_runtime_regions(bi);
-	reset((uint32_t)kind, EFI_SUCCESS, 0, NULL);
+	reset = *(const efi_reset_system_fn *)((const char *)runtime_services +
+					      EFI_RT_RESET_SYSTEM_OFFSET);
+	if (reset)
+		reset((uint32_t)kind, EFI_SUCCESS, 0, NULL);
 }
 
 /* An IDT with limit 0: the next exception cannot be delivered, nor can the
@@ -102,10 +69,10 @@ static void spin_a_while(void)
 		hal_cpu_relax();
 }
 
-void hal_reset(const struct boot_info *bi, enum hal_reset_kind kind)
+void hal_reset(const void *runtime_services, enum hal_reset_kind kind)
 {
 	hal_irq_disable();
-	try_uefi_reset(bi, kind);
+	try_uefi_reset(runtime_services, kind);
 	if (kind == HAL_RESET_SHUTDOWN) {
 		outw(QEMU_Q35_PM1A_CNT, PM1_SLP_EN_S5);
 		outw(QEMU_PIIX_PM1A_CNT, PM1_SLP_EN_S5);

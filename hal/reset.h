@@ -9,8 +9,6 @@
 #ifndef COOP_HAL_RESET_H
 #define COOP_HAL_RESET_H
 
-#include "kernel/boot_info.h"
-
 enum hal_reset_kind {
 	HAL_RESET_COLD = 0,     /* EfiResetCold */
 	HAL_RESET_WARM = 1,     /* EfiResetWarm */
@@ -20,10 +18,11 @@ enum hal_reset_kind {
 /**
  * hal_reset - reboot (cold or warm) or power off.  Never returns: if every
  * way to switch off fails, it says so on the console and halts.
- * @bi: the kernel's boot info (the memory map and the runtime services
- * table).  Runs with interrupts off from the start; executor context.
+ * @runtime_services: the EFI_RUNTIME_SERVICES table, reachable, with the
+ * firmware's runtime regions mapped at their physical addresses; or NULL.
+ * Runs with interrupts off from the start.
  */
-void hal_reset(const struct boot_info *bi, enum hal_reset_kind kind)
+void hal_reset(const void *runtime_services, enum hal_reset_kind kind)
 	__attribute__((noreturn));
 
 #endif

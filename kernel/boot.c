@@ -8,6 +8,7 @@
 #include "hal/pic.h"
 #include "hal/pit.h"
 #include "hal/qemu.h"
+#include "hal/reset.h"
 #include "hal/serial.h"
 #include "kernel/bench.h"
 #include "kernel/console.h"
@@ -20,6 +21,7 @@
 #include "kernel/stacks.h"
 #include "kernel/status.h"
 #include "kernel/string.h"
+#include "mm/mm.h"
 #include "sched/executor.h"
 #include "test/ktest/ktest.h"
 
@@ -40,9 +42,9 @@ const struct boot_info *boot_info_check(const struct boot_info *bi)
 	return &boot_info;
 }
 
-const struct boot_info *boot_info_get(void)
+void machine_reset(enum hal_reset_kind kind)
 {
-	return &boot_info;
+	hal_reset(mm_map_firmware_runtime(&boot_info), kind);
 }
 
 static const char *cmdline_source(const struct boot_info *bi)

@@ -6,13 +6,15 @@
 #define COOP_KERNEL_KERNEL_H
 
 #include "hal/hal.h"
+#include "hal/reset.h"
 #include "kernel/boot_info.h"
 
 /* kernel/boot.c */
 /* Validates the loader's boot info and returns the kernel's own copy. */
 const struct boot_info *boot_info_check(const struct boot_info *bi);
 /* The kernel's copy of the boot info (valid after boot_info_check()). */
-const struct boot_info *boot_info_get(void);
+/* Reboots or powers off: UEFI ResetSystem first, then hal/reset.c's fallbacks. */
+void machine_reset(enum hal_reset_kind kind) __attribute__((noreturn));
 void banner_print(const struct boot_info *bi);
 void cpu_tables_init(void);
 void interrupts_init(void);

@@ -135,7 +135,7 @@ static struct future *cmd_reboot(int argc, char **argv)
 	if (!no_arguments(argc, argv))
 		return NULL;
 	kprintf("reboot: resetting the machine\n");
-	hal_reset(boot_info_get(), HAL_RESET_COLD);
+	machine_reset(HAL_RESET_COLD);
 }
 
 static struct future *cmd_poweroff(int argc, char **argv)
@@ -143,7 +143,7 @@ static struct future *cmd_poweroff(int argc, char **argv)
 	if (!no_arguments(argc, argv))
 		return NULL;
 	kprintf("poweroff: switching off\n");
-	hal_reset(boot_info_get(), HAL_RESET_SHUTDOWN);
+	machine_reset(HAL_RESET_SHUTDOWN);
 }
 
 static const struct shell_cmd commands[] = {

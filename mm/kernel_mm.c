@@ -268,6 +268,39 @@ void mm_init(const struct boot_info *bi, const char *heap)
 	heap_init_global(heap);
 }
 
+/* ---- the firmware, on the way out ------------------------------------------ */
+
+#define EFI_MEMORY_RUNTIME (1ull << 63)
+
+static bool firmware_runtime(const struct boot_mem_desc *d)
+{
+	return d->type == BOOT_MEM_RUNTIME_SERVICES_CODE ||
+	       d->type == BOOT_MEM_RUNTIME_SERVICES_DATA ||
+	       (d->type == BOOT_MEM_MMIO && (d->attribute & EFI_MEMORY_RUNTIME));
+}
+
+/*
+ * coop never calls SetVirtualAddressMap, so the firmware's runtime code
+ * still expects to run at its physical addresses.  Map every runtime region
+ * VA == PA, writable AND executable: firmware code and data share pages
+ * and we cannot know how.  This is the one place coop breaks W^X, and only
+ * on the way out, immediately before ResetSystem.  Regions that are already
+ * mapped (PT_ERR_EXISTS) are left as they are.
+ */
+const void *mm_map_firmware_runtime(const struct boot_info *bi)
+{
+	const void *map = mm_phys_to_virt(bi->memmap.base);
+	size_t n = bi->memmap.desc_size ? bi->memmap.size / bi->memmap.desc_size : 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct boot_mem_desc *d = meminfo_desc(map, bi->memmap.desc_size, i);
+		if (firmware_runtime(d) && d->num_pages)
+			pt_map(&kernel_pt, d->phys_start, d->phys_start,
+			       d->num_pages * PT_PAGE_4K, PT_WRITE | PT_EXEC);
+	}
+	return bi->efi_runtime_services ? mm_phys_to_virt(bi->efi_runtime_services) : NULL;
+}
+
 /* ---- reporting ------------------------------------------------------------ */
 
 void mm_print_stats(void)

@@ -33,6 +33,11 @@ uint64_t mm_direct_map_size(void);
  * blit benchmark.  False if there is no framebuffer. */
 bool mm_framebuffer_set_caching(unsigned cache_flag);
 
+/* Maps the firmware's runtime regions at their physical addresses (W+X:
+ * only for the final ResetSystem call) and returns the runtime services
+ * table, or NULL.  See kernel_mm.c. */
+const void *mm_map_firmware_runtime(const struct boot_info *bi);
+
 /* Prints frame and heap statistics (the shell's `mem`). */
 void mm_print_stats(void);
 
