@@ -7,6 +7,8 @@
  */
 #include "mm/heap.h"
 
+#include "kernel/fmt.h"
+
 #include "kernel/string.h"
 
 static const struct heap_ops *const design_ops[HEAP_DESIGN_COUNT] = {
@@ -89,92 +91,34 @@ bool heap_extend(struct heap *h, size_t bytes)
 	return true;
 }
 
-/* ---- log lines without a libc -------------------------------------------- */
-
-struct line {
-	char buf[192];
-	size_t len;
-};
-
-static void put_str(struct line *l, const char *s)
-{
-	while (*s && l->len + 1 < sizeof(l->buf))
-		l->buf[l->len++] = *s++;
-	l->buf[l->len] = '\0';
-}
-
-static void put_num(struct line *l, uint64_t v, unsigned radix)
-{
-	char tmp[24];
-	int n = 0;
-
-	do {
-		tmp[n++] = "0123456789abcdef"[v % radix];
-		v /= radix;
-	} while (v);
-	if (radix == 16)
-		put_str(l, "0x");
-	while (n > 0) {
-		char c[2] = { tmp[--n], '\0' };
-		put_str(l, c);
-	}
-}
-
-static void put_state(struct line *l, const struct heap *h)
-{
-	struct heap_stats s;
-
-	heap_stats(h, &s);
-	put_str(l, " (used ");
-	put_num(l, s.used, 10);
-	put_str(l, " free ");
-	put_num(l, s.free, 10);
-	put_str(l, " largest ");
-	put_num(l, s.largest_free, 10);
-	put_str(l, " size ");
-	put_num(l, s.size, 10);
-	put_str(l, " limit ");
-	put_num(l, s.limit, 10);
-	put_str(l, " live ");
-	put_num(l, s.live_allocs, 10);
-	put_str(l, ")");
-}
-
-static void start_line(struct line *l, const struct heap *h)
-{
-	l->len = 0;
-	put_str(l, "heap: ");
-	put_str(l, heap_design_name(h->design));
-	put_str(l, ": ");
-}
+/* ---- reports ---------------------------------------------------------------- */
 
 static void report_oom(struct heap *h, size_t size, size_t align)
 {
-	struct line l;
+	struct heap_stats s;
+	char line[192];
 
 	h->failed_allocs++;
 	if (!h->log)
 		return;
-	start_line(&l, h);
-	put_str(&l, "out of memory: ");
-	put_num(&l, size, 10);
-	put_str(&l, " bytes align ");
-	put_num(&l, align, 10);
-	put_state(&l, h);
-	h->log(l.buf);
+	heap_stats(h, &s);
+	fmt_snprintf(line, sizeof line,
+		     "heap: %s: out of memory: %zu bytes align %zu (used %zu free %zu "
+		     "largest %zu size %zu limit %zu live %zu)",
+		     heap_design_name(h->design), size, align, s.used, s.free,
+		     s.largest_free, s.size, s.limit, s.live_allocs);
+	h->log(line);
 }
 
 void heap_report(struct heap *h, enum heap_error err, const void *p)
 {
-	struct line l;
+	char line[128];
 
 	h->errors++;
 	if (h->log) {
-		start_line(&l, h);
-		put_str(&l, heap_error_name(err));
-		put_str(&l, ": ");
-		put_num(&l, (uintptr_t)p, 16);
-		h->log(l.buf);
+		fmt_snprintf(line, sizeof line, "heap: %s: %s: %p",
+			     heap_design_name(h->design), heap_error_name(err), p);
+		h->log(line);
 	}
 	if (h->on_error)
 		h->on_error(h, err, p);
