@@ -158,6 +158,7 @@ int kmalloc_init(enum heap_design d, void *base, size_t initial, size_t limit,
 		 heap_grow_fn grow, void *ctx);
 void kmalloc_set_hooks(heap_log_fn log, heap_error_fn on_error);
 void kmalloc_stats(struct heap_stats *s);
+enum heap_design kmalloc_design(void);
 bool kmalloc_check(void);
 
 /* ---- internals, for mm/heap*.c only --------------------------------------- */

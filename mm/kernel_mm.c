@@ -256,6 +256,20 @@ static void heap_init_global(const char *design_name)
 		panic("heap: kmalloc_init failed");
 }
 
+static void log_summary(void)
+{
+	struct heap_stats hs;
+	char limit[24];
+
+	kmalloc_stats(&hs);
+	meminfo_format_size(limit, sizeof limit, hs.limit);
+	kprintf("mm: own page tables (direct map %llu MiB in %s pages; NX, WP%s%s), "
+		"heap '%s' grows to %s\n",
+		(unsigned long long)(direct_map_size >> 20), cpu.pages_1g ? "1 GiB" : "2 MiB",
+		cpu.smep ? ", SMEP" : "", cpu.smap ? ", SMAP" : "",
+		heap_design_name(kmalloc_design()), limit);
+}
+
 void mm_init(const struct boot_info *bi, const char *heap)
 {
 	cpu_features_read(&cpu);
@@ -266,6 +280,7 @@ void mm_init(const struct boot_info *bi, const char *heap)
 	switch_to_kernel_tables(bi);
 	reclaim_boot_memory();
 	heap_init_global(heap);
+	log_summary();
 }
 
 /* ---- the firmware, on the way out ------------------------------------------ */

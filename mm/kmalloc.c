@@ -81,3 +81,8 @@ bool kmalloc_check(void)
 	hal_irq_restore(f);
 	return ok;
 }
+
+enum heap_design kmalloc_design(void)
+{
+	return kheap.design;
+}
