@@ -78,7 +78,10 @@ bool serial_init(void)
 	outb(COM1 + REG_DIVISOR_LO, 1); /* 115200 / 1 */
 	outb(COM1 + REG_DIVISOR_HI, 0);
 	outb(COM1 + REG_LCR, LCR_8N1);
-	outb(COM1 + REG_FCR, 0xc7); /* enable + clear FIFOs, 14-byte threshold */
+	/* FIFOs on, receive FIFO cleared, 14-byte threshold.  The transmit FIFO
+	 * is not cleared: it may still hold the firmware's (or the loader's)
+	 * last line. */
+	outb(COM1 + REG_FCR, 0xc3);
 	/* An absent UART floats the bus and reads 0xff.  A present one that
 	 * fails the loopback test twice still gets our output: better a
 	 * console that may be deaf than one that is silent. */
