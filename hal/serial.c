@@ -72,7 +72,7 @@ bool serial_init(void)
 	/* Let the firmware's last bytes out before the FIFOs are cleared.  (In
 	 * QEMU the FIFO drains asynchronously, from the host's event loop.) */
 	if (inb(COM1 + REG_LSR) != 0xff)
-		wait_for_lsr(LSR_TX_IDLE, TX_SPIN_LIMIT);
+		wait_for_lsr(LSR_TX_IDLE, 4 * TX_SPIN_LIMIT);
 	outb(COM1 + REG_IER, 0);
 	outb(COM1 + REG_LCR, LCR_DLAB);
 	outb(COM1 + REG_DIVISOR_LO, 1); /* 115200 / 1 */
@@ -86,6 +86,10 @@ bool serial_init(void)
 	 * fails the loopback test twice still gets our output: better a
 	 * console that may be deaf than one that is silent. */
 	present = loopback_works() || loopback_works() || inb(COM1 + REG_LSR) != 0xff;
+	/* Start on a fresh line: the firmware's output may have stopped (or,
+	 * under QEMU, been partly resent) mid-line, and readers of the log
+	 * look for the kernel's banner at the start of one. */
+	serial_write("\n", 1);
 	return present;
 }
 
