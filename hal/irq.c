@@ -26,14 +26,6 @@ void irq_register(unsigned irq, irq_handler_fn fn, void *ctx)
 	hal_irq_restore(flags);
 }
 
-void irq_unregister(unsigned irq)
-{
-	uint64_t flags = hal_irq_save();
-	pic_mask(irq);
-	lines[irq].fn = NULL;
-	hal_irq_restore(flags);
-}
-
 void irq_dispatch(unsigned irq)
 {
 	irq_entry_cycles[irq] = hal_cycles();

@@ -12,7 +12,6 @@ typedef void (*irq_handler_fn)(void *ctx);
 
 /* Installs the handler and unmasks the line. */
 void irq_register(unsigned irq, irq_handler_fn fn, void *ctx);
-void irq_unregister(unsigned irq);
 
 /* Called by trap_dispatch for vectors 32..47. */
 void irq_dispatch(unsigned irq);

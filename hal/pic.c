@@ -14,7 +14,6 @@
 #define ICW1_INIT_ICW4 0x11 /* initialise, cascade mode, ICW4 follows */
 #define ICW4_8086 0x01
 #define CASCADE_IRQ 2
-#define OCW3_READ_IRR 0x0a
 #define OCW3_READ_ISR 0x0b
 #define EOI 0x20
 
@@ -83,11 +82,6 @@ static uint16_t read_register(uint8_t ocw3)
 uint16_t pic_read_isr(void)
 {
 	return read_register(OCW3_READ_ISR);
-}
-
-uint16_t pic_read_irr(void)
-{
-	return read_register(OCW3_READ_IRR);
 }
 
 uint16_t pic_read_imr(void)

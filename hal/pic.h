@@ -27,7 +27,6 @@ void pic_eoi(unsigned irq);
  */
 bool pic_handle_spurious(unsigned irq);
 uint16_t pic_read_isr(void);
-uint16_t pic_read_irr(void);
 /* The Interrupt Mask Registers, read back from both PICs. */
 uint16_t pic_read_imr(void);
 

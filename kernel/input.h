@@ -55,6 +55,5 @@ uint64_t keyboard_last_poll_cycles(void);
 /* kernel/serial_console.c: serial receive IRQ + the task that turns
  * terminal bytes (VT100 arrows, DEL, CR) into input events. */
 void serial_console_start(void);
-uint64_t serial_console_dropped(void);
 
 #endif

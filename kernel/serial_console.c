@@ -67,8 +67,3 @@ void serial_console_start(void)
 	task_detach(&h);
 	serial_set_rx_handler(on_byte, NULL);
 }
-
-uint64_t serial_console_dropped(void)
-{
-	return byte_stream_dropped(&rx);
-}

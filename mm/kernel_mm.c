@@ -45,19 +45,6 @@ static void on_frame_error(void *ctx, enum frame_error err, uint64_t pa)
 	      (unsigned long long)pa);
 }
 
-uint64_t mm_frame_alloc_or_panic(void)
-{
-	uint64_t pa = frame_alloc(&frames);
-	if (!pa) {
-		struct frame_stats s;
-		frame_stats(&frames, &s);
-		panic("out of physical memory (%llu KiB managed, %llu KiB free)",
-		      (unsigned long long)s.total_bytes / 1024,
-		      (unsigned long long)s.free_bytes / 1024);
-	}
-	return pa;
-}
-
 /* ---- frames --------------------------------------------------------------- */
 
 static void frames_init(const struct boot_info *bi)

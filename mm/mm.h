@@ -41,7 +41,4 @@ const void *mm_map_firmware_runtime(const struct boot_info *bi);
 /* Prints frame and heap statistics (the shell's `mem`). */
 void mm_print_stats(void);
 
-/* Frame allocation that must not fail: panics with the allocator state. */
-uint64_t mm_frame_alloc_or_panic(void);
-
 #endif
