@@ -18,6 +18,7 @@
 
 #include "kernel/kbd.h"
 #include "kernel/keymap.h"
+#include "test/unit/kbd_test.h"
 
 #define CHECK(cond)                                                            \
 	do {                                                                   \
@@ -47,20 +48,6 @@ static void check_event(const struct kbd_decoder *d, const struct kbd_event *ev,
 	CHECK(!!(kbd_leds(d) & KBD_LED_SCROLL) == !!(ev->mods & KBD_MOD_SCROLL));
 }
 
-/* What the A key must type under @mods, stated without kbd.c's helpers. */
-static uint32_t expected_a(const struct keymap *map, uint16_t mods)
-{
-	bool shift = mods & KBD_MOD_SHIFT, caps = mods & KBD_MOD_CAPS;
-
-	if (mods & KBD_MOD_LALT)
-		return 0;
-	if (mods & KBD_MOD_RALT)
-		return map->has_altgr ? map->keys[KBD_KEY_A].altgr : 0;
-	if (mods & KBD_MOD_CTRL)
-		return 0x01;
-	return shift != caps ? 'A' : 'a';
-}
-
 static void run(const struct keymap *map, const uint8_t *data, size_t size)
 {
 	struct kbd_decoder d;
@@ -80,7 +67,7 @@ static void run(const struct keymap *map, const uint8_t *data, size_t size)
 	ev.key = KBD_KEY_NONE;
 	CHECK(kbd_feed(&d, 0x1e, &ev));
 	CHECK(ev.key == KBD_KEY_A && ev.pressed);
-	CHECK(ev.ch == expected_a(map, ev.mods));
+	CHECK(ev.ch == kbd_expected_a(map, ev.mods));
 	check_event(&d, &ev, down);
 	CHECK(kbd_feed(&d, 0x9e, &ev));
 	CHECK(ev.key == KBD_KEY_A && !ev.pressed && ev.ch == 0);

@@ -6,6 +6,7 @@
 #define COOP_TEST_UNIT_KBD_TEST_H
 
 #include "kernel/kbd.h"
+#include "kernel/keymap.h"
 #include "test/ktest/ktest.h"
 
 struct kbd_want {
@@ -47,5 +48,20 @@ struct kbd_row {
 
 /* Runs each row on a fresh decoder; returns how many rows failed. */
 unsigned kbd_run_rows(struct ktest *_kt, const struct kbd_row *rows, unsigned n);
+
+/* What the A key must type under @mods, stated independently of kbd.c's
+ * code path (the unit tests and the fuzzer both check against it). */
+static inline uint32_t kbd_expected_a(const struct keymap *map, uint16_t mods)
+{
+	bool shift = mods & KBD_MOD_SHIFT, caps = mods & KBD_MOD_CAPS;
+
+	if (mods & KBD_MOD_LALT)
+		return 0;
+	if (mods & KBD_MOD_RALT)
+		return map->has_altgr ? map->keys[KBD_KEY_A].altgr : 0;
+	if (mods & KBD_MOD_CTRL)
+		return 0x01;
+	return shift != caps ? 'A' : 'a';
+}
 
 #endif
