@@ -1,9 +1,9 @@
 # coop — top-level build.  `make help` lists the targets.
 #
 # One image is built: esp/EFI/BOOT/BOOTX64.EFI holds the loader (efi/) and the
-# kernel (kernel/ hal/ mm/ sched/) together.  Portable code (everything in mm/
-# and sched/, plus the files listed in KERNEL_PORTABLE) is also compiled for
-# the host, where it is unit-tested under ASan and UBSan.
+# kernel (kernel/ hal/ mm/ sched/) together.  Portable code (see Sources) is
+# also compiled for the host, where it is unit-tested under ASan and UBSan,
+# fuzzed, and benchmarked.
 #
 # Quiet by default: one line per step.  `make V=1` prints full commands.
 
@@ -49,21 +49,17 @@ deps: $(DEPS_STAMP)
 GNUEFI_LIB := /usr/lib
 GNUEFI_INC := /usr/include/efi
 
+# Sources are found per folder: a new file needs no Makefile edit.
+# scripts/layers.py says which of them are portable (they reach the CPU only
+# through hal/hal.h); those also build for the host, into an archive that the
+# host tests, fuzzers and benchmarks link against.  Host stand-ins
+# (test/host/) come first on those link lines, so they take the place of the
+# kernel's own versions (kmalloc) without a list of exceptions.
+find_srcs = $(sort $(shell find $(1) -name '*.c' -o -name '*.S'))
 KERNEL_DIRS := kernel hal mm sched test/ktest test/unit test/kernel
-EFI_SRCS    := $(wildcard efi/*.c)
-KERNEL_SRCS := $(foreach d,$(KERNEL_DIRS),$(wildcard $(d)/*.c $(d)/*.S))
-
-# mm/ files that only make sense inside the kernel (they own global kernel
-# state and the real page tables); the host supplies its own stand-ins.
-MM_KERNEL_ONLY  := mm/kmalloc.c mm/kernel_mm.c
-# Portable kernel/ files: they never touch hardware, so they build for the
-# host too.  Hardware access goes through hal/hal.h, faked on the host.
-KERNEL_PORTABLE := $(addprefix kernel/,fmt.c cmdline.c congrid.c conrender.c \
-                     psf.c meminfo.c kbd.c keymap.c vtinput.c \
-                     lineedit.c shell_parse.c)
-PORTABLE_SRCS   := $(wildcard $(KERNEL_PORTABLE)) \
-                   $(filter-out $(MM_KERNEL_ONLY),$(wildcard mm/*.c sched/*.c)) \
-                   test/ktest/ktest.c
+EFI_SRCS    := $(call find_srcs,efi)
+KERNEL_SRCS := $(call find_srcs,$(KERNEL_DIRS))
+PORTABLE_SRCS := $(shell $(PYTHON) scripts/layers.py --portable) test/ktest/ktest.c
 
 # ---------------------------------------------------------------------------
 # Kernel/EFI compilation flags.  -fpic because the image is relocated at load
@@ -171,8 +167,9 @@ all: $(DEPS_STAMP) $(EFI_IMG)
 H_CFLAGS := -std=gnu11 -O1 -g $(WARN) -I. -DCOOP_HOST -DCOOP_VERSION='"$(COOP_VERSION)"' \
             -fsanitize=address,undefined -fno-sanitize-recover=all \
             -fno-omit-frame-pointer -pthread
-HOST_TEST_SRCS := $(wildcard test/unit/*.c test/host/*.c)
-HOST_OBJS := $(patsubst %,$(B)/host/%.o,$(PORTABLE_SRCS) $(HOST_TEST_SRCS))
+HOST_TEST_SRCS := $(call find_srcs,test/unit test/host)
+HOST_LIB := $(B)/host/libcoop.a
+HOST_OBJS := $(patsubst %,$(B)/host/%.o,$(HOST_TEST_SRCS))
 HOST_TESTS_BIN := $(B)/host/unit-tests
 
 $(B)/host/%.c.o: %.c $(FLAGS_STAMP)
@@ -185,9 +182,13 @@ $(B)/host/gen/%.c.o: $(B)/gen/%.c $(FLAGS_STAMP)
 	$(call msg,HOSTCC,$<)
 	$(Q)mkdir -p $(@D) && $(CC) $(H_CFLAGS) -c $< -o $@
 
-$(HOST_TESTS_BIN): $(HOST_OBJS)
+$(HOST_LIB): $(patsubst %,$(B)/host/%.o,$(PORTABLE_SRCS))
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(HOST_TESTS_BIN): $(HOST_OBJS) $(HOST_LIB)
 	$(call msg,HOSTLD,$@)
-	$(Q)$(CC) $(H_CFLAGS) $^ -o $@ -lm
+	$(Q)$(CC) $(H_CFLAGS) $(HOST_OBJS) $(HOST_LIB) -o $@ -lm
 
 host-tests: $(HOST_TESTS_BIN)
 
@@ -220,19 +221,34 @@ test-matrix: all
 	$(Q)$(PYTHON) test/run.py --matrix --efi $(EFI_IMG)
 
 # What a host program needs besides the portable code: the fake HAL, libc
-# behind kmalloc, and ktest's output hooks.
+# behind kmalloc, and ktest's output hooks.  Linked as objects, ahead of the
+# portable archive, so they stand in for the kernel's versions.
 HOST_SUPPORT := test/host/fake_hal.c test/host/host_kmalloc.c test/host/ktest_platform.c
+
+# portable_lib(dir, compiler, flags): the portable archive $(B)/dir/libcoop.a
+# and the host-support objects, built with that compiler and those flags.
+define portable_lib
+$(B)/$(1)/%.c.o: %.c $(FLAGS_STAMP)
+	$$(call msg,$(4),$$<)
+	$$(Q)mkdir -p $$(@D) && $(2) $(3) -MMD -MP -c $$< -o $$@
+$(B)/$(1)/libcoop.a: $(patsubst %,$(B)/$(1)/%.o,$(PORTABLE_SRCS))
+	$$(call msg,AR,$$@)
+	$$(Q)rm -f $$@ && ar rcs $$@ $$^
+endef
+
 FUZZ_SECONDS ?= 30
 FUZZ_SRCS    := $(wildcard test/fuzz/fuzz_*.c)
 FUZZ_BINS    := $(patsubst test/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRCS))
 F_CFLAGS := -std=gnu11 -O1 -g -I. -DCOOP_HOST -DCOOP_FUZZ -DCOOP_VERSION='"$(COOP_VERSION)"' \
-            -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-$(B)/fuzz/%: test/fuzz/%.c $(PORTABLE_SRCS) $(HOST_SUPPORT)
-	$(call msg,FUZZCC,$@)
-	$(Q)mkdir -p $(@D) && $(CLANG) $(F_CFLAGS) $^ -o $@
+            -fsanitize=address,undefined -fno-sanitize-recover=all
+$(eval $(call portable_lib,fuzzlib,$(CLANG),$(F_CFLAGS) -fsanitize=fuzzer-no-link,FUZZCC))
+FUZZ_SUPPORT := $(patsubst %,$(B)/fuzzlib/%.o,$(HOST_SUPPORT))
+$(B)/fuzz/%: test/fuzz/%.c $(FUZZ_SUPPORT) $(B)/fuzzlib/libcoop.a
+	$(call msg,FUZZLD,$@)
+	$(Q)mkdir -p $(@D) && $(CLANG) $(F_CFLAGS) -fsanitize=fuzzer $^ -o $@
 fuzz-deps:
 	$(Q)scripts/deps.sh --fuzz
-$(FUZZ_BINS): | fuzz-deps
+$(FUZZ_BINS) $(FUZZ_SUPPORT) $(B)/fuzzlib/libcoop.a: | fuzz-deps
 fuzz: $(DEPS_STAMP) $(FUZZ_BINS)
 	$(Q)scripts/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
 
@@ -240,8 +256,12 @@ BENCH_SRCS := $(wildcard test/bench/*.c)
 BENCH_BINS := $(patsubst test/bench/%.c,$(B)/bench/%,$(BENCH_SRCS))
 BN_CFLAGS  := -std=gnu11 -O2 -g $(WARN) -I. -DCOOP_HOST -DCOOP_BENCH \
               -DCOOP_VERSION='"$(COOP_VERSION)"' -DNDEBUG -pthread
-$(B)/bench/%: test/bench/%.c $(PORTABLE_SRCS) $(HOST_SUPPORT)
-	$(call msg,BENCHCC,$@)
+$(eval $(call portable_lib,benchlib,$(CC),$(BN_CFLAGS),BENCHCC))
+BENCH_SUPPORT := $(patsubst %,$(B)/benchlib/%.o,$(HOST_SUPPORT))
+# Keep the support objects: make would delete them as intermediates.
+.SECONDARY: $(FUZZ_SUPPORT) $(BENCH_SUPPORT)
+$(B)/bench/%: test/bench/%.c $(BENCH_SUPPORT) $(B)/benchlib/libcoop.a
+	$(call msg,BENCHLD,$@)
 	$(Q)mkdir -p $(@D) && $(CC) $(BN_CFLAGS) $^ -o $@ -lmimalloc -lm
 bench-deps:
 	$(Q)scripts/deps.sh --bench

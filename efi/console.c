@@ -5,7 +5,7 @@
 #include <stdarg.h>
 
 #include "efi/loader.h"
-#include "kernel/fmt.h"
+#include "kernel/lib/fmt.h"
 
 static SIMPLE_TEXT_OUTPUT_INTERFACE *con_out;
 

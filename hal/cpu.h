@@ -21,7 +21,7 @@ static inline void hal_irq_enable(void) { __asm__ volatile("sti" ::: "memory"); 
 static inline void hal_irq_disable(void) { __asm__ volatile("cli" ::: "memory"); }
 static inline bool hal_irq_enabled(void) { return hal_read_rflags() & HAL_RFLAGS_IF; }
 
-/* Trap handlers running (hal/trap.c counts them in and out). */
+/* Trap handlers running (hal/cpu/trap.c counts them in and out). */
 extern volatile unsigned hal_trap_depth;
 static inline bool hal_in_interrupt(void) { return hal_trap_depth != 0; }
 

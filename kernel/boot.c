@@ -3,25 +3,24 @@
  */
 #include "kernel/kernel.h"
 
-#include "hal/gdt.h"
-#include "hal/idt.h"
-#include "hal/pic.h"
-#include "hal/pit.h"
-#include "hal/qemu.h"
-#include "hal/reset.h"
-#include "hal/serial.h"
+#include "hal/cpu/gdt.h"
+#include "hal/cpu/idt.h"
+#include "hal/dev/qemu.h"
+#include "hal/dev/serial.h"
+#include "hal/irq/pic.h"
+#include "hal/time/pit.h"
 #include "kernel/bench.h"
-#include "kernel/console.h"
-#include "kernel/input.h"
+#include "kernel/console/console.h"
+#include "kernel/console/status.h"
+#include "kernel/input/input.h"
+#include "kernel/lib/meminfo.h"
+#include "kernel/lib/string.h"
 #include "kernel/log.h"
-#include "kernel/meminfo.h"
 #include "kernel/panic.h"
 #include "kernel/params.h"
-#include "kernel/shell.h"
-#include "kernel/stacks.h"
-#include "kernel/status.h"
-#include "kernel/string.h"
+#include "kernel/shell/shell.h"
 #include "mm/mm.h"
+#include "mm/stacks.h"
 #include "sched/executor.h"
 #include "test/ktest/ktest.h"
 
@@ -42,9 +41,9 @@ const struct boot_info *boot_info_check(const struct boot_info *bi)
 	return &boot_info;
 }
 
-void machine_reset(enum hal_reset_kind kind)
+const struct boot_info *kernel_boot_info(void)
 {
-	hal_reset(mm_map_firmware_runtime(&boot_info), kind);
+	return &boot_info;
 }
 
 static const char *cmdline_source(const struct boot_info *bi)
@@ -108,6 +107,11 @@ void cpu_tables_init(void)
 	for (int id = 0; id < KSTACK_COUNT; id++)
 		backtrace_add_stack(kstack_bottom((enum kstack_id)id),
 				    kstack_top((enum kstack_id)id));
+}
+
+void memory_init(const struct boot_info *bi)
+{
+	mm_init(bi, kparams.heap, con_has_framebuffer() ? con_move_framebuffer : NULL);
 }
 
 void interrupts_init(void)

@@ -3,9 +3,9 @@
  */
 #include "kernel/log.h"
 
-#include "kernel/console.h"
-#include "kernel/fmt.h"
-#include "kernel/string.h"
+#include "kernel/console/console.h"
+#include "kernel/lib/fmt.h"
+#include "kernel/lib/string.h"
 
 #define LINE_MAX 512
 

@@ -6,18 +6,18 @@
  * firmware's stack, with interrupts off and the firmware's GDT, IDT and page
  * tables still loaded.  We replace each of those before relying on it.
  */
-#include "hal/gdt.h"
+#include "hal/cpu/gdt.h"
+#include "hal/cpu/idt.h"
+#include "hal/dev/serial.h"
 #include "hal/hal.h"
-#include "hal/idt.h"
-#include "hal/serial.h"
 #include "kernel/boot_info.h"
-#include "kernel/console.h"
+#include "kernel/console/console.h"
 #include "kernel/kernel.h"
 #include "kernel/log.h"
 #include "kernel/panic.h"
 #include "kernel/params.h"
-#include "kernel/stacks.h"
 #include "mm/mm.h"
+#include "mm/stacks.h"
 
 static void kernel_start(const void *arg) __attribute__((noreturn));
 
@@ -39,7 +39,7 @@ static void kernel_start(const void *arg)
 	banner_print(bi);           /*  4. "coop <version>", mode, memory, cmdline */
 	params_init(bi);            /*  5. command line -> kernel settings */
 	cpu_tables_init();          /*  6. GDT + TSS (IST stacks), IDT */
-	mm_init(bi, kparams.heap);  /*  7. frames, own page tables (W^X), heap */
+	memory_init(bi);            /*  7. frames, own page tables (W^X), heap */
 	interrupts_init();          /*  8. 8259 PIC, PIT tick, TSC calibration */
 	executor_start();           /*  9. async executor, its timers on the PIT */
 	kernel_run();               /* 10. tests if asked; else input tasks, shell, idle */

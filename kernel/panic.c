@@ -5,9 +5,9 @@
 
 #include <stdarg.h>
 
+#include "hal/dev/qemu.h"
 #include "hal/hal.h"
-#include "hal/qemu.h"
-#include "kernel/console.h"
+#include "kernel/console/console.h"
 #include "kernel/ksyms.h"
 #include "kernel/log.h"
 #include "test/ktest/ktest.h"

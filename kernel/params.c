@@ -3,9 +3,9 @@
  */
 #include "kernel/params.h"
 
-#include "kernel/cmdline.h"
+#include "kernel/lib/cmdline.h"
+#include "kernel/lib/string.h"
 #include "kernel/log.h"
-#include "kernel/string.h"
 
 #define DEFAULT_TIMER_HZ 1000
 

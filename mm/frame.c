@@ -10,7 +10,7 @@
  */
 #include "mm/frame.h"
 
-#include "kernel/string.h"
+#include "kernel/lib/string.h"
 #include "mm/frame_internal.h"
 
 /* ---- init ---------------------------------------------------------------- */

@@ -6,8 +6,8 @@
  */
 #include "mm/frame_internal.h"
 
-#include "kernel/meminfo.h"
-#include "kernel/string.h"
+#include "kernel/lib/meminfo.h"
+#include "kernel/lib/string.h"
 
 /* ---- the memory map ------------------------------------------------------ */
 

@@ -7,9 +7,9 @@
  */
 #include "mm/heap.h"
 
-#include "kernel/fmt.h"
+#include "kernel/lib/fmt.h"
 
-#include "kernel/string.h"
+#include "kernel/lib/string.h"
 
 static const struct heap_ops *const design_ops[HEAP_DESIGN_COUNT] = {
 	[HEAP_BUMP] = &heap_bump_ops,

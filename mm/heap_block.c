@@ -20,7 +20,7 @@
  */
 #include "mm/heap.h"
 
-#include "kernel/string.h"
+#include "kernel/lib/string.h"
 
 struct heap_free_obj {
 	struct heap_free_obj *next;

@@ -5,14 +5,14 @@
  */
 #include "mm/mm.h"
 
-#include "hal/mmu.h"
-#include "kernel/console.h"
+#include "hal/cpu/mmu.h"
+#include "kernel/lib/meminfo.h"
 #include "kernel/log.h"
-#include "kernel/meminfo.h"
 #include "kernel/panic.h"
-#include "kernel/stacks.h"
 #include "mm/heap.h"
 #include "mm/layout.h"
+#include "mm/stacks.h"
+#include "mm/stacks.h"
 
 /* Defined by efi/coop.lds: the image as UEFI loaded and relocated it. */
 extern const char __image_start[], __text_start[], __text_end[];
@@ -23,6 +23,8 @@ static struct frame_allocator frames;
 static struct pt_ctx kernel_pt;
 static struct cpu_features cpu;
 static uint64_t direct_map_size;
+/* Who draws on the framebuffer, told where it is once paging moves it. */
+static void (*framebuffer_moved)(void *virt);
 
 #define ALIGN_UP(x, a) (((x) + (a) - 1) & ~((uint64_t)(a) - 1))
 #define ALIGN_DOWN(x, a) ((x) & ~((uint64_t)(a) - 1))
@@ -133,7 +135,7 @@ static uint64_t fb_mapped_size;
 
 static void map_framebuffer(const struct boot_fb *fb)
 {
-	if (fb->format == BOOT_FB_NONE || !con_has_framebuffer())
+	if (fb->format == BOOT_FB_NONE || !framebuffer_moved)
 		return;
 	uint64_t base = ALIGN_DOWN(fb->base, PAGE_SIZE);
 	fb_mapped_size = ALIGN_UP(fb->base + fb->size, PAGE_SIZE) - base;
@@ -175,8 +177,8 @@ static void switch_to_kernel_tables(const struct boot_info *bi)
 	kernel_pt.phys_offset = DIRECT_MAP_BASE;
 	kernel_pt.invalidate = invalidate;
 	frame_set_phys_offset(&frames, DIRECT_MAP_BASE);
-	if (con_has_framebuffer())
-		con_move_framebuffer((void *)fb_virt);
+	if (framebuffer_moved)
+		framebuffer_moved((void *)fb_virt);
 }
 
 /* Firmware and loader memory is ours once CR3, GDT, IDT and stack are. */
@@ -257,8 +259,9 @@ static void log_summary(void)
 		heap_design_name(kmalloc_design()), limit);
 }
 
-void mm_init(const struct boot_info *bi, const char *heap)
+void mm_init(const struct boot_info *bi, const char *heap, void (*fb_moved)(void *virt))
 {
+	framebuffer_moved = fb_moved;
 	cpu_features_read(&cpu);
 	if (!cpu.nx)
 		panic("this CPU has no NX bit: coop's W^X page tables need it");

@@ -9,7 +9,7 @@
 #include "mm/heap.h"
 
 #include "hal/hal.h"
-#include "kernel/string.h"
+#include "kernel/lib/string.h"
 
 static struct heap kheap;
 

@@ -11,7 +11,7 @@
  *                        | .rodata (+ksyms,tests) R  NX   |
  *                        | .data + .bss           RW NX   |
  *                        |  |- guard page  (unmapped)     | below each stack:
- *                        |  |- boot stack  64 KiB         |   kernel/stacks.c
+ *                        |  |- boot stack  64 KiB         |   mm/stacks.c
  *                        |  |- guard page  (unmapped)     |
  *                        |  |- IST stacks  16 KiB each    |   #DF, NMI, #MC
  *                        | .dynamic .rela .dynsym R  NX   |

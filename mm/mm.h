@@ -17,10 +17,13 @@
  * (W^X image, direct map, framebuffer, guard pages), switches CR3 to them,
  * reclaims boot-services and loader memory, and starts the heap design
  * named by `heap` ("bump", "list" or "block").
+ * The framebuffer is mapped (write-combining) only if someone draws on it:
+ * then `fb_moved` is called with its new address at the moment of the CR3
+ * switch, before anything else can print.  NULL: leave it unmapped.
  * Precondition: nothing reads boot-services or loader memory afterwards
  * (the low identity map is gone too: keep a copy of the boot info).
  */
-void mm_init(const struct boot_info *bi, const char *heap);
+void mm_init(const struct boot_info *bi, const char *heap, void (*fb_moved)(void *virt));
 
 struct frame_allocator *mm_frames(void);
 struct pt_ctx *mm_kernel_pt(void);

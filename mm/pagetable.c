@@ -9,7 +9,7 @@
  */
 #include "mm/pagetable.h"
 
-#include "kernel/string.h"
+#include "kernel/lib/string.h"
 
 #define ENTRIES 512
 #define PHYS_LIMIT (1ull << 52)

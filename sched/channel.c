@@ -3,7 +3,7 @@
  */
 #include "sched/channel.h"
 
-#include "kernel/string.h"
+#include "kernel/lib/string.h"
 #include "mm/heap.h"
 
 bool chan_init(struct channel *ch, uint32_t item_size, uint32_t cap)

@@ -19,7 +19,7 @@
 #include "sched/executor.h"
 
 #include "hal/hal.h"
-#include "kernel/string.h"
+#include "kernel/lib/string.h"
 #include "mm/heap.h"
 
 #define NO_SLOT UINT32_MAX

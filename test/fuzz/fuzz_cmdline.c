@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kernel/cmdline.h"
+#include "kernel/lib/cmdline.h"
 
 static const char *const keys[] = { "test", "keymap", "heap", "video", "loglevel",
 				    "timer_hz", NULL };

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kernel/fmt.h"
+#include "kernel/lib/fmt.h"
 
 static const char *const pieces[] = {
 	"a", "xyz ", "%", "%", "%", "-", "0", "+", " ", "#", "1", "7", "12", ".", ".3",

@@ -20,7 +20,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "kernel/meminfo.h"
+#include "kernel/lib/meminfo.h"
 #include "mm/frame.h"
 
 #define PHYS_SPAN (17ull << 30)

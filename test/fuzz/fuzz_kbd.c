@@ -16,8 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "kernel/kbd.h"
-#include "kernel/keymap.h"
+#include "kernel/input/kbd.h"
+#include "kernel/input/keymap.h"
 #include "test/unit/kbd_test.h"
 
 #define CHECK(cond)                                                            \

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kernel/psf.h"
+#include "kernel/console/psf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

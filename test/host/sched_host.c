@@ -7,8 +7,8 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
-#include "test/ktest/ktest.h"
 #include "test/host/fake_hal.h"
+#include "test/ktest/ktest.h"
 
 #include "hal/hal.h"
 #include "sched/async.h"

@@ -5,8 +5,8 @@
  * runner also checks the report text on serial (test/boot/boots.py).
  */
 #include "hal/cpu.h"
-#include "hal/fault.h"
-#include "kernel/console.h"
+#include "hal/cpu/fault.h"
+#include "kernel/console/console.h"
 #include "kernel/panic.h"
 #include "test/ktest/ktest.h"
 

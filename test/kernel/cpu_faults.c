@@ -1,12 +1,13 @@
 /*
  * In-kernel tests of CPU tables and exception reports.  Faults are raised in
- * hal/probe.S probes, so the kernel survives them and can check the report;
+ * hal/cpu/probe.S probes, so the kernel survives them and can check the report;
  * the fatal paths (double fault, an unhandled fault, panic) each have an
  * own-boot suite in cpu_fatal.c.
  */
 #include "hal/cpu.h"
-#include "hal/fault.h"
-#include "hal/gdt.h"
+#include "hal/cpu/fault.h"
+#include "hal/cpu/gdt.h"
+#include "kernel/fault.h"
 #include "test/kernel/report_capture.h"
 #include "test/ktest/ktest.h"
 
@@ -38,7 +39,7 @@ KTEST(cpu, breakpoint_reports_and_continues)
 /* Arms a probe for `vector` with the report captured into *c. */
 static void expect(struct fault_expectation *e, unsigned vector, struct report_capture *c)
 {
-	*e = (struct fault_expectation){ .vector = vector, .report_to = report_capture_line,
+	*e = (struct fault_expectation){ .vector = vector, .report_to = report_capture_fault,
 					 .report_ctx = c };
 	c->len = 0;
 	c->text[0] = '\0';

@@ -3,11 +3,11 @@
  * measured against the TSC (calibrated independently, on PIT channel 2),
  * spurious IRQ 7/15 handling, and nesting of interrupt-disable sections.
  */
-#include "hal/hal.h"
 #include "hal/cpu.h"
-#include "hal/irq.h"
-#include "hal/pic.h"
-#include "hal/pit.h"
+#include "hal/hal.h"
+#include "hal/irq/irq.h"
+#include "hal/irq/pic.h"
+#include "hal/time/pit.h"
 #include "kernel/params.h"
 #include "kernel/spinlock.h"
 #include "test/ktest/ktest.h"

@@ -4,8 +4,8 @@
  */
 #include "test/ktest/ktest.h"
 
+#include "hal/dev/qemu.h"
 #include "hal/hal.h"
-#include "hal/qemu.h"
 #include "kernel/log.h"
 
 void ktest_vout(const char *fmt, va_list ap)

@@ -4,12 +4,12 @@
  * and the global heap growing past its initial size.
  */
 #include "hal/cpu.h"
-#include "hal/fault.h"
-#include "hal/mmu.h"
-#include "kernel/stacks.h"
+#include "hal/cpu/fault.h"
+#include "hal/cpu/mmu.h"
 #include "mm/heap.h"
 #include "mm/layout.h"
 #include "mm/mm.h"
+#include "mm/stacks.h"
 #include "test/kernel/report_capture.h"
 #include "test/ktest/ktest.h"
 
@@ -113,7 +113,7 @@ static struct report_capture capture;
 static void expect_pf(struct fault_expectation *e)
 {
 	*e = (struct fault_expectation){ .vector = VEC_PAGE_FAULT,
-					 .report_to = report_capture_line,
+					 .report_to = report_capture_fault,
 					 .report_ctx = &capture };
 	capture.len = 0;
 	fault_expect(e);

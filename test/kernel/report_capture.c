@@ -1,6 +1,7 @@
 #include "test/kernel/report_capture.h"
 
-#include "kernel/string.h"
+#include "kernel/fault.h"
+#include "kernel/lib/string.h"
 #include "test/ktest/ktest.h"
 
 void report_capture_line(void *ctx, const char *line)
@@ -14,6 +15,11 @@ void report_capture_line(void *ctx, const char *line)
 	c->len += n;
 	c->text[c->len++] = '\n';
 	c->text[c->len] = '\0';
+}
+
+void report_capture_fault(const struct cpu_fault *f, void *ctx)
+{
+	fault_report(f, report_capture_line, ctx);
 }
 
 bool report_contains(const struct report_capture *c, const char *needle)

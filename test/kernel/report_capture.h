@@ -13,7 +13,11 @@ struct report_capture {
 	size_t len;
 };
 
+struct cpu_fault;
+
 void report_capture_line(void *ctx, const char *line);
+/* A fault_expectation's report_to: the kernel's report of f, captured. */
+void report_capture_fault(const struct cpu_fault *f, void *ctx);
 bool report_contains(const struct report_capture *c, const char *needle);
 
 #endif

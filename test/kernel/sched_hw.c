@@ -4,7 +4,7 @@
  * test/unit run in this boot too, against the real HAL.)
  */
 #include "hal/hal.h"
-#include "hal/pit.h"
+#include "hal/time/pit.h"
 #include "sched/async.h"
 #include "sched/executor.h"
 #include "sched/timer.h"

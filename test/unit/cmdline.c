@@ -1,6 +1,6 @@
 /* Tests of kernel/cmdline: every acceptance and rejection rule. */
-#include "kernel/cmdline.h"
-#include "kernel/string.h"
+#include "kernel/lib/cmdline.h"
+#include "kernel/lib/string.h"
 #include "test/ktest/ktest.h"
 
 KTEST_SUITE(cmdline);

@@ -1,7 +1,7 @@
 /* Tests of kernel/congrid: cursor control, wrapping, scrolling, colours,
  * UTF-8 and the status-line helpers. */
-#include "kernel/congrid.h"
-#include "kernel/string.h"
+#include "kernel/console/congrid.h"
+#include "kernel/lib/string.h"
 #include "test/ktest/ktest.h"
 
 KTEST_SUITE(congrid);

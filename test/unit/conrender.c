@@ -1,8 +1,8 @@
 /* Tests of kernel/conrender: pixel formats, exact glyph pixels, pitch, and
  * that a sync redraws only the cells that changed. */
-#include "kernel/conrender.h"
-#include "kernel/fonts.h"
-#include "kernel/string.h"
+#include "kernel/console/conrender.h"
+#include "kernel/console/fonts.h"
+#include "kernel/lib/string.h"
 #include "test/ktest/ktest.h"
 
 KTEST_SUITE(conrender);

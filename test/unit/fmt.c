@@ -2,8 +2,8 @@
 #include <limits.h>
 #include <stdint.h>
 
-#include "kernel/fmt.h"
-#include "kernel/string.h"
+#include "kernel/lib/fmt.h"
+#include "kernel/lib/string.h"
 #include "test/ktest/ktest.h"
 
 /* These tests feed the formatter what the compiler's printf checker objects

@@ -6,7 +6,7 @@
 #include "mm/heap.h"
 #include "test/ktest/ktest.h"
 
-#include "kernel/string.h"
+#include "kernel/lib/string.h"
 
 /* heap_series.c */
 struct heap *heap_fixture(enum heap_design d, size_t initial, size_t limit, bool grow);

@@ -9,7 +9,7 @@
 #include "mm/heap.h"
 #include "test/ktest/ktest.h"
 
-#include "kernel/string.h"
+#include "kernel/lib/string.h"
 
 #define ARENA_BYTES (1024u * 1024u)
 #define INITIAL_BYTES (256u * 1024u)

@@ -1,10 +1,10 @@
 /*
- * Tests of the scancode set 1 decoder (kernel/kbd.c) on the US layout: a table
+ * Tests of the scancode set 1 decoder (kernel/input/kbd.c) on the US layout: a table
  * of byte sequences and the exact events they must give, then properties that
  * a table cannot state (LED flag, repeats, completeness, resynchronisation).
  */
-#include "kernel/kbd.h"
-#include "kernel/keymap.h"
+#include "kernel/input/kbd.h"
+#include "kernel/input/keymap.h"
 #include "test/unit/kbd_test.h"
 
 KTEST_SUITE(kbd);

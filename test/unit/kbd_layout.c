@@ -1,10 +1,10 @@
 /*
- * Tests of the keyboard layouts (kernel/keymap.c) through the decoder, and of
+ * Tests of the keyboard layouts (kernel/input/keymap.c) through the decoder, and of
  * keymap lookup by name.  Also holds the row runner of kbd_test.h.
  */
-#include "kernel/kbd.h"
-#include "kernel/keymap.h"
-#include "kernel/string.h"
+#include "kernel/input/kbd.h"
+#include "kernel/input/keymap.h"
+#include "kernel/lib/string.h"
 #include "test/unit/kbd_test.h"
 
 KTEST_SUITE(kbd_layout);

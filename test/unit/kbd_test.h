@@ -5,8 +5,8 @@
 #ifndef COOP_TEST_UNIT_KBD_TEST_H
 #define COOP_TEST_UNIT_KBD_TEST_H
 
-#include "kernel/kbd.h"
-#include "kernel/keymap.h"
+#include "kernel/input/kbd.h"
+#include "kernel/input/keymap.h"
 #include "test/ktest/ktest.h"
 
 struct kbd_want {

@@ -4,8 +4,8 @@
  * simulated (one row, '\b' moves left without erasing), so a wrong echo
  * shows up as a wrong screen, not just as different bytes.
  */
-#include "kernel/lineedit.h"
-#include "kernel/string.h"
+#include "kernel/input/lineedit.h"
+#include "kernel/lib/string.h"
 #include "test/ktest/ktest.h"
 
 KTEST_SUITE(lineedit);

@@ -1,7 +1,7 @@
 /* Tests of kernel/meminfo: strides, type buckets, overflow and bad sizes. */
-#include "kernel/fmt.h"
-#include "kernel/meminfo.h"
-#include "kernel/string.h"
+#include "kernel/lib/fmt.h"
+#include "kernel/lib/meminfo.h"
+#include "kernel/lib/string.h"
 #include "test/ktest/ktest.h"
 
 KTEST_SUITE(meminfo);

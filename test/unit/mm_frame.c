@@ -8,8 +8,8 @@
  * makes a static buffer stand for it.  Every test checks the metadata landed
  * inside that buffer.
  */
-#include "kernel/meminfo.h"
-#include "kernel/string.h"
+#include "kernel/lib/meminfo.h"
+#include "kernel/lib/string.h"
 #include "mm/frame.h"
 #include "test/ktest/ktest.h"
 

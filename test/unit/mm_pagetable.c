@@ -4,7 +4,7 @@
  * tests never touch the live page tables, in the kernel or on the host.
  * Mapped "physical" addresses are never dereferenced.
  */
-#include "kernel/string.h"
+#include "kernel/lib/string.h"
 #include "mm/pagetable.h"
 #include "test/ktest/ktest.h"
 

@@ -1,8 +1,8 @@
 /* Tests of kernel/psf: the two embedded Terminus fonts, hand-made fonts
  * without Unicode tables or with sequences, and broken headers. */
-#include "kernel/fonts.h"
-#include "kernel/psf.h"
-#include "kernel/string.h"
+#include "kernel/console/fonts.h"
+#include "kernel/console/psf.h"
+#include "kernel/lib/string.h"
 #include "test/ktest/ktest.h"
 
 KTEST_SUITE(psf);

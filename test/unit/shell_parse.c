@@ -2,8 +2,8 @@
  * Tests of kernel/shell_parse: word splitting, number parsing, and the
  * exact one-line errors the shell prints for bad arguments.
  */
-#include "kernel/shell_parse.h"
-#include "kernel/string.h"
+#include "kernel/lib/string.h"
+#include "kernel/shell/shell_parse.h"
 #include "test/ktest/ktest.h"
 
 KTEST_SUITE(shell_parse);

@@ -1,6 +1,6 @@
 /* Tests of the serial-terminal input decoder. */
-#include "kernel/string.h"
-#include "kernel/vtinput.h"
+#include "kernel/input/vtinput.h"
+#include "kernel/lib/string.h"
 #include "test/ktest/ktest.h"
 
 KTEST_SUITE(vtinput);

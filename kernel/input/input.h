@@ -1,0 +1,59 @@
+/*
+ * input.h — what the shell reads: key presses from the PS/2 keyboard and
+ * bytes from the serial console, merged into one stream of input events.
+ *
+ *   IRQ 1 -> byte ring -> keyboard task (decode) --\
+ *                                                   >-- input channel --> shell
+ *   IRQ 4 -> byte ring -> serial task (VT100)    --/
+ *
+ * The channel is bounded: when the shell falls behind, the producer tasks
+ * wait, their rings fill, and the IRQ handlers count and drop bytes.  Nothing
+ * blocks in an interrupt and nothing grows without bound.
+ */
+#ifndef COOP_KERNEL_INPUT_H
+#define COOP_KERNEL_INPUT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sched/channel.h"
+
+enum input_key {
+	INPUT_CHAR,   /* ch holds a Unicode character or control code */
+	INPUT_LEFT,
+	INPUT_RIGHT,
+	INPUT_UP,
+	INPUT_DOWN,
+	INPUT_HOME,
+	INPUT_END,
+	INPUT_DELETE,
+};
+
+enum input_source { INPUT_FROM_KEYBOARD, INPUT_FROM_SERIAL };
+
+struct input_event {
+	uint32_t ch;      /* for INPUT_CHAR: '\n' Enter, '\b' Backspace, 0x03 Ctrl-C ... */
+	uint8_t key;      /* enum input_key */
+	uint8_t source;   /* enum input_source */
+};
+
+#define INPUT_CHANNEL_DEPTH 64
+
+/* Creates the channel; call once, from kernel_main, before the tasks start. */
+void input_init(void);
+struct channel *input_channel(void);
+
+/* kernel/input/keyboard.c: brings up PS/2 and spawns the keyboard task.  Returns
+ * false (after one warning) when there is no keyboard. */
+bool keyboard_start(const char *keymap_name);
+/* Scancodes the IRQ had to drop because the queue was full. */
+uint64_t keyboard_dropped(void);
+bool keyboard_present(void);
+/* TSC when the keyboard task was last polled (the IRQ-to-poll benchmark). */
+uint64_t keyboard_last_poll_cycles(void);
+
+/* kernel/input/serial_input.c: serial receive IRQ + the task that turns
+ * terminal bytes (VT100 arrows, DEL, CR) into input events. */
+void serial_console_start(void);
+
+#endif

@@ -1,0 +1,147 @@
+/*
+ * keyboard.c — the PS/2 keyboard as an async source.
+ *
+ * IRQ 1 (hal/dev/ps2.c) hands each scancode to on_scancode(), which only pushes
+ * it into a byte stream and wakes the keyboard task.  The task decodes
+ * (kernel/input/kbd.c), forwards keys to the input channel, and does everything
+ * that may wait or print: LED updates and drop reports.
+ */
+#include "kernel/input/input.h"
+
+#include "hal/dev/ps2.h"
+#include "hal/hal.h"
+#include "hal/time/pit.h"
+#include "kernel/input/kbd.h"
+#include "kernel/input/keymap.h"
+#include "kernel/log.h"
+#include "sched/async.h"
+#include "sched/byte_stream.h"
+#include "sched/executor.h"
+
+#define SCANCODE_QUEUE 256 /* a power of two; ~80 keystrokes of make+break */
+#define DROP_REPORT_INTERVAL_MS 1000
+
+static uint8_t scancode_buf[SCANCODE_QUEUE];
+static struct byte_stream scancodes;
+static struct kbd_decoder decoder;
+static bool present;
+static volatile uint64_t last_poll_cycles;
+
+struct keyboard_task {
+	ASYNC_STATE;
+	struct byte_stream_wait wait;
+	struct chan_send_future send;
+	struct input_event ev;
+	uint64_t dropped_reported, last_report_ms;
+};
+
+static void on_scancode(uint8_t byte, void *ctx)
+{
+	(void)ctx;
+	byte_stream_push_irq(&scancodes, byte);
+}
+
+static bool to_input(const struct kbd_event *k, struct input_event *ev)
+{
+	static const struct { enum kbd_key key; enum input_key input; } special[] = {
+		{ KBD_KEY_LEFT, INPUT_LEFT }, { KBD_KEY_RIGHT, INPUT_RIGHT },
+		{ KBD_KEY_UP, INPUT_UP }, { KBD_KEY_DOWN, INPUT_DOWN },
+		{ KBD_KEY_HOME, INPUT_HOME }, { KBD_KEY_END, INPUT_END },
+		{ KBD_KEY_DELETE, INPUT_DELETE },
+	};
+	if (!k->pressed)
+		return false;
+	ev->source = INPUT_FROM_KEYBOARD;
+	ev->ch = k->ch;
+	ev->key = INPUT_CHAR;
+	if (k->ch)
+		return true;
+	for (unsigned i = 0; i < sizeof special / sizeof special[0]; i++)
+		if (special[i].key == k->key) {
+			ev->key = (uint8_t)special[i].input;
+			return true;
+		}
+	return false;
+}
+
+/* Decodes queued scancodes until one yields an input event. */
+static bool next_event(struct input_event *ev)
+{
+	uint8_t byte;
+	struct kbd_event k;
+	while (byte_stream_read(&scancodes, &byte))
+		if (kbd_feed(&decoder, byte, &k) && to_input(&k, ev))
+			return true;
+	return false;
+}
+
+/* Lock LEDs and overflow reports: work that waits or prints, kept out of
+ * the IRQ and done at most once per batch of scancodes. */
+static void housekeeping(struct keyboard_task *self)
+{
+	if (kbd_leds_changed(&decoder))
+		ps2_set_leds(kbd_leds(&decoder));
+	uint64_t dropped = byte_stream_dropped(&scancodes);
+	uint64_t now = pit_uptime_ms();
+	if (dropped != self->dropped_reported &&
+	    now - self->last_report_ms >= DROP_REPORT_INTERVAL_MS) {
+		log_warn("keyboard: queue full, %llu scancodes dropped so far",
+			 (unsigned long long)dropped);
+		self->dropped_reported = dropped;
+		self->last_report_ms = now;
+	}
+}
+
+ASYNC_FN(keyboard, struct keyboard_task)
+{
+	last_poll_cycles = hal_cycles();
+	ASYNC_BEGIN();
+	for (;;) {
+		while (next_event(&self->ev)) {
+			chan_send_init(&self->send, input_channel(), &self->ev);
+			AWAIT(&self->send);
+		}
+		housekeeping(self);
+		byte_stream_wait_init(&self->wait, &scancodes);
+		AWAIT(&self->wait);
+	}
+	ASYNC_END();
+}
+
+bool keyboard_start(const char *keymap_name)
+{
+	const struct keymap *map = keymap_find(keymap_name);
+	if (!map) {
+		log_warn("keymap=%s is unknown (known: %s); using us", keymap_name,
+			 keymap_names());
+		map = &keymap_us;
+	}
+	kbd_init(&decoder, map);
+	byte_stream_init(&scancodes, scancode_buf, SCANCODE_QUEUE);
+	enum ps2_status s = ps2_init(on_scancode, NULL);
+	if (s != PS2_OK) {
+		log_warn("keyboard: %s; continuing without a keyboard", ps2_status_text(s));
+		return false;
+	}
+	present = true;
+	struct keyboard_task t = { ASYNC_INIT(keyboard) };
+	struct task_handle h = SPAWN(t);
+	task_detach(&h);
+	kprintf("keyboard: PS/2, keymap %s\n", map->name);
+	return true;
+}
+
+uint64_t keyboard_dropped(void)
+{
+	return byte_stream_dropped(&scancodes);
+}
+
+uint64_t keyboard_last_poll_cycles(void)
+{
+	return last_poll_cycles;
+}
+
+bool keyboard_present(void)
+{
+	return present;
+}

@@ -1,0 +1,14 @@
+/*
+ * power.h — rebooting and switching off, from anywhere in the kernel (the
+ * shell's reboot/poweroff, Ctrl-Alt-Del, the end of a panic).
+ */
+#ifndef COOP_KERNEL_POWER_H
+#define COOP_KERNEL_POWER_H
+
+#include "hal/dev/reset.h"
+
+/* Reboots or powers off: UEFI ResetSystem first, then hal/dev/reset.c's
+ * fallbacks.  If the machine cannot switch itself off, says so and halts. */
+void machine_reset(enum hal_reset_kind kind) __attribute__((noreturn));
+
+#endif

@@ -1,0 +1,31 @@
+/*
+ * shell.h — the interactive shell: a `coop> ` prompt with line editing,
+ * fed by the input channel (keyboard and serial alike).
+ *
+ * The shell is one async task.  Quick commands run inside its poll; a
+ * command that takes time (sleep, spawn, bench) hands back a future, which
+ * the shell awaits while every other task keeps running.  Ctrl-C drops
+ * that future and gives the prompt back.
+ */
+#ifndef COOP_KERNEL_SHELL_H
+#define COOP_KERNEL_SHELL_H
+
+#include "sched/future.h"
+
+/* Spawns the shell task.  After input_init(); before executor_run(). */
+void shell_start(void);
+
+struct shell_cmd {
+	const char *name;
+	const char *usage; /* arguments, for help: "N", "[text...]" */
+	const char *help;  /* one line */
+	/* Runs the command.  Returns NULL when it has finished, or a future the
+	 * shell must await (it lives in static storage: one command at a time). */
+	struct future *(*run)(int argc, char **argv);
+};
+
+/* kernel/shell/shell_cmds.c: the command table. */
+const struct shell_cmd *shell_cmd_find(const char *name);
+const struct shell_cmd *shell_cmd_at(unsigned i); /* NULL past the end */
+
+#endif

@@ -1,0 +1,174 @@
+/*
+ * shell_cmds.c — the shell's commands, one function each, and the table
+ * that names them.  The demo-task spawner lives in shell_spawn.c.
+ */
+#include "hal/time/pit.h"
+#include "kernel/bench.h"
+#include "kernel/lib/string.h"
+#include "kernel/log.h"
+#include "kernel/panic.h"
+#include "kernel/power.h"
+#include "kernel/shell/shell.h"
+#include "kernel/shell/shell_parse.h"
+#include "mm/mm.h"
+#include "sched/executor.h"
+#include "sched/timer.h"
+
+#define SLEEP_MAX_S 3600
+#define TASKS_LISTED_MAX 64
+
+struct future *shell_cmd_spawn(int argc, char **argv); /* shell_spawn.c */
+
+static bool no_arguments(int argc, char **argv)
+{
+	if (argc == 1)
+		return true;
+	kprintf("%s: takes no arguments\n", argv[0]);
+	return false;
+}
+
+static struct future *cmd_help(int argc, char **argv)
+{
+	if (!no_arguments(argc, argv))
+		return NULL;
+	for (unsigned i = 0; shell_cmd_at(i); i++) {
+		const struct shell_cmd *c = shell_cmd_at(i);
+		kprintf("  %-8s %-10s %s\n", c->name, c->usage, c->help);
+	}
+	kprintf("keys: Left Right Home End Delete Backspace, Ctrl-U clears, "
+		"Ctrl-C cancels\n");
+	return NULL;
+}
+
+static struct future *cmd_mem(int argc, char **argv)
+{
+	if (no_arguments(argc, argv))
+		mm_print_stats();
+	return NULL;
+}
+
+struct task_list {
+	unsigned shown, total;
+};
+
+static void print_task(const struct task_info *t, void *arg)
+{
+	struct task_list *l = arg;
+
+	if (l->shown < TASKS_LISTED_MAX) {
+		kprintf("%6u  %-14s %-10s %10u\n", t->id, t->name,
+			task_run_state_name(t->state), t->polls);
+		l->shown++;
+	}
+	l->total++;
+}
+
+static struct future *cmd_tasks(int argc, char **argv)
+{
+	struct task_list l = { 0, 0 };
+
+	if (!no_arguments(argc, argv))
+		return NULL;
+	kprintf("%6s  %-14s %-10s %10s\n", "ID", "NAME", "STATE", "POLLS");
+	sched_for_each_task(executor_global(), print_task, &l);
+	if (l.total > l.shown)
+		kprintf("... and %u more\n", l.total - l.shown);
+	kprintf("%u tasks\n", l.total);
+	return NULL;
+}
+
+static struct future *cmd_uptime(int argc, char **argv)
+{
+	uint64_t ms = pit_uptime_ms(), mhz = pit_rate_mhz();
+
+	if (!no_arguments(argc, argv))
+		return NULL;
+	kprintf("up %llu.%03llu s: %llu PIT ticks at %llu.%03llu Hz\n",
+		(unsigned long long)(ms / 1000), (unsigned long long)(ms % 1000),
+		(unsigned long long)pit_ticks(), (unsigned long long)(mhz / 1000),
+		(unsigned long long)(mhz % 1000));
+	return NULL;
+}
+
+static struct future *cmd_echo(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		kprintf("%s%s", i > 1 ? " " : "", argv[i]);
+	kprintf("\n");
+	return NULL;
+}
+
+static struct future *cmd_sleep(int argc, char **argv)
+{
+	static struct sleep_future nap;
+	char err[96];
+	uint64_t s;
+
+	if (!shell_one_number(argc, argv, "seconds", 1, SLEEP_MAX_S, &s, err,
+			      sizeof err)) {
+		kprintf("%s\n", err);
+		return NULL;
+	}
+	sleep_ms_init(&nap, s * 1000);
+	return &nap.base;
+}
+
+static struct future *cmd_bench(int argc, char **argv)
+{
+	static struct bench_future b;
+
+	if (!no_arguments(argc, argv))
+		return NULL;
+	bench_init(&b);
+	return &b.base;
+}
+
+static struct future *cmd_panic(int argc, char **argv)
+{
+	(void)argc, (void)argv;
+	panic("requested from the shell");
+}
+
+static struct future *cmd_reboot(int argc, char **argv)
+{
+	if (!no_arguments(argc, argv))
+		return NULL;
+	kprintf("reboot: resetting the machine\n");
+	machine_reset(HAL_RESET_COLD);
+}
+
+static struct future *cmd_poweroff(int argc, char **argv)
+{
+	if (!no_arguments(argc, argv))
+		return NULL;
+	kprintf("poweroff: switching off\n");
+	machine_reset(HAL_RESET_SHUTDOWN);
+}
+
+static const struct shell_cmd commands[] = {
+	{ "help", "", "list the commands", cmd_help },
+	{ "echo", "[text...]", "print the arguments", cmd_echo },
+	{ "mem", "", "frame and heap statistics", cmd_mem },
+	{ "tasks", "", "list the tasks: id, name, state, polls", cmd_tasks },
+	{ "uptime", "", "time since boot and the PIT tick count", cmd_uptime },
+	{ "sleep", "N", "wait N seconds (1..3600) while other tasks run", cmd_sleep },
+	{ "spawn", "N", "run N demo tasks that sleep 0.1-2 s, wait for them",
+	  shell_cmd_spawn },
+	{ "bench", "", "executor benchmarks (BENCH lines)", cmd_bench },
+	{ "panic", "", "panic the kernel (to see the report)", cmd_panic },
+	{ "reboot", "", "restart the machine", cmd_reboot },
+	{ "poweroff", "", "switch the machine off", cmd_poweroff },
+};
+
+const struct shell_cmd *shell_cmd_at(unsigned i)
+{
+	return i < sizeof commands / sizeof commands[0] ? &commands[i] : NULL;
+}
+
+const struct shell_cmd *shell_cmd_find(const char *name)
+{
+	for (unsigned i = 0; shell_cmd_at(i); i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}

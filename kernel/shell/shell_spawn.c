@@ -1,0 +1,128 @@
+/*
+ * shell_spawn.c — `spawn N`: N demo tasks that each sleep a pseudo-random
+ * 100..2000 ms and report, while the shell awaits the last of them.
+ *
+ * The tasks share one static group record.  Ctrl-C drops the shell's wait,
+ * which bumps the group's generation: tasks of an abandoned group notice it
+ * when their sleep ends and finish without a word.
+ */
+#include "hal/hal.h"
+#include "hal/time/pit.h"
+#include "kernel/log.h"
+#include "kernel/shell/shell_parse.h"
+#include "sched/async.h"
+#include "sched/executor.h"
+#include "sched/task.h"
+#include "sched/timer.h"
+
+#define SPAWN_MAX 10000
+#define SPAWN_REPORTED 10 /* tasks that print a line; the rest are counted */
+#define DEMO_MIN_MS 100
+#define DEMO_MAX_MS 2000
+
+struct future *shell_cmd_spawn(int argc, char **argv);
+
+static struct {
+	uint32_t generation;
+	uint32_t spawned, finished;
+	uint64_t start_ms;
+	struct waker waiter; /* the shell, once it waits */
+} group;
+
+struct demo {
+	ASYNC_STATE;
+	uint32_t generation, ms;
+	struct sleep_future nap;
+};
+
+static void demo_finished(const struct demo *d)
+{
+	struct task *self = sched_current_task();
+
+	group.finished++;
+	if (group.finished <= SPAWN_REPORTED)
+		kprintf("demo task %u: slept %u ms\n", self ? self->id : 0, d->ms);
+	if (group.finished == group.spawned && waker_is_set(&group.waiter))
+		waker_wake(&group.waiter);
+}
+
+ASYNC_FN(demo, struct demo)
+{
+	ASYNC_BEGIN();
+	sleep_ms_init(&self->nap, self->ms);
+	AWAIT(&self->nap);
+	if (self->generation == group.generation)
+		demo_finished(self);
+	ASYNC_END();
+}
+
+/* xorshift64: plenty for demo sleeps. */
+static uint32_t next_random(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return (uint32_t)(*s >> 32);
+}
+
+static enum poll spawn_wait_poll(struct future *f, struct context *cx)
+{
+	(void)f;
+	if (group.finished == group.spawned) {
+		uint64_t ms = pit_uptime_ms() - group.start_ms;
+		kprintf("spawn: %u tasks done in %llu ms", group.spawned,
+			(unsigned long long)ms);
+		if (group.spawned > SPAWN_REPORTED)
+			kprintf(" (%u not shown)", group.spawned - SPAWN_REPORTED);
+		kprintf("\n");
+		return POLL_READY;
+	}
+	waker_drop(&group.waiter);
+	group.waiter = waker_clone(cx->waker);
+	return POLL_PENDING;
+}
+
+static void spawn_wait_drop(struct future *f)
+{
+	(void)f;
+	waker_drop(&group.waiter);
+	group.generation++; /* the stragglers end quietly */
+}
+
+static const struct future_ops spawn_wait_ops = {
+	.name = "spawn_wait", .poll = spawn_wait_poll, .drop = spawn_wait_drop,
+};
+
+static uint32_t spawn_demos(uint32_t n)
+{
+	static uint64_t seed;
+	struct demo d = { ASYNC_INIT(demo), .generation = group.generation };
+	uint32_t i;
+
+	seed ^= hal_cycles() | 1;
+	for (i = 0; i < n; i++) {
+		d.ms = DEMO_MIN_MS + next_random(&seed) % (DEMO_MAX_MS - DEMO_MIN_MS + 1);
+		if (!spawn_detached_on(executor_global(), &d.base, sizeof d))
+			break;
+	}
+	return i;
+}
+
+struct future *shell_cmd_spawn(int argc, char **argv)
+{
+	static struct future wait = { &spawn_wait_ops };
+	char err[96];
+	uint64_t n;
+
+	if (!shell_one_number(argc, argv, "tasks", 1, SPAWN_MAX, &n, err, sizeof err)) {
+		kprintf("%s\n", err);
+		return NULL;
+	}
+	group.generation++;
+	group.finished = 0;
+	group.start_ms = pit_uptime_ms();
+	group.spawned = spawn_demos((uint32_t)n);
+	if (group.spawned < n)
+		kprintf("spawn: out of memory after %u tasks\n", group.spawned);
+	return &wait;
+}
