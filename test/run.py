@@ -29,7 +29,8 @@ from boot import boots, ktap, matrix  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT_DIR = os.path.join(REPO, "build", "test")
-PY_TESTS = ["boot.test_ktap", "boot.test_screen", "boot.test_matrix", "boot.test_qemu"]
+PY_TESTS = ["boot.test_ktap", "boot.test_screen", "boot.test_matrix", "boot.test_qemu",
+            "test_layers"]
 
 _print_lock = threading.Lock()
 
@@ -117,6 +118,22 @@ def run_python_tests(module):
     return result.outs
 
 
+# ---- layering ------------------------------------------------------------------------
+
+def run_layer_check():
+    """scripts/layers.py --check, one outcome per rule; a failure lists every
+    file and include that breaks it."""
+    sys.path.insert(0, os.path.join(REPO, "scripts"))
+    import layers
+    problems = layers.check()
+    outs = []
+    for rule in layers.RULES:
+        found = [msg for r, msg in problems if r == rule]
+        outs.append(ktap.Outcome(f"layers/{rule}", "fail" if found else "pass",
+                                 f"{len(found)} problem(s)" if found else "", found))
+    return outs
+
+
 # ---- boots ----------------------------------------------------------------------------
 
 def run_one_boot(b, efi):
@@ -163,6 +180,7 @@ def main():
             jobs += [(f"boot {b.name}", run_one_boot, (b, args.efi)) for b in boot_list]
     if not args.matrix and not args.no_python:
         jobs += [(m, run_python_tests, (m,)) for m in PY_TESTS]
+        jobs.append(("layers", run_layer_check, ()))
     if args.host:
         try:
             jobs += [(f"host {s}", run_host_suite, (args.host, s))
