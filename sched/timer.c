@@ -1,10 +1,21 @@
 /*
  * timer.c — the timer queue (see timer.h) and the sleep future.
+ *
+ * The tick (an interrupt, or another CPU) and the executor publish to each
+ * other through two words: the tick stores `now` and then reads `earliest`,
+ * the executor stores `earliest` and then reads `now`.  Either may raise
+ * `due`.  With acquire/release alone both reads may return the value from
+ * before the other side's store (each store can still sit in its CPU's store
+ * buffer), and then nobody raises `due`: the store-buffering pattern.  A
+ * sequentially consistent fence between the store and the load, on both
+ * sides, guarantees that at least one of them sees the other's store.
  */
 #include "sched/timer.h"
 
 #include "mm/heap.h"
 #include "sched/executor.h"
+
+#define HEAP_MIN_CAP 16u
 
 void timerq_init(struct timer_queue *tq)
 {
@@ -12,88 +23,148 @@ void timerq_init(struct timer_queue *tq)
 	tq->len = tq->cap = 0;
 	tq->next_seq = 0;
 	atomic_init(&tq->now_ms, 0);
-	atomic_init(&tq->earliest, UINT64_MAX);
+	atomic_init(&tq->earliest, TIMER_NEVER);
 	atomic_init(&tq->due, false);
 }
 
 void timerq_destroy(struct timer_queue *tq)
 {
-	for (uint32_t i = 0; i < tq->len; i++)
-		waker_drop(&tq->heap[i].waker);
+	uint64_t now = timerq_now(tq);
+
+	for (uint32_t i = 0; i < tq->len; i++) {
+		tq->heap[i].node->index = TIMER_IDLE;
+		waker_drop(&tq->heap[i].node->waker);
+	}
 	kfree(tq->heap);
 	timerq_init(tq);
+	atomic_store_explicit(&tq->now_ms, now, memory_order_relaxed);
 }
 
 void timerq_tick(struct timer_queue *tq, uint64_t now_ms)
 {
 	atomic_store_explicit(&tq->now_ms, now_ms, memory_order_release);
+	atomic_thread_fence(memory_order_seq_cst);	/* pairs with update_earliest */
 	if (now_ms >= atomic_load_explicit(&tq->earliest, memory_order_acquire))
 		atomic_store_explicit(&tq->due, true, memory_order_release);
 }
 
-static bool entry_before(const struct timer_entry *a, const struct timer_entry *b)
+/* ---- the heap ----------------------------------------------------------- */
+
+static bool slot_before(const struct timer_slot *a, const struct timer_slot *b)
 {
-	return a->deadline < b->deadline ||
-	       (a->deadline == b->deadline && a->seq < b->seq);
+	return a->deadline < b->deadline || (a->deadline == b->deadline && a->seq < b->seq);
 }
 
-static void swap_entries(struct timer_entry *a, struct timer_entry *b)
+/* Puts s at position i and tells its node where it is. */
+static void place(struct timer_slot *h, uint32_t i, struct timer_slot s)
 {
-	struct timer_entry t = *a;
-	*a = *b;
-	*b = t;
+	h[i] = s;
+	s.node->index = i;
 }
 
-static void sift_up(struct timer_entry *h, uint32_t i)
+static void sift_up(struct timer_slot *h, uint32_t i)
 {
-	while (i > 0 && entry_before(&h[i], &h[(i - 1) / 2])) {
-		swap_entries(&h[i], &h[(i - 1) / 2]);
+	struct timer_slot s = h[i];
+
+	while (i > 0 && slot_before(&s, &h[(i - 1) / 2])) {
+		place(h, i, h[(i - 1) / 2]);
 		i = (i - 1) / 2;
 	}
+	place(h, i, s);
 }
 
-static void sift_down(struct timer_entry *h, uint32_t len, uint32_t i)
+static void sift_down(struct timer_slot *h, uint32_t len, uint32_t i)
 {
+	struct timer_slot s = h[i];
+
 	for (;;) {
-		uint32_t l = 2 * i + 1, r = l + 1, min = i;
-		if (l < len && entry_before(&h[l], &h[min]))
-			min = l;
-		if (r < len && entry_before(&h[r], &h[min]))
+		uint32_t l = 2 * i + 1, r = l + 1, min = l;
+		if (l >= len)
+			break;
+		if (r < len && slot_before(&h[r], &h[l]))
 			min = r;
-		if (min == i)
-			return;
-		swap_entries(&h[i], &h[min]);
+		if (!slot_before(&h[min], &s))
+			break;
+		place(h, i, h[min]);
 		i = min;
 	}
+	place(h, i, s);
+}
+
+/* Resizes the array; on failure keeps the old one (the caller decides
+ * whether that matters). */
+static bool resize(struct timer_queue *tq, uint32_t cap)
+{
+	struct timer_slot *h = krealloc(tq->heap, (size_t)cap * sizeof(*h));
+
+	if (!h)
+		return false;
+	tq->heap = h;
+	tq->cap = cap;
+	return true;
 }
 
 /* Publishes the new earliest deadline.  A tick that ran while the heap was
  * being changed compared `now` with the old value, so compare again here. */
 static void update_earliest(struct timer_queue *tq)
 {
-	uint64_t e = tq->len ? tq->heap[0].deadline : UINT64_MAX;
+	uint64_t e = tq->len ? tq->heap[0].deadline : TIMER_NEVER;
 
 	atomic_store_explicit(&tq->earliest, e, memory_order_release);
+	atomic_thread_fence(memory_order_seq_cst);	/* pairs with timerq_tick */
 	if (timerq_now(tq) >= e)
 		atomic_store_explicit(&tq->due, true, memory_order_release);
 }
 
-bool timerq_add(struct timer_queue *tq, uint64_t deadline, const struct waker *waker)
+bool timerq_add(struct timer_queue *tq, struct timer_node *node, uint64_t deadline,
+		const struct waker *waker)
 {
 	if (tq->len == tq->cap) {
-		uint32_t cap = tq->cap ? tq->cap * 2 : 16;
-		struct timer_entry *h = krealloc(tq->heap, cap * sizeof(*h));
-		if (!h)
+		/* Doubling a capacity of 2^31 would wrap to 0. */
+		if (tq->cap > UINT32_MAX / 2 ||
+		    !resize(tq, tq->cap ? tq->cap * 2 : HEAP_MIN_CAP))
 			return false;
-		tq->heap = h;
-		tq->cap = cap;
 	}
-	tq->heap[tq->len] = (struct timer_entry){
-		.deadline = deadline, .seq = tq->next_seq++, .waker = waker_clone(waker),
+	node->waker = waker_clone(waker);
+	node->tq = tq;
+	tq->heap[tq->len] = (struct timer_slot){
+		.deadline = deadline, .seq = tq->next_seq++, .node = node,
 	};
 	sift_up(tq->heap, tq->len++);
 	update_earliest(tq);
 	return true;
+}
+
+/* Takes the entry at i out of the heap; its node keeps its waker. */
+static void take(struct timer_queue *tq, uint32_t i)
+{
+	struct timer_slot last = tq->heap[--tq->len];
+
+	tq->heap[i].node->index = TIMER_IDLE;
+	if (i < tq->len) {
+		place(tq->heap, i, last);
+		sift_up(tq->heap, i);
+		sift_down(tq->heap, tq->len, last.node->index);
+	}
+}
+
+/* Gives memory back once the heap is three quarters empty. */
+static void maybe_shrink(struct timer_queue *tq)
+{
+	if (tq->cap > HEAP_MIN_CAP && tq->len < tq->cap / 4)
+		resize(tq, tq->cap / 2);
+}
+
+void timerq_remove(struct timer_node *node)
+{
+	struct timer_queue *tq = node->tq;
+
+	if (!timer_queued(node))
+		return;
+	take(tq, node->index);
+	waker_drop(&node->waker);
+	maybe_shrink(tq);
+	update_earliest(tq);
 }
 
 void timerq_run_expired(struct timer_queue *tq)
@@ -103,54 +174,73 @@ void timerq_run_expired(struct timer_queue *tq)
 	atomic_store_explicit(&tq->due, false, memory_order_relaxed);
 	now = timerq_now(tq);
 	while (tq->len && tq->heap[0].deadline <= now) {
-		struct waker w = tq->heap[0].waker;
-		tq->heap[0] = tq->heap[--tq->len];
-		sift_down(tq->heap, tq->len, 0);
-		waker_wake(&w);
+		struct timer_node *node = tq->heap[0].node;
+		struct waker w = node->waker;
+
+		take(tq, 0);
+		node->waker.vtable = NULL;
+		waker_wake(&w);	/* may free the node's memory: last */
 	}
+	maybe_shrink(tq);
 	update_earliest(tq);
 }
 
 /* ---- the sleep future --------------------------------------------------- */
 
+/* now + ms + 1, or TIMER_NEVER if that passes the end of the clock.  The
+ * clock counts whole ticks: the true time may be up to one tick past `now`,
+ * so wait one more to never wake early (sleep_ms(0) still yields a tick). */
+static uint64_t deadline_after(uint64_t now, uint64_t ms)
+{
+	uint64_t d;
+
+	if (__builtin_add_overflow(now, ms, &d) || __builtin_add_overflow(d, 1, &d))
+		return TIMER_NEVER;
+	return d;
+}
+
 static enum poll sleep_poll(struct future *f, struct context *cx)
 {
 	struct sleep_future *s = (struct sleep_future *)f;
 	struct timer_queue *tq = executor_timers(cx->executor);
+	uint64_t now = timerq_now(tq);
 
-	if (!s->armed) {
-		if (s->delay != UINT64_MAX) {	/* first poll of sleep_ms */
-			/* The clock counts whole ticks: the true time may be up
-			 * to one tick past `now`, so wait one more to never
-			 * wake early (sleep_ms(0) still just yields a tick). */
-			s->deadline = timerq_now(tq) + s->delay + 1;
-			s->delay = UINT64_MAX;
-		}
-		if (timerq_now(tq) >= s->deadline)
-			return POLL_READY;
-		/* Out of memory: degrade to polling on every executor pass. */
-		if (!timerq_add(tq, s->deadline, cx->waker)) {
-			waker_wake_by_ref(cx->waker);
-			return POLL_PENDING;
-		}
-		s->armed = true;
+	if (!s->started) {
+		s->deadline = deadline_after(now, s->ms);
+		s->started = true;
 	}
-	/* Spurious polls before the deadline keep the registered entry. */
-	return timerq_now(tq) >= s->deadline ? POLL_READY : POLL_PENDING;
+	if (s->deadline != TIMER_NEVER && now >= s->deadline) {
+		timerq_remove(&s->timer);
+		return POLL_READY;
+	}
+	if (s->deadline == TIMER_NEVER || timer_queued(&s->timer))
+		return POLL_PENDING;	/* never, or already registered */
+	/* Out of memory: degrade to polling on every executor pass. */
+	if (!timerq_add(tq, &s->timer, s->deadline, cx->waker))
+		waker_wake_by_ref(cx->waker);
+	return POLL_PENDING;
 }
 
-/* An abandoned sleep leaves its heap entry: it fires later as a stale wake,
- * which is harmless (see task.c), and is then freed. */
-static const struct future_ops sleep_ops = { .name = "sleep", .poll = sleep_poll };
+static void sleep_drop(struct future *f)
+{
+	timerq_remove(&((struct sleep_future *)f)->timer);
+}
+
+static const struct future_ops sleep_ops = {
+	.name = "sleep", .poll = sleep_poll, .drop = sleep_drop,
+};
 
 void sleep_ms_init(struct sleep_future *f, uint64_t ms)
 {
-	*f = (struct sleep_future){ .base = { &sleep_ops }, .delay = ms };
+	*f = (struct sleep_future){
+		.base = { &sleep_ops }, .ms = ms, .timer = { .index = TIMER_IDLE },
+	};
 }
 
 void sleep_until_init(struct sleep_future *f, uint64_t deadline_ms)
 {
 	*f = (struct sleep_future){
-		.base = { &sleep_ops }, .deadline = deadline_ms, .delay = UINT64_MAX,
+		.base = { &sleep_ops }, .deadline = deadline_ms, .started = true,
+		.timer = { .index = TIMER_IDLE },
 	};
 }

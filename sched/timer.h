@@ -8,7 +8,14 @@
  * expired entries from a binary min-heap (O(log n) each) and wakes them.
  * So 100,000 sleepers cost a tick the same as one.
  *
- * Entries with equal deadlines fire in the order they were added.
+ * Each entry belongs to a timer_node inside the waiting future (the sleep),
+ * which holds the waker and the entry's position in the heap, so a future that
+ * is dropped before its deadline removes its entry at once (O(log n)).  The
+ * heap array is the only storage the queue owns; it doubles when full and
+ * halves when three quarters empty.
+ *
+ * Entries with equal deadlines fire in the order they were added.  A deadline
+ * of TIMER_NEVER never fires: sleeps that long do not enter the queue at all.
  */
 #ifndef COOP_SCHED_TIMER_H
 #define COOP_SCHED_TIMER_H
@@ -19,18 +26,30 @@
 
 #include "sched/future.h"
 
-struct timer_entry {
+#define TIMER_NEVER UINT64_MAX
+#define TIMER_IDLE UINT32_MAX	/* timer_node.index when not queued */
+
+struct timer_queue;
+
+/* Lives in the waiting future; must not move while queued. */
+struct timer_node {
+	struct waker waker;		/* a clone, while queued */
+	struct timer_queue *tq;		/* where it is queued */
+	uint32_t index;			/* heap position, or TIMER_IDLE */
+};
+
+struct timer_slot {
 	uint64_t deadline;
-	uint64_t seq;		/* tie-break: FIFO among equal deadlines */
-	struct waker waker;
+	uint64_t seq;			/* tie-break: FIFO among equal deadlines */
+	struct timer_node *node;
 };
 
 struct timer_queue {
-	struct timer_entry *heap;	/* min-heap on (deadline, seq) */
+	struct timer_slot *heap;	/* min-heap on (deadline, seq) */
 	uint32_t len, cap;
 	uint64_t next_seq;
 	_Atomic uint64_t now_ms;	/* written by the tick (IRQ) */
-	_Atomic uint64_t earliest;	/* heap[0].deadline, or UINT64_MAX */
+	_Atomic uint64_t earliest;	/* heap[0].deadline, or TIMER_NEVER */
 	_Atomic bool due;		/* tick saw now >= earliest */
 };
 
@@ -49,20 +68,28 @@ static inline uint64_t timerq_now(struct timer_queue *tq)
 }
 /* Executor context.  Wakes (in deadline order) every entry that expired. */
 void timerq_run_expired(struct timer_queue *tq);
-/* Executor context.  Registers a clone of *waker; false if out of memory. */
-bool timerq_add(struct timer_queue *tq, uint64_t deadline, const struct waker *waker);
+/* Executor context.  Queues node (not queued yet) with a clone of *waker;
+ * false if out of memory. */
+bool timerq_add(struct timer_queue *tq, struct timer_node *node, uint64_t deadline,
+		const struct waker *waker);
+/* Executor context.  Takes node out of its queue, if it is in one, and drops
+ * its waker. */
+void timerq_remove(struct timer_node *node);
+static inline bool timer_queued(const struct timer_node *n) { return n->index != TIMER_IDLE; }
 static inline uint32_t timerq_len(const struct timer_queue *tq) { return tq->len; }
 
-/* A future that becomes READY once the executor's clock reaches a deadline. */
+/* A future that becomes READY once the executor's clock reaches a deadline.
+ * Dropping it before then removes its timer. */
 struct sleep_future {
 	struct future base;
-	uint64_t deadline;
-	uint64_t delay;		/* sleep_ms: deadline = now + delay at first poll;
-				 * UINT64_MAX once the deadline is fixed */
-	bool armed;		/* registered in the timer queue */
+	uint64_t ms;		/* the delay (sleep_ms), until the first poll */
+	uint64_t deadline;	/* TIMER_NEVER: never */
+	bool started;		/* deadline fixed */
+	struct timer_node timer;
 };
 
-/* Sleeps for ms milliseconds, counted from the first poll. */
+/* Sleeps for ms milliseconds, counted from the first poll.  A delay that
+ * would pass the end of the clock means forever. */
 void sleep_ms_init(struct sleep_future *f, uint64_t ms);
 /* Sleeps until the executor's clock reads at least deadline_ms. */
 void sleep_until_init(struct sleep_future *f, uint64_t deadline_ms);
