@@ -33,6 +33,28 @@
  *   - AWAIT/YIELD may not appear inside a `switch` of your own, and at most
  *     one per source line (the line number is the resume point).
  *   - The body sees two names: `self` (the state) and `cx` (the context).
+ *   - The expression given to AWAIT is evaluated again on every poll (and on
+ *     drop), so it must name the same future each time: `&self->field`.
+ *
+ * Cancel and drop.  An async function that is dropped before it finished (its
+ * task was cancelled, or it lost a select, or the future awaiting it was
+ * dropped) is not resumed.  Its generated drop op instead:
+ *   1. drops the future it is suspended on, the one named by the AWAIT it
+ *      stopped at: a channel send or receive leaves the channel's wait queue,
+ *      a sleep leaves the timer queue, a join stops waiting, an awaited async
+ *      function does all this in turn for what it awaits.  So the innermost
+ *      registration goes first, and nothing is left that could wake the task
+ *      or keep its memory alive.  Stopped at a YIELD, or never polled, there
+ *      is nothing to drop.
+ *   2. then runs the function's own cleanup, if it was declared with
+ *      ASYNC_FN_CLEANUP(fname, type, cleanup): `void cleanup(type *self)`,
+ *      for what the state owns besides the awaited future (a task handle, a
+ *      buffer).  It runs whether or not the function was ever polled, and
+ *      never after the function finished.
+ * A finished async function is never dropped, and none is dropped twice.
+ * The drop is the poll function run once more with `cx == NULL`: the switch
+ * jumps to the AWAIT it stopped at, which drops its future and returns.  Code
+ * placed before ASYNC_BEGIN() also runs then, so it must not use cx.
  */
 #ifndef COOP_SCHED_ASYNC_H
 #define COOP_SCHED_ASYNC_H
@@ -49,15 +71,30 @@
 /* Initialiser for those members: `struct blink b = { ASYNC_INIT(blink) };` */
 #define ASYNC_INIT(fname) .base = { .ops = &fname##_ops }, .async_line = 0
 
-/* Defines fname##_ops (name, poll) and opens the body of the poll function. */
-#define ASYNC_FN(fname, type)                                                  \
+/* Defines fname##_ops (name, poll, drop) and opens the body of the poll
+ * function.  The cleanup variant also runs cleanup(self) when dropped. */
+#define ASYNC_FN(fname, type) ASYNC_FN_CLEANUP(fname, type, NULL)
+
+#define ASYNC_FN_CLEANUP(fname, type, cleanup_fn)                              \
 	static enum poll fname##_body(type *self, struct context *cx);         \
 	static enum poll fname##_poll(struct future *f, struct context *cx)    \
 	{                                                                      \
 		return fname##_body((type *)f, cx);                            \
 	}                                                                      \
+	static void fname##_drop(struct future *f)                             \
+	{                                                                      \
+		type *self = (type *)f;                                        \
+		void (*cleanup)(type *) = cleanup_fn;                          \
+		if (self->async_line == ASYNC_LINE_DONE)                       \
+			return;                                                \
+		if (self->async_line != 0)                                     \
+			(void)fname##_body(self, NULL);                        \
+		self->async_line = ASYNC_LINE_DONE;                            \
+		if (cleanup)                                                   \
+			cleanup(self);                                         \
+	}                                                                      \
 	__attribute__((unused)) static const struct future_ops fname##_ops = { \
-		.name = #fname, .poll = fname##_poll, .drop = NULL              \
+		.name = #fname, .poll = fname##_poll, .drop = fname##_drop      \
 	};                                                                     \
 	static enum poll fname##_body(type *self, struct context *cx)
 
@@ -66,12 +103,17 @@
 	switch (self->async_line) {                                            \
 	case 0:
 
-/* Polls *fut (a struct whose first member is struct future) until READY. */
+/* Polls *fut (a struct whose first member is struct future) until READY.
+ * When the function is dropped here (cx == NULL), drops *fut instead. */
 #define AWAIT(fut)                                                             \
 	do {                                                                   \
 		self->async_line = __LINE__;                                   \
 		__attribute__((fallthrough));                                  \
 	case __LINE__:                                                         \
+		if (!cx) {                                                     \
+			future_drop((struct future *)(fut));                   \
+			return POLL_READY;                                     \
+		}                                                              \
 		if (future_poll((struct future *)(fut), cx) == POLL_PENDING)   \
 			return POLL_PENDING;                                   \
 	} while (0)
@@ -82,7 +124,9 @@
 		self->async_line = __LINE__;                                   \
 		waker_wake_by_ref(cx->waker);                                  \
 		return POLL_PENDING;                                           \
-	case __LINE__:;                                                        \
+	case __LINE__:                                                         \
+		if (!cx)                                                       \
+			return POLL_READY;	/* dropped: nothing awaited */ \
 	} while (0)
 
 /* Finishes the async function; its output is whatever it left in *self. */
