@@ -30,7 +30,11 @@ void atomic_waker_register(struct atomic_waker *aw, const struct waker *w);
 /* Any context (IRQ, other thread).  Wakes the registered waker, if any; the
  * waker stays registered, so waking never frees memory. */
 void atomic_waker_wake(struct atomic_waker *aw);
-/* Executor context.  Drops the stored waker. */
+/* Executor context.  Moves the stored waker (vtable NULL if none) to *out,
+ * leaving the slot empty.  Waits for a wake running on another CPU to finish
+ * with it first. */
+void atomic_waker_take(struct atomic_waker *aw, struct waker *out);
+/* Executor context.  Takes the stored waker, then drops it. */
 void atomic_waker_destroy(struct atomic_waker *aw);
 
 #endif

@@ -38,7 +38,16 @@ static enum poll wait_poll(struct future *f, struct context *cx)
 	return byte_ring_len(&w->s->ring) ? POLL_READY : POLL_PENDING;
 }
 
-static const struct future_ops wait_ops = { .name = "byte_stream_wait", .poll = wait_poll };
+/* The stream has one reader: a reader that stops waiting empties the slot,
+ * so the slot no longer holds its task. */
+static void wait_drop(struct future *f)
+{
+	atomic_waker_destroy(&((struct byte_stream_wait *)f)->s->reader);
+}
+
+static const struct future_ops wait_ops = {
+	.name = "byte_stream_wait", .poll = wait_poll, .drop = wait_drop,
+};
 
 void byte_stream_wait_init(struct byte_stream_wait *f, struct byte_stream *s)
 {
