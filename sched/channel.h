@@ -8,9 +8,10 @@
  * Executor context only (tasks talking to tasks).  Interrupt handlers feed
  * tasks through byte_ring + atomic_waker instead.
  *
- * Wake policy: making room wakes every waiting sender (they race for the
- * slot; the losers wait again).  Simple and never loses a wake, even when a
- * waiting sender was cancelled; the cost is O(waiting senders) per receive.
+ * Wake policy: one wake per event, oldest waiter first.  A send wakes one
+ * receiver, a receive wakes one sender; a woken waiter that is dropped before
+ * it runs passes the wake on.  A sender that arrives while others wait may
+ * still take a free slot first (the woken one then waits again at the back).
  */
 #ifndef COOP_SCHED_CHANNEL_H
 #define COOP_SCHED_CHANNEL_H

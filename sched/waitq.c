@@ -1,32 +1,72 @@
 /*
- * waitq.c — see waitq.h.  An hlist (head pointer plus `pprev`), so the head
- * costs one word and removal is O(1).
+ * waitq.c — see waitq.h.  A circular doubly linked list through the queue's
+ * own link, so adding at the back, taking from the front and removing from
+ * anywhere are all O(1).
  */
 #include "sched/waitq.h"
 
 #include <stddef.h>
 
+void waitq_init(struct waitq *q)
+{
+	q->head.next = q->head.prev = &q->head;
+}
+
 void waitq_add(struct waitq *q, struct waiter *w, const struct waker *waker)
 {
 	if (waiter_linked(w))
 		return;
+	if (!q->head.next)
+		waitq_init(q);
 	w->waker = waker_clone(waker);
-	w->next = q->first;
-	if (w->next)
-		w->next->pprev = &w->next;
-	q->first = w;
-	w->pprev = &q->first;
+	w->woken = false;
+	w->link.prev = q->head.prev;
+	w->link.next = &q->head;
+	q->head.prev->next = &w->link;
+	q->head.prev = &w->link;
+}
+
+static void unlink(struct waiter *w)
+{
+	w->link.prev->next = w->link.next;
+	w->link.next->prev = w->link.prev;
+	w->link.next = w->link.prev = NULL;
 }
 
 void waitq_remove(struct waiter *w)
 {
 	if (!waiter_linked(w))
 		return;
-	*w->pprev = w->next;
-	if (w->next)
-		w->next->pprev = w->pprev;
-	w->pprev = NULL;
+	unlink(w);
 	waker_drop(&w->waker);
+}
+
+static struct waiter *waiter_of(struct wait_link *l)
+{
+	return container_of(l, struct waiter, link);
+}
+
+/* Unlinked already.  Waking drops the waiter's reference to its task, which
+ * may free the memory holding *w: finish with it first. */
+static void wake(struct waiter *w)
+{
+	struct waker wk = w->waker;
+
+	w->waker.vtable = NULL;
+	w->woken = true;
+	waker_wake(&wk);
+}
+
+bool waitq_wake_one(struct waitq *q)
+{
+	struct waiter *w;
+
+	if (waitq_is_empty(q))
+		return false;
+	w = waiter_of(q->head.next);
+	unlink(w);
+	wake(w);
+	return true;
 }
 
 void waitq_wake_all(struct waitq *q)
@@ -37,30 +77,28 @@ void waitq_wake_all(struct waitq *q)
 void waitq_wake_if(struct waitq *q, bool (*match)(const struct waiter *w, const void *key),
 		   const void *key)
 {
-	struct waiter *woken = NULL, *w, *next;
+	struct wait_link woken = { &woken, &woken }, *l, *next;
 
-	/* Unlink the matches onto a private list.  The queue is newest first,
-	 * so pushing each onto `woken` leaves them oldest first: waiters run
-	 * in the order they waited. */
-	for (w = q->first; w; w = next) {
-		next = w->next;
-		if (match && !match(w, key))
+	if (waitq_is_empty(q))
+		return;
+	/* Move the matches to a private list first, in order: a wake may run
+	 * code that adds to this queue again. */
+	for (l = q->head.next; l != &q->head; l = next) {
+		next = l->next;
+		if (match && !match(waiter_of(l), key))
 			continue;
-		*w->pprev = next;
-		if (next)
-			next->pprev = w->pprev;
-		w->pprev = NULL;
-		w->next = woken;
-		woken = w;
+		l->prev->next = l->next;
+		l->next->prev = l->prev;
+		l->prev = woken.prev;
+		l->next = &woken;
+		woken.prev->next = l;
+		woken.prev = l;
 	}
-	while (woken) {
-		struct waker wk = woken->waker;
+	while (woken.next != &woken) {
+		struct waiter *w = waiter_of(woken.next);
 
-		/* Waking drops the waiter's reference to its task, which may
-		 * free the memory holding *woken: finish with it first. */
-		next = woken->next;
-		woken->waker.vtable = NULL;
-		waker_wake(&wk);
-		woken = next;
+		woken.next = w->link.next;
+		w->link.next = w->link.prev = NULL;
+		wake(w);
 	}
 }

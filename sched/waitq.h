@@ -1,10 +1,15 @@
 /*
- * waitq.h — a list of waiting futures, each with the waker to call.
+ * waitq.h — a FIFO of waiting futures, each with the waker to call.
  *
  * The nodes live inside the waiting futures' own state (no allocation), as in
  * Linux wait queues.  Each node owns a cloned waker, i.e. a reference to the
  * task that contains it, so a node can never outlive its memory even if its
  * task is cancelled without unlinking it.
+ *
+ * Waiters are woken oldest first.  A waiter that is woken is unlinked and
+ * marked `woken`: the wake is owed to it until its future is polled.  A
+ * future that is dropped while a wake is owed to it passes the wake on
+ * (see channel.c), so waking one waiter per event never loses an event.
  *
  * Executor context only (tasks, kernel_main): not for interrupt handlers,
  * which use atomic_waker instead.
@@ -16,22 +21,34 @@
 
 #include "sched/future.h"
 
+struct wait_link {
+	struct wait_link *next, *prev;
+};
+
 struct waiter {
-	struct waiter *next;
-	struct waiter **pprev;	/* NULL while not linked */
+	struct wait_link link;	/* next == NULL while not linked */
 	struct waker waker;
+	bool woken;		/* unlinked by a wake it has not answered yet */
 };
 
+/* A circular list through a sentinel.  All zero is a valid empty queue. */
 struct waitq {
-	struct waiter *first;	/* newest first; woken oldest first */
+	struct wait_link head;
 };
 
-static inline bool waiter_linked(const struct waiter *w) { return w->pprev != NULL; }
+static inline bool waiter_linked(const struct waiter *w) { return w->link.next != NULL; }
+static inline bool waitq_is_empty(const struct waitq *q)
+{
+	return q->head.next == NULL || q->head.next == &q->head;
+}
 
-/* Links w (if not linked yet) with a clone of *waker. */
+void waitq_init(struct waitq *q);
+/* Links w at the back (if not linked yet) with a clone of *waker. */
 void waitq_add(struct waitq *q, struct waiter *w, const struct waker *waker);
 /* Unlinks w if linked, dropping its waker. */
 void waitq_remove(struct waiter *w);
+/* Wakes the oldest waiter.  False if there was none. */
+bool waitq_wake_one(struct waitq *q);
 /* Unlinks every waiter and wakes them in the order they were added. */
 void waitq_wake_all(struct waitq *q);
 /* The same for just the waiters for which match(w, key) is true: lets one
