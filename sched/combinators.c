@@ -7,9 +7,11 @@ static enum poll join_all_poll(struct future *f, struct context *cx)
 {
 	struct join_all_future *j = (struct join_all_future *)f;
 
-	for (uint32_t i = 0; i < j->n; i++) {
-		if ((j->pending & (1ull << i)) && future_poll(j->futs[i], cx) == POLL_READY)
-			j->pending &= ~(1ull << i);
+	for (uint32_t i = 0; i < j->n && j->pending; i++) {
+		if (j->futs[i] && future_poll(j->futs[i], cx) == POLL_READY) {
+			j->futs[i] = NULL;
+			j->pending--;
+		}
 	}
 	return j->pending ? POLL_PENDING : POLL_READY;
 }
@@ -19,7 +21,7 @@ static void join_all_drop(struct future *f)
 	struct join_all_future *j = (struct join_all_future *)f;
 
 	for (uint32_t i = 0; i < j->n; i++)
-		if (j->pending & (1ull << i))
+		if (j->futs[i])
 			future_drop(j->futs[i]);
 	j->pending = 0;
 }
@@ -30,11 +32,8 @@ static const struct future_ops join_all_ops = {
 
 void join_all_init(struct join_all_future *j, struct future **futs, uint32_t n)
 {
-	if (n > JOIN_MAX)
-		n = JOIN_MAX;
 	*j = (struct join_all_future){
-		.base = { &join_all_ops }, .futs = futs, .n = n,
-		.pending = n == 64 ? ~0ull : (1ull << n) - 1,
+		.base = { &join_all_ops }, .futs = futs, .n = n, .pending = n,
 	};
 }
 

@@ -14,14 +14,14 @@
 
 #include "sched/future.h"
 
-#define JOIN_MAX 64
-
-/* READY when every child is READY.  n <= JOIN_MAX. */
+/* READY when every child is READY.  Any number of children: a child that
+ * finished is marked by setting its entry in futs to NULL (the array belongs
+ * to the caller's state, and join_all owns it until READY or dropped). */
 struct join_all_future {
 	struct future base;
 	struct future **futs;
 	uint32_t n;
-	uint64_t pending;	/* bit i: child i not READY yet */
+	uint32_t pending;	/* children not READY yet */
 };
 
 /*
