@@ -22,8 +22,6 @@
 #include "kernel/lib/string.h"
 #include "mm/heap.h"
 
-#define NO_SLOT UINT32_MAX
-
 static struct executor global_executor;
 /* The executor working on this CPU right now (NULL outside its loop). */
 static HAL_PER_CPU struct executor *running;
@@ -122,42 +120,6 @@ static void task_waker_drop(struct waker *w)
 	task_unref(w->data);
 }
 
-/* ---- the task table ------------------------------------------------------- */
-
-static bool table_insert(struct executor *ex, struct task *t)
-{
-	uint32_t slot = ex->free_slot;
-
-	if (slot != NO_SLOT) {
-		ex->free_slot = (uint32_t)(ex->table[slot] >> 1);
-	} else {
-		if (ex->table_len == ex->table_cap) {
-			uint32_t cap = ex->table_cap ? ex->table_cap * 2 : 64;
-			uintptr_t *tab = krealloc(ex->table, cap * sizeof(*tab));
-			if (!tab)
-				return false;
-			ex->table = tab;
-			ex->table_cap = cap;
-		}
-		slot = ex->table_len++;
-	}
-	ex->table[slot] = (uintptr_t)t;
-	t->slot = slot;
-	return true;
-}
-
-static void table_remove(struct executor *ex, uint32_t slot)
-{
-	ex->table[slot] = ((uintptr_t)ex->free_slot << 1) | 1;
-	ex->free_slot = slot;
-}
-
-static struct task *table_task(struct executor *ex, uint32_t slot)
-{
-	uintptr_t e = ex->table[slot];
-	return (e & 1) ? NULL : (struct task *)e;
-}
-
 /* ---- spawning --------------------------------------------------------------- */
 
 void executor_setup(struct executor *ex)
@@ -172,8 +134,9 @@ void executor_setup(struct executor *ex)
 	rq_init(&ex->rq);
 	fifo_init(&ex->local);
 	timerq_init(&ex->timers);
-	ex->free_slot = NO_SLOT;
-	ex->next_id = 1;
+	for (int i = 0; i < JOIN_QUEUES; i++)
+		waitq_init(&ex->joiners[i]);
+	task_table_init(&ex->table);
 }
 
 static struct task *task_create(struct executor *ex, const struct future *init,
@@ -183,15 +146,11 @@ static struct task *task_create(struct executor *ex, const struct future *init,
 
 	if (!t)
 		return NULL;
-	if (!table_insert(ex, t)) {
+	if (!task_table_insert(&ex->table, t)) {
 		kfree(t);
 		return NULL;
 	}
 	memcpy(task_future(t), init, size);
-	t->polls = 0;
-	t->id = ex->next_id++;
-	if (ex->next_id == 0)
-		ex->next_id = 1;
 	atomic_init(&t->state, TASK_SCHEDULED | (uint32_t)refs * TASK_REF_ONE);
 	ex->stats.spawned++;
 	ex->stats.live++;
@@ -208,7 +167,7 @@ struct task_handle spawn_on(struct executor *ex, const struct future *init, size
 uint32_t spawn_detached_on(struct executor *ex, const struct future *init, size_t size)
 {
 	struct task *t = task_create(ex, init, size, 1);
-	return t ? t->id : 0;
+	return t ? task_id(t) : 0;
 }
 
 /* ---- polling ---------------------------------------------------------------- */
@@ -225,14 +184,23 @@ static void task_retire(struct executor *ex, struct task *t, bool cancelled)
 		ex->stats.completed++;
 	}
 	ex->stats.live--;
-	table_remove(ex, t->slot);
+	task_table_remove(&ex->table, t);
 	task_wake_joiners(ex, t);
 	task_unref(t);
 }
 
+/* Ends t.  Finished (READY): DONE goes on and a cancel that came during
+ * the last poll comes off, in one step, so that a task whose output is
+ * valid never reports a cancel.  Cancelled: DONE joins the cancel bit. */
 static void task_finish(struct executor *ex, struct task *t, bool cancelled)
 {
-	atomic_fetch_or_explicit(&t->state, TASK_DONE, memory_order_acq_rel);
+	uint32_t old = atomic_load_explicit(&t->state, memory_order_relaxed), new;
+
+	do {
+		new = cancelled ? old | TASK_DONE : (old | TASK_DONE) & ~TASK_CANCELLED;
+	} while (!atomic_compare_exchange_weak_explicit(&t->state, &old, new,
+							 memory_order_acq_rel,
+							 memory_order_relaxed));
 	task_retire(ex, t, cancelled);
 }
 
@@ -256,11 +224,9 @@ static void task_poll(struct executor *ex, struct task *t)
 	uint32_t st = atomic_load_explicit(&t->state, memory_order_acquire);
 	struct waker w = { .data = t, .vtable = &ex->waker_vt };
 	struct context cx = { .waker = &w, .executor = ex };
+	uint32_t *polls;
 	enum poll r;
 
-	/* Every queue entry came from a spawn or from exactly one wake, so
-	 * wakes are counted here, without work in the wake path. */
-	ex->stats.pops++;
 	/* Woken again while it sat in the queue: this poll answers that wake
 	 * too.  (Only the rare case pays for an atomic instruction.) */
 	if (st & TASK_NOTIFIED)
@@ -269,7 +235,12 @@ static void task_poll(struct executor *ex, struct task *t)
 		task_finish(ex, t, true);
 		return;
 	}
-	t->polls++;
+	/* Every queue entry came from a spawn or from exactly one wake, so
+	 * wakes are counted here, without work in the wake path: every poll
+	 * but a task's first answers a wake. */
+	polls = task_table_polls(&ex->table, t->slot);
+	ex->stats.wakes += *polls != 0;
+	(*polls)++;
 	ex->stats.polls++;
 	ex->current = t;
 	ex->current_woken = false;
@@ -348,9 +319,7 @@ void executor_timer_tick(struct executor *ex, uint64_t now_ms)
 
 struct sched_stats executor_stats(struct executor *ex)
 {
-	struct sched_stats s = ex->stats;
-	s.wakes = s.pops - s.spawned;
-	return s;
+	return ex->stats;
 }
 
 /* Every task ends as cancelled.  All are marked done first, so that the wakes
@@ -358,22 +327,19 @@ struct sched_stats executor_stats(struct executor *ex)
  * emptied, and only then are the tasks retired and freed. */
 void executor_teardown(struct executor *ex)
 {
-	struct task *t;
+	struct task_table *tt = &ex->table;
+	uint32_t i;
 
-	for (uint32_t i = 0; i < ex->table_len; i++)
-		if ((t = table_task(ex, i)))
-			atomic_fetch_or_explicit(&t->state, TASK_DONE, memory_order_acq_rel);
+	for (i = task_table_next(tt, 0); i != UINT32_MAX; i = task_table_next(tt, i + 1))
+		atomic_fetch_or_explicit(&task_table_get(tt, i)->state,
+					 TASK_DONE | TASK_CANCELLED, memory_order_acq_rel);
 	while (rq_pop(&ex->rq) || !rq_is_empty(&ex->rq))
 		;
 	fifo_init(&ex->local);
-	for (uint32_t i = 0; i < ex->table_len; i++)
-		if ((t = table_task(ex, i)))
-			task_retire(ex, t, true);
+	for (i = task_table_next(tt, 0); i != UINT32_MAX; i = task_table_next(tt, i + 1))
+		task_retire(ex, task_table_get(tt, i), true);
 	timerq_destroy(&ex->timers);
-	kfree(ex->table);
-	ex->table = NULL;
-	ex->table_len = ex->table_cap = 0;
-	ex->free_slot = NO_SLOT;
+	task_table_destroy(tt);
 }
 
 /* ---- the kernel's executor -------------------------------------------------- */
@@ -409,15 +375,15 @@ const char *task_run_state_name(enum task_run_state s)
 void sched_for_each_task(struct executor *ex,
 			 void (*cb)(const struct task_info *info, void *arg), void *arg)
 {
-	for (uint32_t i = 0; i < ex->table_len; i++) {
-		struct task *t = table_task(ex, i);
-		if (!t)
-			continue;
+	struct task_table *tt = &ex->table;
+
+	for (uint32_t i = task_table_next(tt, 0); i != UINT32_MAX; i = task_table_next(tt, i + 1)) {
+		struct task *t = task_table_get(tt, i);
 		uint32_t st = task_state(t);
 		struct task_info info = {
-			.id = t->id,
+			.id = task_id(t),
 			.name = task_future(t)->ops->name,
-			.polls = t->polls,
+			.polls = *task_table_polls(tt, i),
 			.state = t == ex->current	  ? TASK_RUNNING
 				 : st & TASK_CANCELLED  ? TASK_CANCELLING
 				 : st & TASK_SCHEDULED ? TASK_READY

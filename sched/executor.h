@@ -22,14 +22,14 @@
 #include "sched/future.h"
 #include "sched/ready_queue.h"
 #include "sched/task.h"
+#include "sched/task_table.h"
 #include "sched/timer.h"
 
 struct sched_stats {
 	uint64_t polls;		/* future polls */
-	uint64_t wakes;		/* wakes that queued a task (and were run) */
+	uint64_t wakes;		/* polls owed to a wake (not a spawn or a cancel) */
 	uint64_t idle_waits;	/* times the executor halted for an interrupt */
 	uint64_t spawned, completed, cancelled;
-	uint64_t pops;		/* tasks taken off the ready queue */
 	uint32_t live;		/* tasks spawned and not yet finished */
 };
 
@@ -48,10 +48,8 @@ struct executor {
 	struct run_fifo local;
 	struct timer_queue timers;
 	struct waitq joiners[JOIN_QUEUES];
-	/* Live tasks, for listing.  Entries are task pointers, or free slots
-	 * encoded as (next free index << 1 | 1). */
-	uintptr_t *table;
-	uint32_t table_len, table_cap, free_slot, next_id;
+	/* Live tasks by slot (= id - 1), with their poll counts. */
+	struct task_table table;
 	struct task *current;		/* being polled, or NULL */
 	bool current_woken;		/* current woke itself (a yield) */
 	struct sched_stats stats;
@@ -99,7 +97,13 @@ void executor_wake_task(struct executor *ex, struct task *t);
 /* Where join futures waiting for t wait (task.c). */
 static inline struct waitq *executor_join_queue(struct executor *ex, const struct task *t)
 {
-	return &ex->joiners[t->id % JOIN_QUEUES];
+	return &ex->joiners[t->slot % JOIN_QUEUES];
+}
+
+/* How often t was polled (wraps at 2^32).  t must be live. */
+static inline uint32_t executor_task_polls(struct executor *ex, const struct task *t)
+{
+	return *task_table_polls(&ex->table, t->slot);
 }
 
 /* ---- the kernel's executor ------------------------------------------------ */

@@ -7,16 +7,37 @@
 #include "mm/heap.h"
 #include "sched/executor.h"
 
+/* Bit 31 set: the count has passed 2^27, far from any real use. */
+#define REF_TOO_MANY (1u << 31)
+
+/* Pins the count at TASK_REF_SATURATED, keeping the flags.  Other CPUs may
+ * move the count meanwhile; it stays in the saturated range (2^26 from
+ * either edge), as refcount_t does. */
+static void saturate(struct task *t)
+{
+	uint32_t old = atomic_load_explicit(&t->state, memory_order_relaxed);
+
+	while (!atomic_compare_exchange_weak_explicit(
+		&t->state, &old, (old & ~TASK_REF_MASK) | TASK_REF_SATURATED,
+		memory_order_relaxed, memory_order_relaxed))
+		;
+}
+
 void task_ref(struct task *t)
 {
-	atomic_fetch_add_explicit(&t->state, TASK_REF_ONE, memory_order_relaxed);
+	uint32_t old = atomic_fetch_add_explicit(&t->state, TASK_REF_ONE, memory_order_relaxed);
+
+	if (__builtin_expect(old >= REF_TOO_MANY, 0))
+		saturate(t);
 }
 
 void task_unref(struct task *t)
 {
 	uint32_t old = atomic_fetch_sub_explicit(&t->state, TASK_REF_ONE,
 						 memory_order_acq_rel);
-	if ((old & TASK_REF_MASK) == TASK_REF_ONE)
+	if (__builtin_expect(old >= REF_TOO_MANY, 0))
+		saturate(t);	/* saturated: never freed */
+	else if ((old & TASK_REF_MASK) == TASK_REF_ONE)
 		kfree(t);
 }
 
@@ -49,14 +70,15 @@ bool task_is_done(const struct task_handle *h)
 
 bool task_was_cancelled(const struct task_handle *h)
 {
-	return task_state(h->task) & TASK_CANCELLED;
+	return (task_state(h->task) & (TASK_DONE | TASK_CANCELLED)) ==
+	       (TASK_DONE | TASK_CANCELLED);
 }
 
 /* ---- join ---------------------------------------------------------------
  *
  * Few tasks are ever joined, so the wait queue is not in every task header:
  * join futures wait in a small hash table of queues in the task's executor,
- * keyed by task id (Linux's wait_on_bit() does the same), and an ending task
+ * keyed by task slot (Linux's wait_on_bit() does the same), and an ending task
  * wakes only the waiters that name it.
  */
 
@@ -96,6 +118,6 @@ void task_wake_joiners(struct executor *ex, struct task *t)
 {
 	struct waitq *q = executor_join_queue(ex, t);
 
-	if (q->first)
+	if (!waitq_is_empty(q))
 		waitq_wake_if(q, joins_task, t);
 }

@@ -1,5 +1,5 @@
 /*
- * task.h — a spawned future: a 24-byte header followed by the future itself,
+ * task.h — a spawned future: a 16-byte header followed by the future itself,
  * in one kmalloc block.
  *
  * Lifetime is reference counted.  References are held by the executor (until
@@ -14,7 +14,7 @@
  *     +-------------------------+---+---+---+---+
  *     | refcount (up to 2^28-1) | C | D | N | S |
  *     +-------------------------+---+---+---+---+
- *       S scheduled  N notified  D done  C cancel requested
+ *       S scheduled  N notified  D done  C cancelled
  *
  * Everything else in the header belongs to the executor alone.
  *
@@ -25,12 +25,21 @@
  *   pop:            N set?  clear it: this poll answers that wake too
  *   poll PENDING:   N set?  clear N and queue again (the wake may have come
  *                           after the poll looked); else clear S: waiting
- *   poll READY:     set D; later wakes do nothing
+ *   poll READY:     set D and clear C in one step; later wakes do nothing
  *
  * S stays set during the poll, so the running task waking itself (a yield)
  * needs no atomic instruction: the executor notes it in a plain flag and
  * queues the task after the poll.  So a task is queued once however many
  * wakes it gets, and no wake is lost.
+ *
+ * C before D means "cancel requested"; with D it means "ended by a cancel".
+ * A cancel that arrives while the task's last poll is running loses: the
+ * poll returns READY, D is set and C cleared in the same atomic step, and the
+ * task reports that it finished.
+ *
+ * The count saturates instead of wrapping: a count that reaches 2^27 is
+ * pinned at TASK_REF_SATURATED and the task is never freed (a leak, where a
+ * wrap would have freed it under its users), as Linux's refcount_t does.
  */
 #ifndef COOP_SCHED_TASK_H
 #define COOP_SCHED_TASK_H
@@ -46,23 +55,21 @@
 #define TASK_SCHEDULED	(1u << 0)	/* queued or being polled */
 #define TASK_NOTIFIED	(1u << 1)	/* woken again while scheduled */
 #define TASK_DONE	(1u << 2)	/* finished or cancelled: never polled again */
-#define TASK_CANCELLED	(1u << 3)	/* cancel requested */
+#define TASK_CANCELLED	(1u << 3)	/* cancel requested / ended by a cancel */
 #define TASK_REF_ONE	(1u << 4)
 #define TASK_REF_MASK	(~(TASK_REF_ONE - 1))
+#define TASK_REF_SATURATED (3u << 30)	/* a count past 2^27 is pinned here */
 
 struct task {
 	struct rq_node link;		/* run-queue link */
 	_Atomic uint32_t state;		/* flags | refcount, as drawn above */
-	uint32_t polls;			/* executor only; wraps at 2^32 */
-	uint32_t id;			/* unique per executor, never 0 */
-	uint32_t slot;			/* index in the executor's task table */
+	uint32_t slot;			/* in the executor's task table */
 	/* the task's future follows: task_future() */
 };
 
-/* 24 bytes, plus an 8-byte slot in the executor's task table: 32 bytes per
- * task, the issue's budget.  Join waiters live in the executor
- * (executor_join_queue), not here. */
-_Static_assert(sizeof(struct task) == 24, "task header must stay 24 bytes");
+/* 16 bytes; the executor's table adds 12 per task (task_table.h).  The
+ * poll count lives in the table, the id is the slot. */
+_Static_assert(sizeof(struct task) == 16, "task header must stay 16 bytes");
 
 static inline struct future *task_future(struct task *t)
 {
@@ -73,6 +80,10 @@ static inline uint32_t task_state(const struct task *t)
 {
 	return atomic_load_explicit(&((struct task *)t)->state, memory_order_acquire);
 }
+
+/* Unique among the executor's live tasks; reused only after the table's
+ * cursor went round (task_table.h).  Never 0. */
+static inline uint32_t task_id(const struct task *t) { return t->slot + 1; }
 
 void task_ref(struct task *t);
 /* Drops a reference; frees the task with the last one.  Not from an IRQ. */
@@ -91,9 +102,11 @@ struct task_handle {
 void task_detach(struct task_handle *h);
 /* Requests cancellation: the task is not polled again; its future's drop op
  * runs and its joiners wake.  Takes effect when the executor next runs; a
- * task that already finished stays finished.  Safe from any context. */
+ * task that finished first (even in a poll running at this moment) stays
+ * finished.  Safe from any context. */
 void task_cancel(const struct task_handle *h);
 bool task_is_done(const struct task_handle *h);
+/* True once the task ended by a cancel (false while it still runs). */
 bool task_was_cancelled(const struct task_handle *h);
 /* The task's future, where its output lives.  Valid while h is held. */
 static inline struct future *task_output(const struct task_handle *h)

@@ -41,7 +41,7 @@ static void demo_finished(const struct demo *d)
 
 	group.finished++;
 	if (group.finished <= SPAWN_REPORTED)
-		kprintf("demo task %u: slept %u ms\n", self ? self->id : 0, d->ms);
+		kprintf("demo task %u: slept %u ms\n", self ? task_id(self) : 0, d->ms);
 	if (group.finished == group.spawned && waker_is_set(&group.waiter))
 		waker_wake(&group.waiter);
 }
