@@ -154,7 +154,7 @@ static double spawn_many(bool peer)
 		executor_run_until_idle(&ex);
 	t0 = now_ns() - t0;
 	if (!peer)
-		spawn_table_bytes = ex.table_cap * sizeof(*ex.table);
+		spawn_table_bytes = (size_t)ex.table.slots / TASK_CHUNK_SLOTS * sizeof(struct task_chunk);
 	executor_teardown(&ex);
 	return (double)t0 / SPAWNS;
 }
@@ -325,8 +325,7 @@ int main(void)
 	report("sched_ping_pong_ratio", pp / ppt, "x_peer");
 	report("sched_chained_spawn", cs, "ns/spawn");
 	report("sched_task_header", (double)sizeof(struct task), "bytes/task");
-	report("sched_task_table_slot", (double)sizeof(uintptr_t), "bytes/task");
-	report("sched_task_executor_bytes", (double)(sizeof(struct task) + sizeof(uintptr_t)),
+	report("sched_task_table_slot", (double)sizeof(struct task_chunk) / TASK_CHUNK_SLOTS,
 	       "bytes/task");
 	/* The table doubles as it grows: what it really held per task at the
 	 * peak of spawn_many. */

@@ -1,11 +1,11 @@
 /*
- * Host-only executor tests: a million tasks, a second thread storming the
- * ready queue with wakes, stale wakers under ASan, the lost-wakeup race at
- * the moment the executor decides to halt, and simulated interrupts that
- * wake tasks in the middle of a poll.
+ * Host-only executor tests: a million tasks, stale wakers under ASan, the
+ * lost-wakeup race at the moment the executor decides to halt, simulated
+ * interrupts that wake tasks in the middle of a poll, and the limits of the
+ * counters and tables (reference count, task ids, timer heap capacity).
  */
-#include <pthread.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 
 #include "test/host/fake_hal.h"
 #include "test/ktest/ktest.h"
@@ -42,101 +42,7 @@ KTEST(sched_host, million_tasks_spawn_and_complete)
 	EXPECT_EQ(s.polls, N);
 	EXPECT_EQ(s.live, 0);
 	ktest_diag(_kt, "1,000,000 tasks: %zu header + %zu state bytes each, table %u slots",
-		   sizeof(struct task), sizeof(t), ex.table_cap);
-	executor_teardown(&ex);
-}
-
-/* ---- interrupt storm: a second thread wakes tasks through atomic wakers -- */
-
-enum { STORM_TASKS = 64, STORM_EVENTS = 1000000 };
-
-static struct atomic_waker storm_aw[STORM_TASKS];
-static _Atomic unsigned storm_pending[STORM_TASKS];
-static _Atomic bool storm_finished;
-
-struct storm_task {
-	struct future base;
-	int idx;
-	unsigned got, polls;
-};
-
-static enum poll storm_poll(struct future *f, struct context *cx)
-{
-	struct storm_task *s = (struct storm_task *)f;
-
-	s->polls++;
-	for (;;) {
-		s->got += atomic_exchange(&storm_pending[s->idx], 0);
-		if (s->got >= STORM_EVENTS / STORM_TASKS)
-			return POLL_READY;
-		atomic_waker_register(&storm_aw[s->idx], cx->waker);
-		if (atomic_load(&storm_pending[s->idx]) == 0)
-			return POLL_PENDING;
-	}
-}
-
-static const struct future_ops storm_ops = { .name = "storm", .poll = storm_poll };
-
-static void *storm_thread(void *arg)
-{
-	(void)arg;
-	for (unsigned i = 0; i < STORM_EVENTS; i++) {
-		unsigned idx = (i * 2654435761u) % STORM_TASKS;
-		atomic_fetch_add(&storm_pending[idx], 1);
-		atomic_waker_wake(&storm_aw[idx]);	/* the "interrupt handler" */
-	}
-	atomic_store(&storm_finished, true);
-	return NULL;
-}
-
-struct storm_done {
-	struct executor *ex;
-	unsigned long waits_after_finish;
-};
-
-static bool storm_is_done(void *arg)
-{
-	struct storm_done *d = arg;
-	if (executor_stats(d->ex).live == 0)
-		return true;
-	/* The storm is over and a task is still waiting: give it 1000 idle
-	 * rounds, then declare the wakeup lost. */
-	return atomic_load(&storm_finished) && ++d->waits_after_finish > 1000;
-}
-
-KTEST(sched_host, interrupt_storm_from_second_thread)
-{
-	struct executor ex;
-	struct task_handle h[STORM_TASKS];
-	pthread_t th;
-	executor_setup(&ex);
-	atomic_store(&storm_finished, false);
-	for (int i = 0; i < STORM_TASKS; i++) {
-		atomic_waker_init(&storm_aw[i]);
-		atomic_store(&storm_pending[i], 0);
-		struct storm_task s = { .base = { &storm_ops }, .idx = i };
-		h[i] = spawn_on(&ex, &s.base, sizeof(s));
-	}
-	executor_run_until_idle(&ex);	/* everyone registered */
-	ASSERT_EQ(pthread_create(&th, NULL, storm_thread, NULL), 0);
-	struct storm_done d = { .ex = &ex };
-	EXPECT_TRUE(executor_run_until(&ex, storm_is_done, &d, 100000000));
-	pthread_join(th, NULL);
-	executor_run_until_idle(&ex);
-
-	unsigned total = 0, polls = 0;
-	for (int i = 0; i < STORM_TASKS; i++) {
-		struct storm_task *s = (struct storm_task *)task_output(&h[i]);
-		EXPECT_TRUE(task_is_done(&h[i]));
-		total += s->got;
-		polls += s->polls;
-		task_detach(&h[i]);
-		atomic_waker_destroy(&storm_aw[i]);
-	}
-	EXPECT_EQ(total, STORM_EVENTS);
-	EXPECT_EQ(executor_stats(&ex).live, 0);
-	ktest_diag(_kt, "%d wakes from a second thread -> %u polls, %lu idle waits",
-		   STORM_EVENTS, polls, (unsigned long)executor_stats(&ex).idle_waits);
+		   sizeof(struct task), sizeof(t), ex.table.slots);
 	executor_teardown(&ex);
 }
 
@@ -191,19 +97,20 @@ KTEST(sched_host, stale_wakers_are_harmless)
 	EXPECT_EQ(executor_stats(&ex).wakes, before.wakes);
 	EXPECT_EQ(executor_stats(&ex).polls, before.polls);
 
-	/* A cancelled sleeper leaves its timer entry behind; it fires later
-	 * as a stale wake and frees the task. */
+	/* A cancelled sleeper takes its timer entry (and the reference it
+	 * held) with it: nothing fires later. */
 	struct napper n = { ASYNC_INIT(napper) };
 	struct task_handle h = spawn_on(&ex, &n.base, sizeof(n));
 	executor_run_until_idle(&ex);
+	EXPECT_EQ(timerq_len(executor_timers(&ex)), 1);
 	task_cancel(&h);
 	task_detach(&h);
 	executor_run_until_idle(&ex);
-	EXPECT_EQ(timerq_len(executor_timers(&ex)), 1);
+	EXPECT_EQ(timerq_len(executor_timers(&ex)), 0);
+	EXPECT_EQ(executor_stats(&ex).live, 0);
 	before = executor_stats(&ex);
 	executor_timer_tick(&ex, 100);
 	executor_run_until_idle(&ex);
-	EXPECT_EQ(timerq_len(executor_timers(&ex)), 0);
 	EXPECT_EQ(executor_stats(&ex).polls, before.polls);
 	executor_teardown(&ex);
 }
@@ -423,5 +330,110 @@ KTEST(sched_host, interrupt_wakes_keep_their_place_in_line)
 	EXPECT_EQ(executor_stats(&ex).live, 0);
 	waker_drop(&line_wakers[0]);
 	waker_drop(&line_wakers[1]);
+	executor_teardown(&ex);
+}
+
+/* ---- limits ----------------------------------------------------------------- */
+
+struct idle_task {
+	struct future base;
+};
+
+static enum poll idle_poll(struct future *f, struct context *cx)
+{
+	(void)f, (void)cx;
+	return POLL_PENDING;
+}
+
+static const struct future_ops idle_ops = { .name = "idle", .poll = idle_poll };
+
+/* A count driven past 2^27 is pinned, never wrapped: a wrap would free the
+ * task under the references still held. */
+KTEST(sched_host, reference_count_saturates)
+{
+	struct executor ex;
+	struct idle_task i = { .base = { &idle_ops } };
+	executor_setup(&ex);
+	struct task_handle h = spawn_on(&ex, &i.base, sizeof(i));
+	uint32_t flags = task_state(h.task) & ~TASK_REF_MASK;
+	/* Pretend 2^28 - 8 references exist, then take 16 more. */
+	atomic_store(&h.task->state, flags | ((1u << 28) - 8) * TASK_REF_ONE);
+	for (int k = 0; k < 16; k++)
+		task_ref(h.task);
+	uint32_t refs = task_state(h.task) / TASK_REF_ONE;
+	EXPECT_GE(refs, 1u << 27);
+	for (int k = 0; k < 16; k++)
+		task_unref(h.task);	/* pinned: nothing is freed */
+	EXPECT_GE(task_state(h.task) / TASK_REF_ONE, 1u << 27);
+	EXPECT_EQ(task_state(h.task) & ~TASK_REF_MASK, flags);
+	/* Back to the two real references, so teardown frees it. */
+	atomic_store(&h.task->state, flags | 2 * TASK_REF_ONE);
+	task_detach(&h);
+	executor_teardown(&ex);
+}
+
+/* Task ids are slots: a live task's id is never handed out again, however
+ * often the table's cursor goes round, and ids are not reused at once. */
+KTEST(sched_host, task_ids_stay_unique_while_the_task_lives)
+{
+	enum { CHURN = 5000 };
+	struct executor ex;
+	struct idle_task i = { .base = { &idle_ops } };
+	struct trivial t = { ASYNC_INIT(trivial) };
+	executor_setup(&ex);
+	struct task_handle old = spawn_on(&ex, &i.base, sizeof(i));
+	uint32_t old_id = task_id(old.task), prev = 0, repeats = 0, clashes = 0;
+	for (int k = 0; k < CHURN; k++) {
+		uint32_t id = spawn_detached_on(&ex, &t.base, sizeof(t));
+		clashes += id == old_id;
+		repeats += id == prev;
+		prev = id;
+		executor_run_until_idle(&ex);	/* it ends: its slot is free */
+	}
+	EXPECT_EQ(clashes, 0);
+	EXPECT_EQ(repeats, 0);
+	EXPECT_LT(prev, old_id + CHURN);	/* the cursor went round */
+	task_cancel(&old);
+	task_detach(&old);
+	executor_run_until_idle(&ex);
+	EXPECT_EQ(ex.table.slots, 0);		/* every chunk given back */
+	executor_teardown(&ex);
+}
+
+/* A heap at 2^31 entries cannot double: the add fails cleanly instead of
+ * reallocating to 0 bytes (which freed the heap under the queue). */
+KTEST(sched_host, timer_heap_refuses_to_double_past_2_to_31)
+{
+	struct timer_queue tq;
+	struct sleep_future s;
+	struct waker w = { 0 };
+	timerq_init(&tq);
+	tq.heap = calloc(16, sizeof(*tq.heap));
+	ASSERT_NOT_NULL(tq.heap);
+	tq.cap = tq.len = 1u << 31;	/* as if full at 2^31 */
+	sleep_until_init(&s, 5);
+	EXPECT_FALSE(timerq_add(&tq, &s.timer, 5, &w));
+	EXPECT_FALSE(timer_queued(&s.timer));
+	tq.len = 0;
+	tq.cap = 16;
+	timerq_destroy(&tq);	/* the heap is still ours to free */
+}
+
+/* The table follows the number of live tasks down again. */
+KTEST(sched_host, task_table_gives_memory_back)
+{
+	enum { N = 100000 };
+	struct executor ex;
+	struct trivial t = { ASYNC_INIT(trivial) };
+	executor_setup(&ex);
+	for (int k = 0; k < N; k++)
+		ASSERT_NE(spawn_detached_on(&ex, &t.base, sizeof(t)), 0);
+	uint32_t peak = ex.table.slots;
+	executor_run_until_idle(&ex);
+	ktest_diag(_kt, "%d tasks: table peak %u slots, %u after they ended", N, peak,
+		   ex.table.slots);
+	EXPECT_GE(peak, N);
+	EXPECT_LE(peak, N + N / 32 + TASK_CHUNK_SLOTS);
+	EXPECT_EQ(ex.table.slots, 0);
 	executor_teardown(&ex);
 }

@@ -190,7 +190,7 @@ struct parent {
 ASYNC_FN(parent, struct parent)
 {
 	ASYNC_BEGIN();
-	self->my_id = sched_current_task()->id;
+	self->my_id = task_id(sched_current_task());
 	struct child c = { ASYNC_INIT(child), .in = 21 };
 	self->h = SPAWN(c);	/* onto the executor running us */
 	join_init(&self->join, &self->h);
@@ -211,7 +211,7 @@ KTEST(sched_executor, spawn_inside_task_and_join)
 	ASSERT_TRUE(task_is_done(&h));
 	struct parent *out = (struct parent *)task_output(&h);
 	EXPECT_EQ(out->result, 42);
-	EXPECT_EQ(out->my_id, h.task->id);
+	EXPECT_EQ(out->my_id, task_id(h.task));
 	EXPECT_EQ(executor_stats(&ex).spawned, 2);
 	EXPECT_EQ(executor_stats(&ex).completed, 2);
 	task_detach(&h);
@@ -282,7 +282,7 @@ KTEST(sched_executor, listing_shows_live_tasks)
 	executor_run_until_idle(&ex);
 	struct yielder y = { ASYNC_INIT(yielder) };
 	uint32_t yid = spawn_detached_on(&ex, &y.base, sizeof(y));
-	EXPECT_EQ(yid, b.task->id + 1);
+	EXPECT_EQ(yid, task_id(b.task) + 1);
 	sched_for_each_task(&ex, count_task, seen);
 	EXPECT_EQ(seen[0], 2);
 	EXPECT_EQ(seen[1], 1);
