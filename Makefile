@@ -190,7 +190,27 @@ $(HOST_TESTS_BIN): $(HOST_OBJS) $(HOST_LIB)
 	$(call msg,HOSTLD,$@)
 	$(Q)$(CC) $(H_CFLAGS) $(HOST_OBJS) $(HOST_LIB) -o $@ -lm
 
-host-tests: $(HOST_TESTS_BIN)
+# The multi-threaded suites again, under ThreadSanitizer: a second binary
+# with only the sched code, the fake HAL and those suites.  make test runs
+# the suites named in TSAN_SUITES from it.
+TSAN_SUITES   := sched_threads
+T_CFLAGS      := -std=gnu11 -O1 -g $(WARN) -I. -DCOOP_HOST -DCOOP_TSAN \
+                 -DCOOP_VERSION='"$(COOP_VERSION)"' -fsanitize=thread -fno-omit-frame-pointer -pthread
+TSAN_SRCS     := $(wildcard sched/*.c) kernel/string.c test/ktest/ktest.c \
+                 test/host/host_main.c test/host/fake_hal.c test/host/host_kmalloc.c \
+                 test/host/ktest_platform.c test/host/sched_threads.c
+TSAN_OBJS     := $(patsubst %,$(B)/host-tsan/%.o,$(TSAN_SRCS))
+HOST_TSAN_BIN := $(B)/host-tsan/unit-tests
+
+$(B)/host-tsan/%.c.o: %.c $(FLAGS_STAMP)
+	$(call msg,TSANCC,$<)
+	$(Q)mkdir -p $(@D) && $(CC) $(T_CFLAGS) -MMD -MP -c $< -o $@
+
+$(HOST_TSAN_BIN): $(TSAN_OBJS)
+	$(call msg,HOSTLD,$@)
+	$(Q)$(CC) $(T_CFLAGS) $^ -o $@
+
+host-tests: $(HOST_TESTS_BIN) $(HOST_TSAN_BIN)
 
 # ---------------------------------------------------------------------------
 # Running.
@@ -215,7 +235,8 @@ usb: image
 # The build runs on every core: make test's budget is 60 s, build included.
 test:
 	$(Q)$(MAKE) --no-print-directory -j$(NPROC) all host-tests
-	$(Q)$(PYTHON) test/run.py --host $(HOST_TESTS_BIN) --efi $(EFI_IMG)
+	$(Q)$(PYTHON) test/run.py --host $(HOST_TESTS_BIN) --tsan $(HOST_TSAN_BIN) \
+	    --tsan-suites $(TSAN_SUITES) --efi $(EFI_IMG)
 
 test-matrix: all
 	$(Q)$(PYTHON) test/run.py --matrix --efi $(EFI_IMG)

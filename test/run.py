@@ -6,7 +6,8 @@
     test/run.py --efi ... --only 'smoke'        boots whose name matches
 
 Runs, in parallel (-j, default 2 = the cores of a small CI box): the host
-unit-test suites (one process per suite, KTAP on stdout), the Python
+unit-test suites (one process per suite, KTAP on stdout), the
+multi-threaded ones again from the ThreadSanitizer binary (--tsan), the Python
 self-tests of test/boot/, and the QEMU boot tests of test/boot/boots.py.
 Prints one line per test (PASS/FAIL/SKIP/XFAIL name), diagnostics under each
 failure, the serial tail of a boot that crashed or hung, and last of all
@@ -63,15 +64,15 @@ def host_suites(binary):
                       re.MULTILINE)
 
 
-def run_host_suite(binary, suite):
-    name = f"host/{suite}/"
+def run_host_suite(binary, suite, prefix="host"):
+    name = f"{prefix}/{suite}/"
     try:
         p = subprocess.run([binary, suite], capture_output=True, text=True, timeout=300)
     except subprocess.TimeoutExpired as e:
         return [ktap.Outcome(name + "(timeout)", "fail", "no exit within 300 s",
                              (e.stdout or "").split("\n")[-30:] if isinstance(e.stdout, str)
                              else [])]
-    outs = ktap.parse_outcomes(p.stdout, "host/")   # KTAP names the suite itself
+    outs = ktap.parse_outcomes(p.stdout, prefix + "/")   # KTAP names the suite itself
     failed = any(o.status == "fail" for o in outs)
     if p.returncode != 0 and not (p.returncode == 1 and failed):
         # ASan/UBSan reports, leaks and crashes end up here.
@@ -152,6 +153,9 @@ def run_one_boot(b, efi):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--host", help="host unit-test binary (build/host/unit-tests)")
+    ap.add_argument("--tsan", help="ThreadSanitizer host binary (build/host-tsan/unit-tests)")
+    ap.add_argument("--tsan-suites", nargs="*", default=[],
+                    help="suites to run from the --tsan binary")
     ap.add_argument("--efi", help="BOOTX64.EFI to boot")
     ap.add_argument("--matrix", action="store_true", help="the machine matrix boots")
     # One more job than cores: the interactive boot spends most of its time
@@ -187,6 +191,9 @@ def main():
                      for s in host_suites(args.host)]
         except (OSError, RuntimeError, subprocess.TimeoutExpired) as e:
             outcomes.append(ktap.Outcome("host/(list)", "fail", str(e).split("\n")[0]))
+    if args.tsan:
+        jobs += [(f"host-tsan {s}", run_host_suite, (args.tsan, s, "host-tsan"))
+                 for s in args.tsan_suites]
     report(outcomes)
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
