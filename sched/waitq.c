@@ -18,7 +18,7 @@ void waitq_add(struct waitq *q, struct waiter *w, const struct waker *waker)
 		return;
 	if (!q->head.next)
 		waitq_init(q);
-	w->waker = waker_clone(waker);
+	w->waker = *waker;
 	w->woken = false;
 	w->link.prev = q->head.prev;
 	w->link.next = &q->head;
@@ -35,10 +35,8 @@ static void unlink(struct waiter *w)
 
 void waitq_remove(struct waiter *w)
 {
-	if (!waiter_linked(w))
-		return;
-	unlink(w);
-	waker_drop(&w->waker);
+	if (waiter_linked(w))
+		unlink(w);
 }
 
 static struct waiter *waiter_of(struct wait_link *l)
@@ -46,15 +44,11 @@ static struct waiter *waiter_of(struct wait_link *l)
 	return container_of(l, struct waiter, link);
 }
 
-/* Unlinked already.  Waking drops the waiter's reference to its task, which
- * may free the memory holding *w: finish with it first. */
+/* Unlinked already. */
 static void wake(struct waiter *w)
 {
-	struct waker wk = w->waker;
-
-	w->waker.vtable = NULL;
 	w->woken = true;
-	waker_wake(&wk);
+	waker_wake_by_ref(&w->waker);
 }
 
 bool waitq_wake_one(struct waitq *q)
