@@ -287,8 +287,17 @@ $(B)/bench/%: test/bench/%.c $(BENCH_SUPPORT) $(B)/benchlib/libcoop.a
 bench-deps:
 	$(Q)scripts/deps.sh --bench
 $(BENCH_BINS): | bench-deps
-bench: all $(BENCH_BINS)
-	$(Q)scripts/bench.sh $(BENCH_BINS)
+
+# The Rust peers (test/bench/peer-rust), built offline against Debian's
+# packaged crates.  cargo decides itself whether anything changed.
+PEER_BIN := $(B)/peer-rust/release/peer-rust
+peer-rust: | bench-deps
+	$(call msg,CARGO,$(PEER_BIN))
+	$(Q)cd test/bench/peer-rust && cargo build --release --offline --quiet \
+	    --target-dir $(CURDIR)/$(B)/peer-rust
+
+bench: all $(BENCH_BINS) peer-rust
+	$(Q)scripts/bench.sh --peer $(PEER_BIN) $(BENCH_BINS)
 
 clean:
 	$(call msg,CLEAN,$(B) $(EFI_IMG))
@@ -308,7 +317,7 @@ help:
 	@echo '  make clean        remove build outputs'
 	@echo '  V=1               show full commands'
 
-.PHONY: fuzz-deps bench-deps
+.PHONY: fuzz-deps bench-deps peer-rust
 .PHONY: all deps run debug image usb test test-matrix fuzz bench clean help host-tests FORCE
 FORCE:
 

@@ -1,9 +1,14 @@
 #!/bin/sh
-# bench.sh — host benchmarks, then the in-kernel ones (make bench).
+# bench.sh — host benchmarks, the Rust peers, then the in-kernel ones
+# (make bench).
 #
-#   scripts/bench.sh build/bench/<name>...
+#   scripts/bench.sh [--peer build/peer-rust/release/peer-rust] build/bench/<name>...
 #
-# Each host benchmark prints `BENCH <name> <value> <unit>` lines.  The kernel
+# Each host benchmark prints `BENCH <name> <value> <unit>` lines.  The peer
+# program (test/bench/peer-rust: tokio, futures' LocalPool, a blog_os-style
+# executor) runs in the same invocation, right after coop's executor bench,
+# and its figures are compared with coop's: `BENCH ratio/...` lines give
+# coop / best peer for each of Tokio's runtime-benchmark workloads.  The kernel
 # benchmarks run in a QEMU boot with cmdline `bench=all` under -icount shift=0
 # (one guest instruction = one virtual ns), so their numbers count guest
 # instructions, not the speed of the emulator: stable and comparable across
@@ -17,6 +22,11 @@ mkdir -p "$OUT"
 results=$OUT/results.txt
 : > "$results"
 status=0
+peer=""
+if [ "${1:-}" = "--peer" ]; then
+	peer=$2
+	shift 2
+fi
 
 for bin in "$@"; do
 	echo "bench.sh: $(basename "$bin")"
@@ -26,6 +36,37 @@ for bin in "$@"; do
 	fi
 	grep '^BENCH ' "$OUT/$(basename "$bin").log" | sed 's/^BENCH /BENCH host\//' >> "$results" || true
 done
+
+if [ -n "$peer" ]; then
+	echo "bench.sh: Rust peers ($(basename "$peer"))"
+	if ! "$peer" > "$OUT/peer-rust.log" 2>&1; then
+		echo "bench.sh: the peer program FAILED; see $OUT/peer-rust.log" >&2
+		status=1
+	fi
+	grep '^BENCH peer/' "$OUT/peer-rust.log" >> "$results" || true
+	# coop / best peer, per workload (host/sched_<w> against peer/*_<w>).
+	python3 - "$results" <<'PY' >> "$results.ratios" || status=1
+import re, sys
+vals = {}
+for line in open(sys.argv[1]):
+    m = re.match(r"BENCH (\S+) ([0-9.]+) (\S+)", line)
+    if m:
+        vals[m.group(1)] = (float(m.group(2)), m.group(3))
+for w in ("yield_many", "spawn_many", "ping_pong", "chained_spawn"):
+    coop = vals.get(f"host/sched_{w}")
+    peers = {k.split("/")[1][:-len(w) - 1]: v[0] for k, v in vals.items()
+             if k.startswith("peer/") and k.endswith("_" + w)}
+    single = {k: v for k, v in peers.items() if "multi_thread" not in k}
+    if not coop or not single:
+        continue
+    best = min(single, key=single.get)
+    print(f"BENCH ratio/{w}_vs_best_peer {coop[0] / single[best]:.2f} x_{best}")
+    for k, v in sorted(peers.items()):
+        print(f"BENCH ratio/{w}_vs_{k} {coop[0] / v:.2f} x")
+PY
+	cat "$results.ratios" >> "$results"
+	rm -f "$results.ratios"
+fi
 
 EFI=esp/EFI/BOOT/BOOTX64.EFI
 if [ ! -f "$EFI" ]; then

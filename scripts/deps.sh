@@ -3,7 +3,9 @@
 #
 #   scripts/deps.sh            build + run + test dependencies (called by make)
 #   scripts/deps.sh --fuzz     also clang (libFuzzer)
-#   scripts/deps.sh --bench    also libmimalloc-dev
+#   scripts/deps.sh --bench    also libmimalloc-dev, and cargo + Debian's tokio,
+#                              futures and crossbeam-channel crates (the Rust
+#                              peers; cargo builds them offline)
 #   scripts/deps.sh --all      everything
 #
 # Silent when everything is present.  As root, missing packages are installed
@@ -12,11 +14,14 @@
 set -eu
 
 PKGS="gnu-efi ovmf qemu-system-x86 mtools dosfstools console-setup-linux python3"
+BENCH_PKGS="libmimalloc-dev librust-tokio-dev librust-futures-dev librust-crossbeam-channel-dev"
+# A cargo already on PATH (rustup) will do; else Debian's.
+command -v cargo >/dev/null 2>&1 || BENCH_PKGS="$BENCH_PKGS cargo"
 for arg in "$@"; do
 	case "$arg" in
 	--fuzz)  PKGS="$PKGS clang" ;;
-	--bench) PKGS="$PKGS libmimalloc-dev" ;;
-	--all)   PKGS="$PKGS clang libmimalloc-dev" ;;
+	--bench) PKGS="$PKGS $BENCH_PKGS" ;;
+	--all)   PKGS="$PKGS clang $BENCH_PKGS" ;;
 	*) echo "usage: $0 [--fuzz] [--bench] [--all]" >&2; exit 2 ;;
 	esac
 done
