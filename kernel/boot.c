@@ -149,8 +149,10 @@ static void timer_tick(uint64_t ticks, void *ctx)
 
 void executor_start(void)
 {
+	static const struct pit_tick_hook hook = { timer_tick, NULL };
+
 	executor_init();
-	pit_set_tick_hook(timer_tick, NULL);
+	pit_set_tick_hook(&hook);
 }
 
 void kernel_run(void)

@@ -19,6 +19,27 @@
  * Context rules: wake_by_ref never allocates or frees and is safe from an
  * interrupt handler.  clone, wake (which consumes) and drop may free memory
  * and belong to executor context (tasks, kernel_main), never to an IRQ.
+ *
+ * Cancel and drop.  A future may be abandoned before READY: its task was
+ * cancelled (task_cancel), it lost a select, or the future that was awaiting
+ * it was itself dropped.  Then its drop op runs, once, on the executor, and
+ * it is never polled again.  The drop must undo every registration the
+ * future made, so that nothing can reach its memory afterwards: leave wait
+ * queues, remove timers, empty waker slots, drop the futures it awaits.
+ * Wait-queue nodes do not hold a reference to their task (waitq.h), so a
+ * future that forgot to unlink one would leave a dangling node.
+ *
+ * What task_cancel does to a task suspended in an await: the executor takes
+ * the task off its queue at its next turn and, instead of polling it, marks
+ * it done and cancelled and calls the drop op of the task's future.  For an
+ * async function that drop (async.h) first drops the future it is suspended
+ * on, recursively, innermost first, then runs its own cleanup; then the
+ * task's joiners wake and the executor lets go of the task.  A cancel that
+ * arrives while the task is being polled takes effect after that poll: if
+ * the poll returned READY the task finished and stays finished (no drop, and
+ * task_was_cancelled() is false); if PENDING, it is dropped at its next turn
+ * without another poll.  A future that already returned READY is never
+ * dropped, and nothing is dropped twice.
  */
 #ifndef COOP_SCHED_FUTURE_H
 #define COOP_SCHED_FUTURE_H
@@ -56,9 +77,10 @@ struct future;
 struct future_ops {
 	const char *name;
 	enum poll (*poll)(struct future *self, struct context *cx);
-	/* Optional: called when the future is abandoned before READY (task
-	 * cancelled, select loser).  Releases what it registered (waiters,
-	 * timers) so it does not linger until the next wake. */
+	/* Called when the future is abandoned before READY (task cancelled,
+	 * select loser).  Releases what it registered (waiters, timers, waker
+	 * slots, awaited futures).  May be NULL only for a future that never
+	 * registers anything. */
 	void (*drop)(struct future *self);
 };
 

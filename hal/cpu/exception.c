@@ -120,10 +120,34 @@ static void decode(const struct trap_frame *frame, struct cpu_fault *f)
 	};
 }
 
+/* ---- single-stepping (tests) ------------------------------------------------ */
+
+static void (*step_hook)(void *);
+static void *step_arg;
+
+void single_step(void (*fn)(void *), void *arg, void (*step)(void *), void *each_arg)
+{
+	uint64_t flags = hal_irq_save();
+
+	step_arg = each_arg;
+	step_hook = step;
+	/* TF set by popfq traps after each following instruction; clearing it
+	 * with popfq traps once more, after that popfq. */
+	__asm__ volatile("pushfq; orq $0x100, (%%rsp); popfq" ::: "memory", "cc");
+	fn(arg);
+	__asm__ volatile("pushfq; andq $~0x100, (%%rsp); popfq" ::: "memory", "cc");
+	step_hook = NULL;
+	hal_irq_restore(flags);
+}
+
 void exception_handle(struct trap_frame *frame)
 {
 	struct cpu_fault f;
 
+	if (frame->vector == VEC_DEBUG && step_hook) {
+		step_hook(step_arg);	/* a trap: rip is the next instruction */
+		return;
+	}
 	decode(frame, &f);
 	/* int3 is a trap: rip already points past it, so the kernel may
 	 * report it and return. */

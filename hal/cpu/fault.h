@@ -38,6 +38,12 @@ struct cpu_fault {
 	uint64_t cr0, cr2, cr3, cr4;	/* cr2: the faulting address for #PF */
 };
 
+/* Tests: runs fn(arg) with the trap flag set and interrupts off, so that
+ * after each of its instructions (and those of what it calls) a #DB calls
+ * step(step_arg): an interrupt delivered at every instruction boundary in
+ * turn, deterministically. */
+void single_step(void (*fn)(void *), void *arg, void (*step)(void *), void *step_arg);
+
 /* Handles vectors 0..31 (called by trap_dispatch): resumes a probe that
  * expected the fault, else hands the fault to kernel_exception(). */
 void exception_handle(struct trap_frame *frame);

@@ -21,16 +21,28 @@
 
 static unsigned divisor;
 static volatile uint64_t ticks;
-static pit_tick_hook_fn tick_hook;
-static void *tick_ctx;
+/* One pointer, so an IRQ sees the old hook or the new one, never the new
+ * function with the old context. */
+static const struct pit_tick_hook *tick_hook;
 static uint64_t tsc_frequency;
+
+static void run_hook(uint64_t now)
+{
+	const struct pit_tick_hook *h = __atomic_load_n(&tick_hook, __ATOMIC_ACQUIRE);
+
+	if (h)
+		h->fn(now, h->ctx);
+}
 
 static void on_tick(void *ctx)
 {
 	(void)ctx;
-	uint64_t now = ++ticks;
-	if (tick_hook)
-		tick_hook(now, tick_ctx);
+	run_hook(++ticks);
+}
+
+void pit_run_tick_hook_for_test(void)
+{
+	run_hook(ticks);
 }
 
 void pit_init(unsigned hz)
@@ -69,10 +81,9 @@ uint64_t pit_uptime_ms(void)
 	return pit_uptime_ns() / 1000000;
 }
 
-void pit_set_tick_hook(pit_tick_hook_fn fn, void *ctx)
+const struct pit_tick_hook *pit_set_tick_hook(const struct pit_tick_hook *hook)
 {
-	tick_ctx = ctx;
-	tick_hook = fn;
+	return __atomic_exchange_n(&tick_hook, hook, __ATOMIC_ACQ_REL);
 }
 
 /* One ~10 ms channel-2 countdown, timed with the TSC. */

@@ -12,6 +12,11 @@
 
 typedef void (*pit_tick_hook_fn)(uint64_t ticks, void *ctx);
 
+struct pit_tick_hook {
+	pit_tick_hook_fn fn;
+	void *ctx;
+};
+
 /* Starts channel 0 at `hz` (rounded to the nearest divisor) on IRQ 0. */
 void pit_init(unsigned hz);
 /* The rate actually programmed, in millihertz (1000 Hz asks give 1000152). */
@@ -20,8 +25,13 @@ uint64_t pit_ticks(void);
 /* Time since pit_init, from the tick count and the exact divisor. */
 uint64_t pit_uptime_ns(void);
 uint64_t pit_uptime_ms(void);
-/* Called from the IRQ on every tick (the executor's timer queue). */
-void pit_set_tick_hook(pit_tick_hook_fn fn, void *ctx);
+/* Installs the hook the IRQ calls on every tick (the executor's timer
+ * queue), NULL for none, in one store: a tick sees the old hook or the new
+ * one whole.  *hook must stay valid while installed.  Returns the old one. */
+const struct pit_tick_hook *pit_set_tick_hook(const struct pit_tick_hook *hook);
+
+/* Tests: calls the tick hook as the next tick would (the count stays). */
+void pit_run_tick_hook_for_test(void);
 
 /* Measures the TSC against PIT channel 2, without interrupts; Hz. */
 uint64_t tsc_calibrate(void);

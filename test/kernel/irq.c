@@ -4,6 +4,7 @@
  * spurious IRQ 7/15 handling, and nesting of interrupt-disable sections.
  */
 #include "hal/cpu.h"
+#include "hal/cpu/fault.h"
 #include "hal/hal.h"
 #include "hal/irq/irq.h"
 #include "hal/irq/pic.h"
@@ -135,4 +136,57 @@ KTEST(irq, disable_sections_nest)
 	EXPECT_FALSE(hal_irq_enabled());
 	hal_irq_restore(outer);
 	EXPECT_TRUE(hal_irq_enabled());
+}
+
+/* ---- the tick hook is replaced in one step -----------------------------------
+ *
+ * Installing a tick hook races the tick: an IRQ between the store of the
+ * context and the store of the function would call the new function with the
+ * old context (or NULL).  Single-stepping the installation runs the hook
+ * after every instruction of it, so every boundary is tried.
+ */
+static int ctx_a, ctx_b;
+static unsigned hook_calls, hook_mismatches;
+
+static void hook_a(uint64_t ticks, void *ctx)
+{
+	(void)ticks;
+	hook_calls++;
+	hook_mismatches += ctx != &ctx_a;
+}
+
+static void hook_b(uint64_t ticks, void *ctx)
+{
+	(void)ticks;
+	hook_calls++;
+	hook_mismatches += ctx != &ctx_b;
+}
+
+static const struct pit_tick_hook hooks[2] = { { hook_a, &ctx_a }, { hook_b, &ctx_b } };
+
+static void install_hooks(void *arg)
+{
+	(void)arg;
+	pit_set_tick_hook(&hooks[0]);
+	pit_set_tick_hook(&hooks[1]);
+	pit_set_tick_hook(NULL);
+}
+
+static void tick_now(void *arg)
+{
+	(void)arg;
+	pit_run_tick_hook_for_test();
+}
+
+KTEST(irq, tick_hook_is_replaced_in_one_step)
+{
+	const struct pit_tick_hook *old = pit_set_tick_hook(NULL);
+
+	hook_calls = hook_mismatches = 0;
+	single_step(install_hooks, NULL, tick_now, NULL);
+	pit_set_tick_hook(old);
+	ktest_diag(_kt, "%u ticks at instruction boundaries, %u with a torn hook",
+		   hook_calls, hook_mismatches);
+	EXPECT_GT(hook_calls, 2);
+	EXPECT_EQ(hook_mismatches, 0);
 }

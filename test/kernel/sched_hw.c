@@ -52,9 +52,11 @@ static bool all_done(void *arg)
 static bool run_sleepers(struct sleeper *s, int n, struct task_handle *h)
 {
 	struct executor ex;
+	struct pit_tick_hook hook = { tick_test_executor, &ex };
+	const struct pit_tick_hook *old;
 	executor_setup(&ex);
 	executor_timer_tick(&ex, pit_uptime_ms());
-	pit_set_tick_hook(tick_test_executor, &ex);
+	old = pit_set_tick_hook(&hook);
 	for (int i = 0; i < n; i++)
 		h[i] = spawn_on(&ex, &s[i].base, sizeof s[i]);
 	h[n] = (struct task_handle){ 0 };
@@ -65,7 +67,7 @@ static bool run_sleepers(struct sleeper *s, int n, struct task_handle *h)
 		s[i].end_cycles = done->end_cycles;
 		task_detach(&h[i]);
 	}
-	pit_set_tick_hook(NULL, NULL);
+	pit_set_tick_hook(old);
 	executor_teardown(&ex);
 	return ok;
 }
