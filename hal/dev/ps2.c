@@ -87,17 +87,31 @@ static void flush_output(void)
 		(void)inb(PS2_DATA);
 }
 
+/* The keyboard's reply to a command: ACK or RESEND.  A key pressed just
+ * before the command was sent arrives first; such bytes are scancodes, and
+ * go to the byte handler as IRQ 1 would have delivered them. */
+static bool read_reply(uint8_t *reply)
+{
+	for (int passed = 0; passed < 16; passed++) {
+		if (!read_data(reply, WAIT_POLLS))
+			return false;
+		if (*reply == KBD_ACK || *reply == KBD_RESEND)
+			return true;
+		if (byte_handler)
+			byte_handler(*reply, byte_ctx);
+	}
+	return false;
+}
+
 /* Sends a byte to the keyboard and waits for its ACK, resending on 0xFE. */
 static bool keyboard_send(uint8_t v)
 {
 	for (int tries = 0; tries < 3; tries++) {
 		uint8_t reply;
-		if (!write_data(v) || !read_data(&reply, WAIT_POLLS))
+		if (!write_data(v) || !read_reply(&reply))
 			return false;
 		if (reply == KBD_ACK)
 			return true;
-		if (reply != KBD_RESEND)
-			return false;
 	}
 	return false;
 }
@@ -124,7 +138,12 @@ static bool reset_keyboard(void)
 static void on_irq(void *ctx)
 {
 	(void)ctx;
-	/* IRQ 1 means the output buffer is full: one read, no waiting. */
+	/* IRQ 1 normally means the output buffer is full.  Not always: a byte
+	 * that arrived while interrupts were off and was read by polling
+	 * (keyboard_send) leaves its IRQ pending, and reading the data port
+	 * then returns that old byte again.  So look first, as Linux does. */
+	if (!(inb(PS2_STATUS) & STATUS_OUTPUT_FULL))
+		return;
 	uint8_t byte = inb(PS2_DATA);
 	if (byte_handler)
 		byte_handler(byte, byte_ctx);
