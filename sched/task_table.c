@@ -3,7 +3,7 @@
  */
 #include "sched/task_table.h"
 
-#include "kernel/string.h"
+#include "kernel/lib/string.h"
 #include "mm/heap.h"
 #include "sched/task.h"
 

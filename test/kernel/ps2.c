@@ -4,7 +4,7 @@
  * update must reach the scancode handler, not be taken for the reply.
  */
 #include "hal/hal.h"
-#include "hal/ps2.h"
+#include "hal/dev/ps2.h"
 #include "test/ktest/ktest.h"
 
 KTEST_SUITE_FLAGS(ps2, KTEST_KERNEL_ONLY);
