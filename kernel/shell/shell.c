@@ -117,8 +117,19 @@ static enum poll command_wait_poll(struct future *f, struct context *cx)
 	return POLL_PENDING;
 }
 
+/* The shell itself is dropped while a command runs: the command goes, and
+ * so does the receive that listens for Ctrl-C. */
+static void command_wait_drop(struct future *f)
+{
+	struct shell *sh = container_of((struct command_wait *)f, struct shell, wait);
+
+	if (sh->cmd)
+		future_drop(sh->cmd);
+	future_drop(&sh->recv.base);
+}
+
 static const struct future_ops command_wait_ops = {
-	.name = "command_wait", .poll = command_wait_poll,
+	.name = "command_wait", .poll = command_wait_poll, .drop = command_wait_drop,
 };
 
 static void command_wait_init(struct shell *sh)
