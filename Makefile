@@ -196,7 +196,7 @@ $(HOST_TESTS_BIN): $(HOST_OBJS) $(HOST_LIB)
 TSAN_SUITES   := sched_threads
 T_CFLAGS      := -std=gnu11 -O1 -g $(WARN) -I. -DCOOP_HOST -DCOOP_TSAN \
                  -DCOOP_VERSION='"$(COOP_VERSION)"' -fsanitize=thread -fno-omit-frame-pointer -pthread
-TSAN_SRCS     := $(wildcard sched/*.c) kernel/lib/string.c test/ktest/ktest.c \
+TSAN_SRCS     := $(wildcard sched/*.c) test/ktest/ktest.c \
                  test/host/host_main.c test/host/fake_hal.c test/host/host_kmalloc.c \
                  test/host/ktest_platform.c test/host/sched_threads.c
 TSAN_OBJS     := $(patsubst %,$(B)/host-tsan/%.o,$(TSAN_SRCS))
