@@ -91,38 +91,55 @@ static uint32_t find_free(const struct task_table *tt)
 	return NO_SLOT;
 }
 
+/* The slot the cursor points at, if it is free: the usual case, as the
+ * cursor runs ahead of the slots handed out. */
+static uint32_t free_at_cursor(const struct task_table *tt)
+{
+	uint32_t c = tt->cursor >> TASK_CHUNK_SHIFT, i = tt->cursor & (TASK_CHUNK_SLOTS - 1);
+	const struct task_chunk *chunk;
+
+	if (c >= tt->nchunks || !(chunk = tt->chunks[c]) ||
+	    (chunk->used[i / 64] & (1ull << (i % 64))))
+		return NO_SLOT;
+	return tt->cursor;
+}
+
+/* The cursor's slot is taken: search, growing the table first if it is
+ * nearly full.  Kept out of line, so the usual case stays a few loads. */
+static __attribute__((noinline)) uint32_t search(struct task_table *tt)
+{
+	if (tt->live >= tt->slots - tt->slots / 64 && !add_chunk(tt) && tt->live == tt->slots)
+		return NO_SLOT;	/* full, and no memory for more */
+	return find_free(tt);
+}
+
 bool task_table_insert(struct task_table *tt, struct task *t)
 {
-	uint32_t slot;
+	uint32_t slot = free_at_cursor(tt), i;
 	struct task_chunk *chunk;
 
-	if (tt->live >= tt->slots - tt->slots / 64 && !add_chunk(tt) && tt->live == tt->slots)
-		return false;	/* full, and no memory for more */
-	slot = find_free(tt);
-	if (slot == NO_SLOT)
+	if (slot == NO_SLOT && (slot = search(tt)) == NO_SLOT)
 		return false;
 	chunk = tt->chunks[slot >> TASK_CHUNK_SHIFT];
-	if (chunk->live == 0)
+	i = slot & (TASK_CHUNK_SLOTS - 1);
+	if (chunk->live++ == 0)
 		tt->empty--;
-	chunk->used[(slot & (TASK_CHUNK_SLOTS - 1)) / 64] |= 1ull << (slot % 64);
-	chunk->task[slot & (TASK_CHUNK_SLOTS - 1)] = t;
-	chunk->polls[slot & (TASK_CHUNK_SLOTS - 1)] = 0;
-	chunk->live++;
+	chunk->used[i / 64] |= 1ull << (i % 64);
+	chunk->task[i] = t;
+	chunk->polls[i] = 0;
 	tt->live++;
 	tt->cursor = slot + 1;
 	t->slot = slot;
 	return true;
 }
 
-/* Gives an empty chunk back, but keeps one spare while tasks live, so a
+/* Chunk c has just emptied: gives it back, but keeps one spare while tasks live, so a
  * count that moves back and forth across a chunk does not allocate and free
  * a chunk each time.  With no task left, everything goes. */
-static void maybe_free_chunk(struct task_table *tt, uint32_t c)
+static __attribute__((noinline)) void chunk_emptied(struct task_table *tt, uint32_t c)
 {
 	uint32_t cursor = tt->cursor;	/* ids keep going */
 
-	if (tt->chunks[c]->live)
-		return;
 	if (tt->live == 0) {
 		task_table_destroy(tt);
 		tt->cursor = cursor;
@@ -145,9 +162,9 @@ void task_table_remove(struct task_table *tt, const struct task *t)
 
 	chunk->used[i / 64] &= ~(1ull << (i % 64));
 	chunk->task[i] = NULL;
-	chunk->live--;
 	tt->live--;
-	maybe_free_chunk(tt, c);
+	if (--chunk->live == 0)
+		chunk_emptied(tt, c);
 }
 
 struct task *task_table_get(const struct task_table *tt, uint32_t slot)
