@@ -7,6 +7,7 @@
 #include "test/ktest/ktest.h"
 
 #include "sched/async.h"
+#include "sched/byte_stream.h"
 #include "sched/channel.h"
 #include "sched/combinators.h"
 #include "sched/executor.h"
@@ -82,6 +83,43 @@ KTEST(sched_drop, cancelled_async_fn_leaves_no_waiter)
 	EXPECT_TRUE(waitq_is_empty(&ch.receivers));	/* the awaited recv was dropped */
 	task_detach(&h);
 	chan_destroy(&ch);
+	executor_teardown(&ex);
+}
+
+/* Waiting on an interrupt-fed stream: the task's waker sits in the
+ * stream's atomic-waker slot, with a reference to the task. */
+struct waits_on_stream {
+	ASYNC_STATE;
+	struct byte_stream *s;
+	struct byte_stream_wait wait;
+};
+
+ASYNC_FN(waits_on_stream, struct waits_on_stream)
+{
+	ASYNC_BEGIN();
+	byte_stream_wait_init(&self->wait, self->s);
+	AWAIT(&self->wait);
+	ASYNC_END();
+}
+
+KTEST(sched_drop, cancelled_stream_reader_empties_the_waker_slot)
+{
+	static uint8_t buf[16];
+	static struct byte_stream stream;
+	struct executor ex;
+	executor_setup(&ex);
+	ASSERT_TRUE(byte_stream_init(&stream, buf, sizeof buf));
+	struct waits_on_stream w = { ASYNC_INIT(waits_on_stream), .s = &stream };
+	struct task_handle h = spawn_on(&ex, &w.base, sizeof(w));
+	executor_run_until_idle(&ex);
+	EXPECT_TRUE(waker_is_set(&stream.reader.waker));
+	task_cancel(&h);
+	executor_run_until_idle(&ex);
+	EXPECT_TRUE(task_was_cancelled(&h));
+	EXPECT_FALSE(waker_is_set(&stream.reader.waker));
+	EXPECT_EQ((task_state(h.task) & TASK_REF_MASK) / TASK_REF_ONE, 1);	/* the handle's */
+	task_detach(&h);
+	atomic_waker_destroy(&stream.reader);
 	executor_teardown(&ex);
 }
 
