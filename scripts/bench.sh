@@ -6,9 +6,12 @@
 #
 # Each host benchmark prints `BENCH <name> <value> <unit>` lines.  The peer
 # program (test/bench/peer-rust: tokio, futures' LocalPool, a blog_os-style
-# executor) runs in the same invocation, right after coop's executor bench,
-# and its figures are compared with coop's: `BENCH ratio/...` lines give
-# coop / best peer for each of Tokio's runtime-benchmark workloads.  The kernel
+# executor) runs in the same invocation, alternating with coop's executor
+# bench (bench_sched) for PEER_ROUNDS rounds (3), so that a busy spell on the
+# machine hits both; each figure is the median over the rounds (and each
+# round's figure a median of 7 runs).  `BENCH ratio/...` lines give coop /
+# best single-threaded peer for each of Tokio's runtime-benchmark workloads,
+# from the medians and for each round.  The kernel
 # benchmarks run in a QEMU boot with cmdline `bench=all` under -icount shift=0
 # (one guest instruction = one virtual ns), so their numbers count guest
 # instructions, not the speed of the emulator: stable and comparable across
@@ -28,7 +31,12 @@ if [ "${1:-}" = "--peer" ]; then
 	shift 2
 fi
 
+sched_bin=""
 for bin in "$@"; do
+	if [ -n "$peer" ] && [ "$(basename "$bin")" = bench_sched ]; then
+		sched_bin=$bin	# run in rounds with the peers, below
+		continue
+	fi
 	echo "bench.sh: $(basename "$bin")"
 	if ! "$bin" > "$OUT/$(basename "$bin").log" 2>&1; then
 		echo "bench.sh: $(basename "$bin") FAILED; see $OUT/$(basename "$bin").log" >&2
@@ -37,35 +45,54 @@ for bin in "$@"; do
 	grep '^BENCH ' "$OUT/$(basename "$bin").log" | sed 's/^BENCH /BENCH host\//' >> "$results" || true
 done
 
-if [ -n "$peer" ]; then
-	echo "bench.sh: Rust peers ($(basename "$peer"))"
-	if ! "$peer" > "$OUT/peer-rust.log" 2>&1; then
-		echo "bench.sh: the peer program FAILED; see $OUT/peer-rust.log" >&2
-		status=1
-	fi
-	grep '^BENCH peer/' "$OUT/peer-rust.log" >> "$results" || true
-	# coop / best peer, per workload (host/sched_<w> against peer/*_<w>).
-	python3 - "$results" <<'PY' >> "$results.ratios" || status=1
-import re, sys
-vals = {}
+if [ -n "$peer" ] && [ -n "$sched_bin" ]; then
+	rounds=$OUT/rounds.txt
+	: > "$rounds"
+	for r in $(seq 1 "${PEER_ROUNDS:-3}"); do
+		echo "bench.sh: round $r of ${PEER_ROUNDS:-3}: bench_sched, then the Rust peers"
+		if ! "$sched_bin" > "$OUT/bench_sched.$r.log" 2>&1; then
+			echo "bench.sh: bench_sched FAILED; see $OUT/bench_sched.$r.log" >&2
+			status=1
+		fi
+		grep '^BENCH ' "$OUT/bench_sched.$r.log" | sed "s/^BENCH /$r BENCH host\//" >> "$rounds" || true
+		if ! "$peer" > "$OUT/peer-rust.$r.log" 2>&1; then
+			echo "bench.sh: the peer program FAILED; see $OUT/peer-rust.$r.log" >&2
+			status=1
+		fi
+		grep '^BENCH peer/' "$OUT/peer-rust.$r.log" | sed "s/^/$r /" >> "$rounds" || true
+	done
+	# Medians over the rounds, then coop / best peer per workload.
+	python3 - "$rounds" <<'PY' >> "$results" || status=1
+import re, statistics, sys
+runs = {}	# name -> {round: value}
+units = {}
 for line in open(sys.argv[1]):
-    m = re.match(r"BENCH (\S+) ([0-9.]+) (\S+)", line)
+    m = re.match(r"(\d+) BENCH (\S+) ([0-9.]+) (\S+)", line)
     if m:
-        vals[m.group(1)] = (float(m.group(2)), m.group(3))
+        runs.setdefault(m.group(2), {})[int(m.group(1))] = float(m.group(3))
+        units[m.group(2)] = m.group(4)
+med = {k: statistics.median(v.values()) for k, v in runs.items()}
+for k in runs:
+    print(f"BENCH {k} {med[k]:.2f} {units[k]}")
+rounds = sorted({r for v in runs.values() for r in v})
 for w in ("yield_many", "spawn_many", "ping_pong", "chained_spawn"):
-    coop = vals.get(f"host/sched_{w}")
-    peers = {k.split("/")[1][:-len(w) - 1]: v[0] for k, v in vals.items()
-             if k.startswith("peer/") and k.endswith("_" + w)}
-    single = {k: v for k, v in peers.items() if "multi_thread" not in k}
-    if not coop or not single:
+    peers = [k for k in runs if k.startswith("peer/") and k.endswith("_" + w)]
+    single = [k for k in peers if "multi_thread" not in k]
+    if f"host/sched_{w}" not in runs or not single:
         continue
-    best = min(single, key=single.get)
-    print(f"BENCH ratio/{w}_vs_best_peer {coop[0] / single[best]:.2f} x_{best}")
-    for k, v in sorted(peers.items()):
-        print(f"BENCH ratio/{w}_vs_{k} {coop[0] / v:.2f} x")
+    coop = f"host/sched_{w}"
+    best = min(single, key=lambda k: med[k])
+    name = best.split("/")[1][:-len(w) - 1]
+    print(f"BENCH ratio/{w}_vs_best_peer {med[coop] / med[best]:.2f} x_{name}")
+    for k in sorted(peers):
+        print(f"BENCH ratio/{w}_vs_{k.split('/')[1][:-len(w) - 1]} {med[coop] / med[k]:.2f} x")
+    for r in rounds:
+        vals = {k: runs[k][r] for k in single if r in runs[k]}
+        if r in runs[coop] and vals:
+            b = min(vals, key=vals.get)
+            print(f"BENCH ratio/{w}_vs_best_peer_round{r} {runs[coop][r] / vals[b]:.2f} "
+                  f"x_{b.split('/')[1][:-len(w) - 1]}")
 PY
-	cat "$results.ratios" >> "$results"
-	rm -f "$results.ratios"
 fi
 
 EFI=esp/EFI/BOOT/BOOTX64.EFI
