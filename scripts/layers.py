@@ -4,6 +4,7 @@
     scripts/layers.py --check      fail (exit 1) on any include that points up,
                                    inline asm or port I/O outside hal/, or
                                    boot services outside efi/; one line each
+                                   (--by-rule: each line starts with its rule)
     scripts/layers.py --portable   print the sources that build for the host
 
 The layers, bottom up.  A file may include its own folder, anything in a
@@ -205,6 +206,13 @@ def main(argv):
         problems = check()
         for _, msg in problems:
             print(msg)
+        return 1 if problems else 0
+    if argv[1:] == ["--check", "--by-rule"]:   # for test/run.py
+        for rule in RULES:
+            print("rule", rule)
+        problems = check()
+        for rule, msg in problems:
+            print(rule, msg)
         return 1 if problems else 0
     print(__doc__.split("\n\n")[0] + "\nusage: layers.py --check | --portable",
           file=sys.stderr)
