@@ -77,7 +77,7 @@ EFI_CFLAGS := $(K_CFLAGS) -I$(GNUEFI_INC) -I$(GNUEFI_INC)/x86_64 -DGNU_EFI_USE_M
 K_ASFLAGS  := -g -I. -DCOOP_KERNEL -D__ASSEMBLY__
 
 K_OBJS   := $(patsubst %,$(B)/k/%.o,$(KERNEL_SRCS)) $(B)/k/gen/build_info.c.o \
-            $(B)/k/gen/fonts.c.o $(B)/k/gen/isr_vectors.S.o
+            $(B)/k/gen/fonts.c.o $(B)/k/gen/isr_vectors.S.o $(B)/k/gen/acpi_images.c.o
 EFI_OBJS := $(patsubst %,$(B)/k/%.o,$(EFI_SRCS))
 ALL_K_OBJS := $(EFI_OBJS) $(K_OBJS)
 
@@ -118,6 +118,14 @@ $(B)/gen/fonts.c: scripts/bin2c.py | $(DEPS_STAMP)
 	$(call msg,GEN,$@)
 	$(Q)mkdir -p $(@D) && $(PYTHON) scripts/bin2c.py --gunzip \
 	    font_terminus16=$(FONT_SMALL) font_terminus32=$(FONT_LARGE) > $@
+
+# ACPI tables dumped from QEMU machines (scripts/acpi-capture.py), and broken
+# copies of them, for the ACPI parser's tests (test/data/acpi/README.md).
+ACPI_IMAGES := $(sort $(wildcard test/data/acpi/*.acpimem))
+$(B)/gen/acpi_images.c: scripts/bin2c.py $(ACPI_IMAGES)
+	$(call msg,GEN,$@)
+	$(Q)mkdir -p $(@D) && $(PYTHON) scripts/bin2c.py \
+	    $(foreach f,$(ACPI_IMAGES),acpi_image_$(subst -,_,$(basename $(notdir $(f))))=$(f)) > $@
 
 $(B)/gen/build_info.c: $(FLAGS_STAMP) FORCE
 	$(Q)mkdir -p $(@D)
@@ -176,8 +184,8 @@ $(B)/host/%.c.o: %.c $(FLAGS_STAMP)
 	$(call msg,HOSTCC,$<)
 	$(Q)mkdir -p $(@D) && $(CC) $(H_CFLAGS) -MMD -MP -c $< -o $@
 
-# The embedded fonts, so host tests can parse the real ones.
-HOST_OBJS += $(B)/host/gen/fonts.c.o
+# The embedded fonts and ACPI images, so host tests can parse the real ones.
+HOST_OBJS += $(B)/host/gen/fonts.c.o $(B)/host/gen/acpi_images.c.o
 $(B)/host/gen/%.c.o: $(B)/gen/%.c $(FLAGS_STAMP)
 	$(call msg,HOSTCC,$<)
 	$(Q)mkdir -p $(@D) && $(CC) $(H_CFLAGS) -c $< -o $@
