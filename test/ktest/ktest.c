@@ -44,6 +44,22 @@ bool ktest_str_equal(const char *a, const char *b)
 	return *a == *b;
 }
 
+bool ktest_str_contains(const char *hay, const char *needle)
+{
+	size_t n = 0;
+
+	while (needle[n])
+		n++;
+	for (; *hay; hay++) {
+		size_t i = 0;
+		while (i < n && hay[i] == needle[i])
+			i++;
+		if (i == n)
+			return true;
+	}
+	return n == 0;
+}
+
 void ktest_diag(struct ktest *t, const char *fmt, ...)
 {
 	va_list ap;

@@ -115,6 +115,8 @@ void ktest_diag(struct ktest *t, const char *fmt, ...) __attribute__((format(pri
 	} while (0)
 
 bool ktest_str_equal(const char *a, const char *b);
+/* True if `needle` occurs in `hay` (for checking messages). */
+bool ktest_str_contains(const char *hay, const char *needle);
 
 #define EXPECT_EQ(a, b) KTEST_CMP_((void)0, ==, a, b)
 #define EXPECT_NE(a, b) KTEST_CMP_((void)0, !=, a, b)
