@@ -88,6 +88,13 @@ static inline void hal_read_segments(struct hal_segments *s)
 	__asm__ volatile("str %0" : "=r"(s->tr));
 }
 
+/* CPUID leaf/subleaf into r[0..3] = EAX, EBX, ECX, EDX. */
+static inline void hal_cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
+{
+	__asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
+			 : "a"(leaf), "c"(sub));
+}
+
 /* Breakpoint trap: the #BP handler reports it and execution continues. */
 static inline void hal_breakpoint(void) { __asm__ volatile("int3"); }
 

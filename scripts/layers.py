@@ -31,8 +31,11 @@ Portable code reaches the CPU only through hal/hal.h, so it builds for the
 host too, where test/host/fake_hal.c stands in.  sched/, kernel/lib/ and
 kernel/acpi/ must be portable.  In mm/ and the kernel/ wings, a source that
 includes any other hal/ header is kernel-only; every other source there is
-portable and is built for the host.  No list to keep: add a file and the
-host build, fuzzers and benchmarks pick it up.
+portable and is built for the host.  A hal/ source with no inline asm or
+port I/O, in itself or in the hal/ headers it includes, is built for the
+host too, so that tests can run it over fakes (test/host/fake_lapic.c).  No
+list to keep: add a file and the host build, fuzzers and benchmarks pick it
+up.
 """
 import os
 import re
@@ -140,12 +143,32 @@ def hardware_includes(path):
             if inc.startswith("hal/") and inc != HAL_CONTRACT]
 
 
+def touches_cpu(path, seen=None):
+    """True if path, or a hal/ header it includes (transitively), has inline
+    asm or port I/O.  hal/hal.h is the contract and does not count: the
+    host build gets its fake."""
+    seen = set() if seen is None else seen
+    if path in seen or not os.path.exists(os.path.join(REPO, path)):
+        return False
+    seen.add(path)
+    with open(os.path.join(REPO, path), encoding="utf-8", errors="replace") as f:
+        code = strip_comments(f.read())
+    if path.endswith(".S") or ASM.search(code) or PORT_IO.search(code):
+        return True
+    return any(touches_cpu(inc, seen) for _, inc in includes(path)
+               if inc.startswith("hal/") and inc != HAL_CONTRACT)
+
+
 def portable_sources():
     out = []
     for folder in HOST_FOLDERS:
         for s in sources(folder):
             if s.endswith(".c") and not hardware_includes(s):
                 out.append(s)
+    # hal/ sources that touch no CPU primitive themselves build for the host
+    # too, where tests drive them over fakes of the primitives they declare
+    # (the local APIC's registers over a fake MSR/MMIO backend).
+    out += [s for s in sources("hal") if s.endswith(".c") and not touches_cpu(s)]
     return out
 
 

@@ -95,6 +95,24 @@ class LayerRules(unittest.TestCase):
         self.assertIn("kernel/input/decode.c", portable)
         self.assertNotIn("kernel/input/task.c", portable)
 
+    def test_hal_sources_without_cpu_primitives_build_for_the_host(self):
+        self.write("hal/irq/regs.h", "unsigned regs_read(unsigned off);\n")
+        self.write("hal/irq/regs.c", '#include "hal/irq/regs.h"\n#include "hal/hal.h"\n')
+        self.write("hal/irq/hw.c", '#include "hal/irq/regs.h"\n'
+                   'void f(void) { __asm__ volatile("wrmsr"); }\n')
+        self.write("hal/irq/uses_io.c", '#include "hal/io.h"\n')
+        self.write("hal/io.h", "static inline void outb(int p, int v) { (void)p; (void)v; }\n")
+        self.write("hal/irq/deep.h", '#include "hal/io.h"\n')
+        self.write("hal/irq/via_header.c", '#include "hal/irq/deep.h"\n')
+        # A comment that mentions asm( does not make a file touch the CPU.
+        self.write("hal/irq/comment.c", "/* no asm(...) here */\n")
+        portable = layers.portable_sources()
+        self.assertIn("hal/irq/regs.c", portable)
+        self.assertIn("hal/irq/comment.c", portable)
+        self.assertNotIn("hal/irq/hw.c", portable)
+        self.assertNotIn("hal/irq/uses_io.c", portable)
+        self.assertNotIn("hal/irq/via_header.c", portable)
+
 
 if __name__ == "__main__":
     unittest.main()

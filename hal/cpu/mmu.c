@@ -6,42 +6,36 @@
 
 #include "hal/cpu.h"
 
-static void cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
-{
-	__asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
-			 : "a"(leaf), "c"(sub));
-}
-
 void cpu_features_read(struct cpu_features *f)
 {
 	uint32_t r[4];
 
-	cpuid(0, 0, r);
+	hal_cpuid(0, 0, r);
 	uint32_t max_leaf = r[0];
-	cpuid(1, 0, r);
+	hal_cpuid(1, 0, r);
 	f->pat = r[3] & (1u << 16);
 	f->pge = r[3] & (1u << 13);
 	f->smep = f->smap = false;
 	if (max_leaf >= 7) {
-		cpuid(7, 0, r);
+		hal_cpuid(7, 0, r);
 		f->smep = r[1] & (1u << 7);
 		f->smap = r[1] & (1u << 20);
 	}
-	cpuid(0x80000000, 0, r);
+	hal_cpuid(0x80000000, 0, r);
 	uint32_t max_ext = r[0];
 	f->nx = f->pages_1g = f->invariant_tsc = false;
 	f->max_phys_bits = 36;
 	if (max_ext >= 0x80000001) {
-		cpuid(0x80000001, 0, r);
+		hal_cpuid(0x80000001, 0, r);
 		f->nx = r[3] & (1u << 20);
 		f->pages_1g = r[3] & (1u << 26);
 	}
 	if (max_ext >= 0x80000007) {
-		cpuid(0x80000007, 0, r);
+		hal_cpuid(0x80000007, 0, r);
 		f->invariant_tsc = r[3] & (1u << 8);
 	}
 	if (max_ext >= 0x80000008) {
-		cpuid(0x80000008, 0, r);
+		hal_cpuid(0x80000008, 0, r);
 		f->max_phys_bits = r[0] & 0xff;
 	}
 }
