@@ -52,4 +52,22 @@ void hal_halt_forever(void) __attribute__((noreturn));
 #include "hal/cpu.h"
 #endif
 
+/*
+ * Time (hal/time/clock.c; simulated by the host's fake HAL).
+ *
+ * hal_clock_ns() counts nanoseconds since the clock started, from the TSC:
+ * it keeps counting while interrupts are off, and never goes backwards.
+ * hal_timer_arm() asks for one timer interrupt at or soon after deadline_ns
+ * (HAL_NO_DEADLINE: none); each call replaces the last.  The timer is
+ * tickless: between deadlines it stays quiet.
+ */
+#define HAL_NO_DEADLINE UINT64_MAX
+uint64_t hal_clock_ns(void);
+void hal_timer_arm(uint64_t deadline_ns);
+
+static inline uint64_t hal_clock_ms(void)
+{
+	return hal_clock_ns() / 1000000;
+}
+
 #endif

@@ -24,6 +24,13 @@ static inline void outw(uint16_t port, uint16_t v)
 	__asm__ volatile("outw %0, %1" ::"a"(v), "Nd"(port) : "memory");
 }
 
+static inline uint32_t inl(uint16_t port)
+{
+	uint32_t v;
+	__asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port) : "memory");
+	return v;
+}
+
 /* A write to an unused port takes about a microsecond: the classic delay
  * between commands to slow ISA-era devices such as the 8259. */
 static inline void io_wait(void)

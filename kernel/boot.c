@@ -7,8 +7,6 @@
 #include "hal/cpu/idt.h"
 #include "hal/dev/qemu.h"
 #include "hal/dev/serial.h"
-#include "hal/irq/pic.h"
-#include "hal/time/pit.h"
 #include "kernel/bench.h"
 #include "kernel/console/console.h"
 #include "kernel/console/status.h"
@@ -114,20 +112,6 @@ void memory_init(const struct boot_info *bi)
 	mm_init(bi, kparams.heap, con_has_framebuffer() ? con_move_framebuffer : NULL);
 }
 
-void interrupts_init(void)
-{
-	pic_init();
-	/* Calibrate first: it polls PIT channel 2 and wants no interruptions. */
-	uint64_t tsc = tsc_calibrate();
-	pit_init(kparams.timer_hz);
-	hal_irq_enable();
-	uint64_t mhz = pit_rate_mhz();
-	kprintf("timer: PIT at %llu.%03llu Hz (asked %u), TSC %llu.%03llu MHz\n",
-		(unsigned long long)(mhz / 1000), (unsigned long long)(mhz % 1000),
-		kparams.timer_hz, (unsigned long long)(tsc / 1000000),
-		(unsigned long long)(tsc / 1000 % 1000));
-}
-
 /* A test boot ends QEMU through isa-debug-exit; on hardware without that
  * device the write does nothing, so say where things stand and halt. */
 static void run_tests(const char *selection)
@@ -141,18 +125,9 @@ static void run_tests(const char *selection)
 	hal_halt_forever();
 }
 
-static void timer_tick(uint64_t ticks, void *ctx)
-{
-	(void)ticks, (void)ctx;
-	sched_timer_tick(pit_uptime_ms());
-}
-
 void executor_start(void)
 {
-	static const struct pit_tick_hook hook = { timer_tick, NULL };
-
 	executor_init();
-	pit_set_tick_hook(&hook);
 }
 
 void kernel_run(void)

@@ -16,7 +16,6 @@ const struct boot_info *kernel_boot_info(void);
 void banner_print(const struct boot_info *bi);
 void cpu_tables_init(void);
 void memory_init(const struct boot_info *bi);
-void interrupts_init(void);
 void executor_start(void);
 void kernel_run(void) __attribute__((noreturn));
 

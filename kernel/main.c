@@ -16,6 +16,7 @@
 #include "kernel/log.h"
 #include "kernel/panic.h"
 #include "kernel/params.h"
+#include "kernel/platform.h"
 #include "mm/mm.h"
 #include "mm/stacks.h"
 
@@ -40,7 +41,7 @@ static void kernel_start(const void *arg)
 	params_init(bi);            /*  5. command line -> kernel settings */
 	cpu_tables_init();          /*  6. GDT + TSS (IST stacks), IDT */
 	memory_init(bi);            /*  7. frames, own page tables (W^X), heap */
-	interrupts_init();          /*  8. 8259 PIC, PIT tick, TSC calibration */
-	executor_start();           /*  9. async executor, its timers on the PIT */
+	platform_init(bi);          /*  8. ACPI tables, IOAPIC + local APIC, clock, timer */
+	executor_start();           /*  9. async executor, tickless timers on that clock */
 	kernel_run();               /* 10. tests if asked; else input tasks, shell, idle */
 }

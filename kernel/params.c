@@ -7,17 +7,16 @@
 #include "kernel/lib/string.h"
 #include "kernel/log.h"
 
-#define DEFAULT_TIMER_HZ 1000
-
 struct kernel_params kparams = {
 	.keymap = "us",
 	.heap = "block",
-	.timer_hz = DEFAULT_TIMER_HZ,
+	.irq = IRQ_CHOICE_AUTO,
 };
 
-/* The loader also reads video=; the kernel only accepts it. */
+/* The loader also reads video=; the kernel only accepts it.  timer_hz= is
+ * still known, so that it gets its own warning rather than "unknown key". */
 static const char *const known_keys[] = {
-	"test", "bench", "keymap", "heap", "video", "loglevel", "timer_hz", NULL,
+	"test", "bench", "keymap", "heap", "video", "loglevel", "irq", "timer_hz", NULL,
 };
 
 static struct cmdline cmdline;
@@ -28,16 +27,14 @@ static void warn_line(const char *line)
 	log_warn("%s", line);
 }
 
-static unsigned parse_hz(const char *s)
+static enum irq_choice parse_irq(const char *v)
 {
-	unsigned v = 0;
-	for (; *s >= '0' && *s <= '9' && v < 100000; s++)
-		v = v * 10 + (unsigned)(*s - '0');
-	if (*s || v < 19 || v > 10000) {
-		log_warn("cmdline: timer_hz must be 19..10000; using %u", DEFAULT_TIMER_HZ);
-		return DEFAULT_TIMER_HZ;
-	}
-	return v;
+	if (strcmp(v, "apic") == 0)
+		return IRQ_CHOICE_APIC;
+	if (strcmp(v, "pic") == 0)
+		return IRQ_CHOICE_PIC;
+	log_warn("cmdline: irq must be apic or pic; choosing by the ACPI tables");
+	return IRQ_CHOICE_AUTO;
 }
 
 void params_init(const struct boot_info *bi)
@@ -55,8 +52,11 @@ void params_init(const struct boot_info *bi)
 		kparams.keymap = v;
 	if ((v = cmdline_get(&cmdline, "heap")))
 		kparams.heap = v;
-	if ((v = cmdline_get(&cmdline, "timer_hz")))
-		kparams.timer_hz = parse_hz(v);
+	if ((v = cmdline_get(&cmdline, "irq")))
+		kparams.irq = parse_irq(v);
+	if (cmdline_get(&cmdline, "timer_hz"))
+		log_warn("cmdline: timer_hz is gone: coop is tickless now (the timer fires "
+			 "only when a sleeper is due); ignored");
 	if ((v = cmdline_get(&cmdline, "loglevel"))) {
 		int level = log_level_parse(v);
 		if (level < 0)

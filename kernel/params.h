@@ -8,12 +8,19 @@
 
 #include "kernel/boot_info.h"
 
+/* irq=: which interrupt controllers deliver device interrupts. */
+enum irq_choice {
+	IRQ_CHOICE_AUTO, /* the IOAPIC when the MADT allows it, else the 8259 */
+	IRQ_CHOICE_APIC,
+	IRQ_CHOICE_PIC,
+};
+
 struct kernel_params {
 	const char *test;   /* test=all|list|<suite>[,...]: run ktest suites */
 	const char *bench;  /* bench=all: run in-kernel benchmarks */
 	const char *keymap; /* keymap=us|uk|de */
 	const char *heap;   /* heap=bump|list|block */
-	unsigned timer_hz;  /* timer_hz=N: PIT rate */
+	enum irq_choice irq; /* irq=apic|pic */
 };
 
 extern struct kernel_params kparams;

@@ -192,6 +192,55 @@ static void reclaim_boot_memory(void)
 		frame_reclaim(&frames, types[i]);
 }
 
+/* ---- device registers and firmware tables ------------------------------------- */
+
+#define WINDOWS_MAX 32
+
+/* Ranges mapped in the MMIO window so far, so a range asked for twice (the
+ * ACPI parser maps each table's header, then the table) is mapped once. */
+struct window {
+	uint64_t pa, size;
+	uintptr_t va;
+	unsigned flags;
+};
+static struct window windows[WINDOWS_MAX];
+static unsigned window_count;
+static uintptr_t window_next = MMIO_BASE;
+
+static void *map_window(uint64_t pa, uint64_t size, unsigned flags)
+{
+	uint64_t base = ALIGN_DOWN(pa, PAGE_SIZE), end;
+
+	if (!size || pa + size < pa)
+		return NULL;
+	end = ALIGN_UP(pa + size, PAGE_SIZE);
+	for (unsigned i = 0; i < window_count; i++)
+		if (windows[i].flags == flags && base >= windows[i].pa &&
+		    end <= windows[i].pa + windows[i].size)
+			return (void *)(windows[i].va + (pa - windows[i].pa));
+	if (window_count == WINDOWS_MAX || window_next + (end - base) > MMIO_BASE + MMIO_MAX_SIZE ||
+	    pt_map(&kernel_pt, window_next, base, end - base, flags) != 0) {
+		log_error("mm: cannot map 0x%llx (+0x%llx) in the MMIO window",
+			  (unsigned long long)pa, (unsigned long long)size);
+		return NULL;
+	}
+	windows[window_count++] = (struct window){ base, end - base, window_next, flags };
+	window_next += end - base + PAGE_SIZE; /* an unmapped page between windows */
+	return (void *)(windows[window_count - 1].va + (pa - base));
+}
+
+volatile void *mm_map_mmio(uint64_t pa, uint64_t size)
+{
+	return map_window(pa, size, PT_WRITE | PT_UC);
+}
+
+const void *mm_map_firmware_table(uint64_t pa, uint64_t size)
+{
+	if (pa + size >= pa && pa + size <= direct_map_size)
+		return mm_phys_to_virt(pa);
+	return map_window(pa, size, 0);
+}
+
 /* ---- heap ----------------------------------------------------------------- */
 
 static bool heap_grow(void *ctx, uintptr_t old_end, size_t bytes)

@@ -26,6 +26,13 @@
  *  0xffff_e000_0000_0000 +--------------------------------+ FRAMEBUFFER_BASE
  *                        | GOP framebuffer        RW NX   | write-combining (PAT 1)
  *                        +--------------------------------+
+ *                        | unmapped                       |
+ *  0xffff_f000_0000_0000 +--------------------------------+ MMIO_BASE
+ *                        | device registers       RW NX   | uncached: local APIC, IOAPICs,
+ *                        |                                | HPET (mm_map_mmio)
+ *                        | firmware tables        R  NX   | ACPI tables the direct map
+ *                        | up to MMIO_MAX_SIZE            | does not reach
+ *                        +--------------------------------+
  *
  * No page is both writable and executable (test/kernel/mm.c audits the
  * live tables).  The low half holds nothing but the image: the firmware's
@@ -41,5 +48,7 @@
 #define HEAP_MAX_SIZE 0x0000100000000000ull /* 16 TiB of address space */
 #define HEAP_INITIAL_SIZE (1024 * 1024ull)
 #define FRAMEBUFFER_BASE 0xffffe00000000000ull
+#define MMIO_BASE 0xfffff00000000000ull
+#define MMIO_MAX_SIZE 0x0000010000000000ull /* 1 TiB of address space */
 
 #endif

@@ -36,6 +36,14 @@ uint64_t mm_direct_map_size(void);
  * blit benchmark.  False if there is no framebuffer. */
 bool mm_framebuffer_set_caching(unsigned cache_flag);
 
+/* Maps device registers at [pa, pa + size) uncached and read-write (never
+ * executable) in the MMIO window; the same range asked again gets the same
+ * mapping.  NULL, after a log line, if that cannot be done. */
+volatile void *mm_map_mmio(uint64_t pa, uint64_t size);
+/* Firmware tables (ACPI) at [pa, pa + size), read-only: through the direct
+ * map where it reaches, else mapped in the MMIO window.  NULL if not. */
+const void *mm_map_firmware_table(uint64_t pa, uint64_t size);
+
 /* Maps the firmware's runtime regions at their physical addresses (W+X:
  * only for the final ResetSystem call) and returns the runtime services
  * table, or NULL.  See kernel_mm.c. */

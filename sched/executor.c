@@ -344,7 +344,21 @@ void executor_teardown(struct executor *ex)
 
 /* ---- the kernel's executor -------------------------------------------------- */
 
-void executor_init(void) { executor_setup(&global_executor); }
+/* The kernel's clock (hal/time/clock.c), in the executor's milliseconds. */
+static uint64_t hal_now_ms(void) { return hal_clock_ms(); }
+
+static void hal_arm_ms(uint64_t ms)
+{
+	hal_timer_arm(ms > HAL_NO_DEADLINE / 1000000 ? HAL_NO_DEADLINE : ms * 1000000);
+}
+
+const struct timer_clock sched_hal_clock = { .now_ms = hal_now_ms, .arm = hal_arm_ms };
+
+void executor_init(void)
+{
+	executor_setup(&global_executor);
+	timerq_set_clock(&global_executor.timers, &sched_hal_clock);
+}
 struct executor *executor_global(void) { return &global_executor; }
 struct executor *executor_current(void) { return running ? running : &global_executor; }
 

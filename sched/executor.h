@@ -107,7 +107,10 @@ static inline uint32_t executor_task_polls(struct executor *ex, const struct tas
 }
 
 /* ---- the kernel's executor ------------------------------------------------ */
+/* Sets up the global executor, its timers on the HAL's clock (tickless). */
 void executor_init(void);
+/* The HAL's clock and timer as a timer_clock, for executors of tests. */
+extern const struct timer_clock sched_hal_clock;
 struct executor *executor_global(void);
 /* The executor running the current task, else the global one. */
 struct executor *executor_current(void);
@@ -116,7 +119,7 @@ struct task_handle spawn(const struct future *init, size_t size);
 #define SPAWN(state) spawn(&(state).base, sizeof(state))
 /* The kernel's idle loop: polls, and halts (sti;hlt) when nothing is ready. */
 void executor_run(void) __attribute__((noreturn));
-/* Called by the PIT interrupt. */
+/* Called by the timer interrupt once the earliest deadline has come. */
 void sched_timer_tick(uint64_t now_ms);
 /* The task being polled now, or NULL outside any task. */
 struct task *sched_current_task(void);

@@ -25,12 +25,26 @@ void timerq_init(struct timer_queue *tq)
 	atomic_init(&tq->now_ms, 0);
 	atomic_init(&tq->earliest, TIMER_NEVER);
 	atomic_init(&tq->due, false);
+	tq->clock = NULL;
+	tq->armed_ms = TIMER_NEVER;
+}
+
+void timerq_set_clock(struct timer_queue *tq, const struct timer_clock *clock)
+{
+	tq->clock = clock;
+	tq->armed_ms = TIMER_NEVER;
+	if (clock && tq->len) {
+		tq->armed_ms = tq->heap[0].deadline;
+		clock->arm(tq->armed_ms);
+	}
 }
 
 void timerq_destroy(struct timer_queue *tq)
 {
 	uint64_t now = timerq_now(tq);
 
+	if (tq->clock && tq->armed_ms != TIMER_NEVER)
+		tq->clock->arm(TIMER_NEVER);
 	for (uint32_t i = 0; i < tq->len; i++) {
 		tq->heap[i].node->index = TIMER_IDLE;
 		waker_drop(&tq->heap[i].node->waker);
@@ -112,6 +126,10 @@ static void update_earliest(struct timer_queue *tq)
 
 	atomic_store_explicit(&tq->earliest, e, memory_order_release);
 	atomic_thread_fence(memory_order_seq_cst);	/* pairs with timerq_tick */
+	if (tq->clock && e != tq->armed_ms) {
+		tq->armed_ms = e;
+		tq->clock->arm(e);
+	}
 	if (timerq_now(tq) >= e)
 		atomic_store_explicit(&tq->due, true, memory_order_release);
 }

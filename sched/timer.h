@@ -1,9 +1,12 @@
 /*
  * timer.h — sleep_ms() and deadline futures on a tick-driven timer queue.
  *
- * Time is a millisecond counter fed by executor_timer_tick(ex, now_ms), which
- * the PIT interrupt calls (through sched_timer_tick()).  The tick is O(1): it
- * stores `now` and compares it with the earliest deadline, nothing more.
+ * Time is a millisecond counter.  The timer interrupt calls
+ * executor_timer_tick(ex, now_ms) (through sched_timer_tick()) when the
+ * earliest deadline has come; with a timer_clock (the kernel's) the queue
+ * also reads `now` from the clock and arms the interrupt for the earliest
+ * deadline only.  The tick is O(1): it stores `now` and compares it with
+ * the earliest deadline, nothing more.
  * When a deadline has passed it raises a flag; the executor then pops the
  * expired entries from a binary min-heap (O(log n) each) and wakes them.
  * So 100,000 sleepers cost a tick the same as one.
@@ -44,6 +47,17 @@ struct timer_slot {
 	struct timer_node *node;
 };
 
+/*
+ * Where a queue's time comes from.  Without one (host tests), `now` is what
+ * the last timerq_tick() said.  With one (the kernel), `now` is read from
+ * the clock, and arm() asks for a timer interrupt at the earliest deadline
+ * each time that changes: the timer is tickless, quiet while nothing is due.
+ */
+struct timer_clock {
+	uint64_t (*now_ms)(void);
+	void (*arm)(uint64_t deadline_ms);	/* UINT64_MAX: no deadline */
+};
+
 struct timer_queue {
 	struct timer_slot *heap;	/* min-heap on (deadline, seq) */
 	uint32_t len, cap;
@@ -51,6 +65,8 @@ struct timer_queue {
 	_Atomic uint64_t now_ms;	/* written by the tick (IRQ) */
 	_Atomic uint64_t earliest;	/* heap[0].deadline, or TIMER_NEVER */
 	_Atomic bool due;		/* tick saw now >= earliest */
+	const struct timer_clock *clock;	/* NULL: ticks are the clock */
+	uint64_t armed_ms;		/* the deadline last passed to clock->arm */
 };
 
 void timerq_init(struct timer_queue *tq);
@@ -64,8 +80,12 @@ static inline bool timerq_due(struct timer_queue *tq)
 }
 static inline uint64_t timerq_now(struct timer_queue *tq)
 {
+	if (tq->clock)
+		return tq->clock->now_ms();
 	return atomic_load_explicit(&tq->now_ms, memory_order_acquire);
 }
+/* Executor context: takes `now` from clock and arms it (see timer_clock). */
+void timerq_set_clock(struct timer_queue *tq, const struct timer_clock *clock);
 /* Executor context.  Wakes (in deadline order) every entry that expired. */
 void timerq_run_expired(struct timer_queue *tq);
 /* Executor context.  Queues node (not queued yet) with a clone of *waker;

@@ -6,9 +6,7 @@
 #include "hal/cpu.h"
 #include "hal/cpu/fault.h"
 #include "hal/irq/irq.h"
-#include "hal/irq/pic.h"
 
-static uint64_t stray_vectors;
 /* How many handlers are running (nested if one re-enables interrupts):
  * lets portable code tell an interrupt handler from the code it interrupted
  * (hal_in_interrupt()). */
@@ -21,9 +19,7 @@ void trap_dispatch(struct trap_frame *frame)
 	hal_trap_depth++;
 	if (v < 32)
 		exception_handle(frame);
-	else if (v < PIC_VECTOR_BASE + PIC_IRQ_COUNT)
-		irq_dispatch((unsigned)(v - PIC_VECTOR_BASE));
 	else
-		stray_vectors++; /* nothing is wired above 47: an `int n` by mistake */
+		irq_dispatch((unsigned)v);
 	hal_trap_depth--;
 }

@@ -8,7 +8,7 @@
 
 #include "hal/cpu.h"
 #include "hal/io.h"
-#include "hal/time/pit.h"
+#include "hal/time/clock.h"
 
 /* 24-byte table header, then GetTime ... GetNextHighMonotonicCount (10
  * pointers), then ResetSystem. */
@@ -61,7 +61,7 @@ static void __attribute__((noreturn)) triple_fault(void)
  * asynchronously; real chipsets take a moment too): about 100 ms. */
 static void spin_a_while(void)
 {
-	uint64_t hz = tsc_hz() ? tsc_hz() : 1000000000ull;
+	uint64_t hz = clock_tsc_hz() ? clock_tsc_hz() : 1000000000ull;
 	uint64_t end = hal_cycles() + hz / 10;
 
 	while (hal_cycles() < end)

@@ -25,6 +25,7 @@
 #define MCR_DTR_RTS_OUT2 0x0b /* OUT2 gates the UART's IRQ line */
 #define MCR_LOOPBACK 0x10
 #define IER_RX_AVAILABLE 0x01
+#define IER_THR_EMPTY 0x02
 
 /*
  * A real UART empties its transmit register at line speed whether or not
@@ -160,4 +161,11 @@ void serial_set_rx_handler(serial_rx_fn fn, void *ctx)
 	rx_handler = fn;
 	irq_register(COM1_IRQ, on_irq, NULL);
 	outb(COM1 + REG_IER, IER_RX_AVAILABLE);
+}
+
+void serial_test_interrupt(bool on)
+{
+	uint8_t ier = inb(COM1 + REG_IER);
+
+	outb(COM1 + REG_IER, on ? ier | IER_THR_EMPTY : ier & ~IER_THR_EMPTY);
 }

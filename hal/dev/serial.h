@@ -24,4 +24,9 @@ bool serial_read_byte(uint8_t *out);
 typedef void (*serial_rx_fn)(uint8_t byte, void *ctx);
 void serial_set_rx_handler(serial_rx_fn fn, void *ctx);
 
+/* For tests: raises COM1's interrupt line (through its transmitter-empty
+ * interrupt: the transmitter is empty, so it asserts at once) or, with
+ * false, lowers it again. */
+void serial_test_interrupt(bool on);
+
 #endif

@@ -48,6 +48,25 @@ void pic_init(void)
 	write_mask();
 }
 
+void pic_mask_all(void)
+{
+	mask = 0xffff;
+	write_mask();
+}
+
+bool pic_present(void)
+{
+	bool answers = true;
+
+	for (unsigned i = 0; i < 2; i++) {
+		uint8_t probe = i ? 0x5a : 0xa5;
+		outb(PIC1_DATA, probe);
+		answers &= inb(PIC1_DATA) == probe;
+	}
+	write_mask();
+	return answers;
+}
+
 void pic_mask(unsigned irq)
 {
 	mask |= (uint16_t)(1u << irq);

@@ -12,8 +12,13 @@
 #define PIC_VECTOR_BASE 32
 #define PIC_IRQ_COUNT 16
 
-/* Remaps both PICs and masks every line. */
+/* Remaps both PICs and masks every line but the cascade (IRQ 2). */
 void pic_init(void);
+/* Masks every line, the cascade too (APIC mode: the 8259 stays silent). */
+void pic_mask_all(void);
+/* True if an 8259 answers: its mask register reads back what was written.
+ * (QEMU's `-machine q35,pic=off` has none; the ports then read 0xff.) */
+bool pic_present(void);
 void pic_mask(unsigned irq);
 void pic_unmask(unsigned irq);
 uint16_t pic_get_mask(void);

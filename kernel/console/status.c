@@ -5,7 +5,7 @@
  */
 #include "kernel/console/status.h"
 
-#include "hal/time/pit.h"
+#include "hal/hal.h"
 #include "kernel/console/congrid.h"
 #include "kernel/console/console.h"
 #include "kernel/input/input.h"
@@ -16,7 +16,9 @@
 #include "sched/executor.h"
 #include "sched/timer.h"
 
-#define STATUS_PERIOD_MS 100
+/* Once a second, on the second: the bar shows whole seconds, and a slower
+ * clock lets an idle machine take one timer interrupt a second. */
+#define STATUS_PERIOD_MS 1000
 #define STATUS_ATTR CON_ATTR(CON_WHITE, CON_BLUE)
 
 struct status {
@@ -41,15 +43,14 @@ static void status_draw(void)
 {
 	char line[CON_MAX_COLS + 1], kbd[32];
 	struct heap_stats hs;
-	uint64_t ms = pit_uptime_ms();
+	uint64_t ms = hal_clock_ms();
 	unsigned cols = con_cols(), n;
 
 	kmalloc_stats(&hs);
 	n = (unsigned)fmt_snprintf(line, sizeof line,
-				   " coop | up %llu.%llu s | tasks %u | heap %zu KiB"
+				   " coop | up %llu s | tasks %u | heap %zu KiB"
 				   " | kbd %s",
 				   (unsigned long long)(ms / 1000),
-				   (unsigned long long)(ms / 100 % 10),
 				   executor_stats(executor_global()).live, hs.used / 1024,
 				   keyboard_state(kbd, sizeof kbd));
 	if (cols > CON_MAX_COLS)
@@ -65,7 +66,8 @@ ASYNC_FN(status, struct status)
 	ASYNC_BEGIN();
 	for (;;) {
 		status_draw();
-		sleep_ms_init(&self->nap, STATUS_PERIOD_MS);
+		sleep_until_init(&self->nap,
+				 (hal_clock_ms() / STATUS_PERIOD_MS + 1) * STATUS_PERIOD_MS);
 		AWAIT(&self->nap);
 	}
 	ASYNC_END();

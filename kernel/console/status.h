@@ -1,7 +1,8 @@
 /*
  * status.h — the live status bar on the top row of the screen:
- * "coop | up 12.3 s | tasks 5 | heap 120 KiB | kbd ok", white on blue,
- * redrawn every 100 ms by a task.  Screen only: serial never sees it.
+ * "coop | up 12 s | tasks 5 | heap 120 KiB | kbd ok", white on blue,
+ * redrawn by a task on every whole second of uptime (one timer interrupt a
+ * second while idle).  Screen only: serial never sees it.
  */
 #ifndef COOP_KERNEL_STATUS_H
 #define COOP_KERNEL_STATUS_H

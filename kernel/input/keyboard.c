@@ -10,7 +10,6 @@
 
 #include "hal/dev/ps2.h"
 #include "hal/hal.h"
-#include "hal/time/pit.h"
 #include "kernel/input/kbd.h"
 #include "kernel/input/keymap.h"
 #include "kernel/log.h"
@@ -82,7 +81,7 @@ static void housekeeping(struct keyboard_task *self)
 	if (kbd_leds_changed(&decoder))
 		ps2_set_leds(kbd_leds(&decoder));
 	uint64_t dropped = byte_stream_dropped(&scancodes);
-	uint64_t now = pit_uptime_ms();
+	uint64_t now = hal_clock_ms();
 	if (dropped != self->dropped_reported &&
 	    now - self->last_report_ms >= DROP_REPORT_INTERVAL_MS) {
 		log_warn("keyboard: queue full, %llu scancodes dropped so far",

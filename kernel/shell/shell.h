@@ -10,6 +10,8 @@
 #ifndef COOP_KERNEL_SHELL_H
 #define COOP_KERNEL_SHELL_H
 
+#include <stdbool.h>
+
 #include "sched/future.h"
 
 /* Spawns the shell task.  After input_init(); before executor_run(). */
@@ -27,5 +29,7 @@ struct shell_cmd {
 /* kernel/shell/shell_cmds.c: the command table. */
 const struct shell_cmd *shell_cmd_find(const char *name);
 const struct shell_cmd *shell_cmd_at(unsigned i); /* NULL past the end */
+/* True if the command got no arguments; else says so, for argv[0]. */
+bool shell_no_arguments(int argc, char **argv);
 
 #endif

@@ -2,7 +2,6 @@
  * shell_cmds.c — the shell's commands, one function each, and the table
  * that names them.  The demo-task spawner lives in shell_spawn.c.
  */
-#include "hal/time/pit.h"
 #include "kernel/bench.h"
 #include "kernel/lib/string.h"
 #include "kernel/log.h"
@@ -18,8 +17,11 @@
 #define TASKS_LISTED_MAX 64
 
 struct future *shell_cmd_spawn(int argc, char **argv); /* shell_spawn.c */
+struct future *shell_cmd_uptime(int argc, char **argv); /* shell_platform.c */
+struct future *shell_cmd_irqs(int argc, char **argv);
+struct future *shell_cmd_acpi(int argc, char **argv);
 
-static bool no_arguments(int argc, char **argv)
+bool shell_no_arguments(int argc, char **argv)
 {
 	if (argc == 1)
 		return true;
@@ -29,7 +31,7 @@ static bool no_arguments(int argc, char **argv)
 
 static struct future *cmd_help(int argc, char **argv)
 {
-	if (!no_arguments(argc, argv))
+	if (!shell_no_arguments(argc, argv))
 		return NULL;
 	for (unsigned i = 0; shell_cmd_at(i); i++) {
 		const struct shell_cmd *c = shell_cmd_at(i);
@@ -42,7 +44,7 @@ static struct future *cmd_help(int argc, char **argv)
 
 static struct future *cmd_mem(int argc, char **argv)
 {
-	if (no_arguments(argc, argv))
+	if (shell_no_arguments(argc, argv))
 		mm_print_stats();
 	return NULL;
 }
@@ -67,26 +69,13 @@ static struct future *cmd_tasks(int argc, char **argv)
 {
 	struct task_list l = { 0, 0 };
 
-	if (!no_arguments(argc, argv))
+	if (!shell_no_arguments(argc, argv))
 		return NULL;
 	kprintf("%6s  %-14s %-10s %10s\n", "ID", "NAME", "STATE", "POLLS");
 	sched_for_each_task(executor_global(), print_task, &l);
 	if (l.total > l.shown)
 		kprintf("... and %u more\n", l.total - l.shown);
 	kprintf("%u tasks\n", l.total);
-	return NULL;
-}
-
-static struct future *cmd_uptime(int argc, char **argv)
-{
-	uint64_t ms = pit_uptime_ms(), mhz = pit_rate_mhz();
-
-	if (!no_arguments(argc, argv))
-		return NULL;
-	kprintf("up %llu.%03llu s: %llu PIT ticks at %llu.%03llu Hz\n",
-		(unsigned long long)(ms / 1000), (unsigned long long)(ms % 1000),
-		(unsigned long long)pit_ticks(), (unsigned long long)(mhz / 1000),
-		(unsigned long long)(mhz % 1000));
 	return NULL;
 }
 
@@ -117,7 +106,7 @@ static struct future *cmd_bench(int argc, char **argv)
 {
 	static struct bench_future b;
 
-	if (!no_arguments(argc, argv))
+	if (!shell_no_arguments(argc, argv))
 		return NULL;
 	bench_init(&b);
 	return &b.base;
@@ -131,7 +120,7 @@ static struct future *cmd_panic(int argc, char **argv)
 
 static struct future *cmd_reboot(int argc, char **argv)
 {
-	if (!no_arguments(argc, argv))
+	if (!shell_no_arguments(argc, argv))
 		return NULL;
 	kprintf("reboot: resetting the machine\n");
 	machine_reset(HAL_RESET_COLD);
@@ -139,7 +128,7 @@ static struct future *cmd_reboot(int argc, char **argv)
 
 static struct future *cmd_poweroff(int argc, char **argv)
 {
-	if (!no_arguments(argc, argv))
+	if (!shell_no_arguments(argc, argv))
 		return NULL;
 	kprintf("poweroff: switching off\n");
 	machine_reset(HAL_RESET_SHUTDOWN);
@@ -150,7 +139,9 @@ static const struct shell_cmd commands[] = {
 	{ "echo", "[text...]", "print the arguments", cmd_echo },
 	{ "mem", "", "frame and heap statistics", cmd_mem },
 	{ "tasks", "", "list the tasks: id, name, state, polls", cmd_tasks },
-	{ "uptime", "", "time since boot and the PIT tick count", cmd_uptime },
+	{ "uptime", "", "time since boot; the clock and timer in use", shell_cmd_uptime },
+	{ "irqs", "", "interrupt sources: vector, route, controller, count", shell_cmd_irqs },
+	{ "acpi", "", "the firmware's ACPI tables", shell_cmd_acpi },
 	{ "sleep", "N", "wait N seconds (1..3600) while other tasks run", cmd_sleep },
 	{ "spawn", "N", "run N demo tasks that sleep 0.1-2 s, wait for them",
 	  shell_cmd_spawn },

@@ -7,7 +7,6 @@
  * when their sleep ends and finish without a word.
  */
 #include "hal/hal.h"
-#include "hal/time/pit.h"
 #include "kernel/log.h"
 #include "kernel/shell/shell_parse.h"
 #include "sched/async.h"
@@ -69,7 +68,7 @@ static enum poll spawn_wait_poll(struct future *f, struct context *cx)
 {
 	(void)f;
 	if (group.finished == group.spawned) {
-		uint64_t ms = pit_uptime_ms() - group.start_ms;
+		uint64_t ms = hal_clock_ms() - group.start_ms;
 		kprintf("spawn: %u tasks done in %llu ms", group.spawned,
 			(unsigned long long)ms);
 		if (group.spawned > SPAWN_REPORTED)
@@ -120,7 +119,7 @@ struct future *shell_cmd_spawn(int argc, char **argv)
 	}
 	group.generation++;
 	group.finished = 0;
-	group.start_ms = pit_uptime_ms();
+	group.start_ms = hal_clock_ms();
 	group.spawned = spawn_demos((uint32_t)n);
 	if (group.spawned < n)
 		kprintf("spawn: out of memory after %u tasks\n", group.spawned);

@@ -60,6 +60,24 @@ uint64_t hal_cycles(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* A clock that moves only when a test says so, and the deadline the code
+ * under test last asked the "timer" for. */
+static uint64_t clock_ns;
+static uint64_t armed_ns = HAL_NO_DEADLINE;
+static unsigned long arm_calls;
+
+uint64_t hal_clock_ns(void) { return clock_ns; }
+
+void hal_timer_arm(uint64_t deadline_ns)
+{
+	armed_ns = deadline_ns;
+	arm_calls++;
+}
+
+void fake_hal_set_clock_ns(uint64_t ns) { clock_ns = ns; }
+uint64_t fake_hal_armed_ns(void) { return armed_ns; }
+unsigned long fake_hal_arm_calls(void) { return arm_calls; }
+
 void fake_hal_set_irq_hook(fake_hal_irq_hook_fn fn) { irq_hook = fn; }
 unsigned long fake_hal_wait_count(void) { return waits; }
 

@@ -11,4 +11,11 @@ void fake_hal_raise_irq(void (*handler)(void));
 /* How many times portable code has waited for an interrupt. */
 unsigned long fake_hal_wait_count(void);
 
+#include <stdint.h>
+/* hal_clock_ns() returns what the test last set (0 at first). */
+void fake_hal_set_clock_ns(uint64_t ns);
+/* The deadline last passed to hal_timer_arm(), and how often it was called. */
+uint64_t fake_hal_armed_ns(void);
+unsigned long fake_hal_arm_calls(void);
+
 #endif

@@ -1,0 +1,364 @@
+/*
+ * clock.c — hal_clock_ns() and hal_timer_arm() (see clock.h).
+ *
+ * State changes only with interrupts off: on one CPU that makes the timer
+ * interrupt and the code it interrupts take turns.
+ */
+#include "hal/time/clock.h"
+
+#include <stddef.h>
+
+#include "hal/cpu.h"
+#include "hal/irq/irq.h"
+#include "hal/irq/vectors.h"
+#include "hal/time/clock_math.h"
+#include "hal/time/lapic_timer.h"
+#include "hal/time/pit.h"
+
+#define NO_DEADLINE UINT64_MAX
+#define HOUSEKEEPING_NS 1000000000ull /* at least one interrupt a second when needed */
+#define WATCH_NS 1000000000ull
+#define WATCH_MAX_BRACKET_NS 100000ull /* reads further apart than this are not judged */
+#define PIT_MAX_COUNT 0xffffu
+
+/* The clock: TSC, or the reference counter once the TSC has failed. */
+static struct {
+	bool use_ref;
+	uint64_t tsc_hz, tsc_origin;
+	uint64_t tsc_offset_ns;		/* the clock at tsc_origin */
+	struct clock_scale tsc_scale;
+	const struct refclock *ref;
+	struct counter64 ref_count;	/* widened reference reading */
+	struct clock_scale ref_scale;
+	uint64_t ref_origin_ns;		/* the clock when the reference took over */
+	uint64_t ref_origin_count;
+} clk;
+
+/* The event timer. */
+static struct {
+	enum clock_timer kind;
+	uint64_t hz;			/* one-shot counting rate */
+	uint64_t requested;		/* the deadline asked for, or NO_DEADLINE */
+	bool housekeeping;
+	clock_hook_fn hook;
+	void *hook_ctx;
+	uint64_t interrupts, early;
+} tmr;
+
+/* The TSC watch. */
+static struct watch_state {
+	bool on;
+	struct clock_watchdog wd;
+	uint64_t next_ns;
+	uint64_t failed_ns;
+	bool failure_untold;
+	bool force_fail;
+} watch;
+
+static const struct tsc_info *tsc_info;
+
+/* ---- the clock ------------------------------------------------------------- */
+
+/* The reference counter widened; interrupts must be off. */
+static uint64_t ref_total(void)
+{
+	return counter64_update(&clk.ref_count, clk.ref->read());
+}
+
+uint64_t hal_clock_ns(void)
+{
+	if (!clk.use_ref)
+		return clk.tsc_offset_ns + clock_scale_ns(clk.tsc_scale, hal_cycles() - clk.tsc_origin);
+	hal_irqflags_t f = hal_irq_save();
+	uint64_t ns = clk.ref_origin_ns +
+		      clock_scale_ns(clk.ref_scale, ref_total() - clk.ref_origin_count);
+	hal_irq_restore(f);
+	return ns;
+}
+
+uint64_t clock_tsc_to_ns(uint64_t tsc)
+{
+	return clk.tsc_offset_ns + clock_scale_ns(clk.tsc_scale, tsc - clk.tsc_origin);
+}
+
+/* From now on the reference counter is the clock, continuing from the
+ * TSC's last value so that time never steps back. */
+static void switch_to_ref(uint64_t now_ns)
+{
+	clk.ref_origin_count = ref_total();
+	clk.ref_origin_ns = now_ns;
+	clk.use_ref = true;
+	watch.on = false;
+	watch.failed_ns = now_ns;
+	watch.failure_untold = true;
+	if (tmr.kind == CLOCK_TIMER_DEADLINE) {
+		/* TSC deadlines mean nothing once the TSC is not trusted. */
+		tmr.kind = CLOCK_TIMER_ONESHOT;
+		tmr.hz = lapic_timer_measure(clk.tsc_hz);
+		lapic_timer_setup(false);
+	}
+}
+
+/* ---- housekeeping: the watch, and keeping a narrow counter widened --------- */
+
+static void watch_step(uint64_t now_ns)
+{
+	uint64_t a, b, ref;
+
+	if (now_ns < watch.next_ns)
+		return;
+	watch.next_ns = now_ns + WATCH_NS;
+	a = hal_cycles();
+	ref = ref_total();
+	b = hal_cycles();
+	if (ticks_to_ns(b - a, clk.tsc_hz) > WATCH_MAX_BRACKET_NS && !watch.force_fail)
+		return; /* this CPU was held up mid-read: judge next time */
+	if (watch.force_fail) {
+		watch.wd.strikes = WATCHDOG_STRIKES;
+		switch_to_ref(now_ns);
+		return;
+	}
+	if (watchdog_check(&watch.wd, a + (b - a) / 2, clk.tsc_hz, ref, clk.ref->hz))
+		switch_to_ref(now_ns);
+}
+
+static void housekeeping(uint64_t now_ns)
+{
+	if (watch.on)
+		watch_step(now_ns);
+	else if (clk.use_ref)
+		(void)ref_total();
+}
+
+/* ---- the event timer ---------------------------------------------------------- */
+
+static void program(uint64_t deadline)
+{
+	uint64_t now = hal_clock_ns(), target = deadline;
+
+	if (tmr.housekeeping && (target == NO_DEADLINE || target - now > HOUSEKEEPING_NS) &&
+	    target > now)
+		target = now + HOUSEKEEPING_NS;
+	if (target == NO_DEADLINE) {
+		if (tmr.kind == CLOCK_TIMER_PIT)
+			pit_oneshot_stop();
+		else
+			lapic_timer_stop();
+		return;
+	}
+	uint64_t delta = target > now ? target - now : 0;
+	switch (tmr.kind) {
+	case CLOCK_TIMER_DEADLINE:
+		lapic_timer_arm_tsc(clk.tsc_origin +
+				    ns_to_ticks_up(target - clk.tsc_offset_ns, clk.tsc_hz));
+		break;
+	case CLOCK_TIMER_ONESHOT:
+		lapic_timer_arm_ticks(ns_to_ticks_up(delta, tmr.hz));
+		break;
+	case CLOCK_TIMER_PIT: {
+		uint64_t n = ns_to_ticks_up(delta, PIT_INPUT_HZ);
+		pit_oneshot_start(n < 1 ? 1 : n > PIT_MAX_COUNT ? PIT_MAX_COUNT : (uint16_t)n);
+		break;
+	}
+	case CLOCK_TIMER_NONE:
+		break;
+	}
+}
+
+void hal_timer_arm(uint64_t deadline_ns)
+{
+	hal_irqflags_t f = hal_irq_save();
+
+	tmr.requested = deadline_ns;
+	program(deadline_ns);
+	hal_irq_restore(f);
+}
+
+static void on_timer_interrupt(void *ctx)
+{
+	uint64_t now;
+
+	(void)ctx;
+	tmr.interrupts++;
+	now = hal_clock_ns();
+	housekeeping(now);
+	if (tmr.requested == NO_DEADLINE || now < tmr.requested) {
+		/* Early: the hardware could not count that far in one go, the
+		 * one-shot rate's rounding fired a little before the deadline,
+		 * or this is the housekeeping tick. */
+		tmr.early++;
+		program(tmr.requested);
+		return;
+	}
+	tmr.requested = NO_DEADLINE;
+	if (tmr.housekeeping)
+		program(NO_DEADLINE);
+	if (tmr.hook)
+		tmr.hook(now, tmr.hook_ctx);
+}
+
+clock_hook_fn clock_set_hook(clock_hook_fn fn, void *ctx, void **old_ctx)
+{
+	hal_irqflags_t f = hal_irq_save();
+	clock_hook_fn old = tmr.hook;
+
+	if (old_ctx)
+		*old_ctx = tmr.hook_ctx;
+	tmr.hook = fn;
+	tmr.hook_ctx = ctx;
+	hal_irq_restore(f);
+	return old;
+}
+
+/* ---- set-up ------------------------------------------------------------------- */
+
+static bool timer_setup(const struct clock_setup *s)
+{
+	if (s->lapic) {
+		bool deadline = s->tsc->deadline_timer && !s->force_oneshot && !clk.use_ref;
+		if (deadline) {
+			tmr.kind = CLOCK_TIMER_DEADLINE;
+			tmr.hz = clk.tsc_hz;
+		} else {
+			tmr.kind = CLOCK_TIMER_ONESHOT;
+			tmr.hz = s->tsc->crystal_hz ? s->tsc->crystal_hz / LAPIC_TIMER_DIVIDER
+						    : lapic_timer_measure(clk.tsc_hz);
+			if (!tmr.hz)
+				return false;
+		}
+		lapic_timer_setup(deadline);
+		irq_register_vector(VEC_LAPIC_TIMER, "timer", on_timer_interrupt, NULL);
+		return true;
+	}
+	tmr.kind = CLOCK_TIMER_PIT;
+	tmr.hz = PIT_INPUT_HZ;
+	irq_register(0, on_timer_interrupt, NULL);
+	return true;
+}
+
+bool clock_init(const struct clock_setup *s)
+{
+	tsc_info = s->tsc;
+	clk.ref = s->ref;
+	clk.tsc_hz = s->tsc->hz;
+	clk.tsc_origin = hal_cycles();
+	clk.tsc_scale = clock_scale_for(clk.tsc_hz);
+	if (s->ref) {
+		counter64_init(&clk.ref_count, s->ref->bits, s->ref->read());
+		clk.ref_scale = clock_scale_for(s->ref->hz);
+	}
+	if (!clk.tsc_hz) {
+		if (!s->ref)
+			return false;
+		clk.use_ref = true; /* the reference counts from 0 */
+	}
+	watch.on = !clk.use_ref && s->ref && !s->tsc->invariant;
+	if (watch.on) {
+		watch.wd = (struct clock_watchdog){ .tsc = hal_cycles(), .ref = ref_total() };
+		watch.next_ns = WATCH_NS;
+	}
+	tmr.requested = NO_DEADLINE;
+	tmr.housekeeping = watch.on || (clk.use_ref && clk.ref->bits < 64);
+	if (!timer_setup(s))
+		return false;
+	program(NO_DEADLINE);
+	return true;
+}
+
+/* ---- reporting ------------------------------------------------------------------ */
+
+const char *clock_timer_name(enum clock_timer t)
+{
+	static const char *const names[] = {
+		[CLOCK_TIMER_NONE] = "none",
+		[CLOCK_TIMER_DEADLINE] = "local APIC, TSC-deadline mode",
+		[CLOCK_TIMER_ONESHOT] = "local APIC, one-shot mode",
+		[CLOCK_TIMER_PIT] = "PIT channel 0, one-shot mode",
+	};
+	return names[t];
+}
+
+void clock_get_status(struct clock_status *st)
+{
+	hal_irqflags_t f = hal_irq_save();
+
+	*st = (struct clock_status){
+		.clock = clk.use_ref ? clk.ref->name : "TSC",
+		.clock_hz = clk.use_ref ? clk.ref->hz : clk.tsc_hz,
+		.tsc_source = tsc_info ? tsc_info->source : "none",
+		.tsc_measured = tsc_info && tsc_info->measured,
+		.tsc_hz = clk.tsc_hz,
+		.tsc_invariant = tsc_info && tsc_info->invariant,
+		.watching = watch.on,
+		.ref = clk.ref ? clk.ref->name : NULL,
+		.ref_hz = clk.ref ? clk.ref->hz : 0,
+		.last_drift_ppm = watch.wd.last_ppm,
+		.tsc_failed_ns = watch.failed_ns,
+		.timer = tmr.kind,
+		.timer_hz = tmr.hz,
+		.interrupts = tmr.interrupts,
+		.early = tmr.early,
+		.housekeeping = tmr.housekeeping,
+	};
+	hal_irq_restore(f);
+}
+
+uint64_t clock_interrupts(void)
+{
+	return tmr.interrupts;
+}
+
+unsigned clock_timer_vector(void)
+{
+	return tmr.kind == CLOCK_TIMER_PIT ? irq_isa_vector(0) : VEC_LAPIC_TIMER;
+}
+
+uint64_t clock_tsc_hz(void)
+{
+	return clk.tsc_hz;
+}
+
+bool clock_take_tsc_failure(void)
+{
+	hal_irqflags_t f = hal_irq_save();
+	bool untold = watch.failure_untold;
+
+	watch.failure_untold = false;
+	hal_irq_restore(f);
+	return untold;
+}
+
+const struct refclock *clock_reference(void)
+{
+	return clk.ref;
+}
+
+void clock_restore_tsc_for_test(void)
+{
+	hal_irqflags_t f = hal_irq_save();
+
+	if (clk.use_ref && clk.tsc_hz) {
+		clk.tsc_offset_ns = hal_clock_ns();
+		clk.tsc_origin = hal_cycles();
+		clk.use_ref = false;
+		watch = (struct watch_state){ .on = !tsc_info->invariant, .next_ns = clk.tsc_offset_ns };
+		watch.wd = (struct clock_watchdog){ .tsc = hal_cycles(), .ref = ref_total() };
+		tmr.housekeeping = watch.on;
+		program(tmr.requested);
+	}
+	hal_irq_restore(f);
+}
+
+void clock_condemn_tsc_for_test(void)
+{
+	hal_irqflags_t f = hal_irq_save();
+
+	if (clk.ref && !clk.use_ref) {
+		watch.on = true;
+		watch.force_fail = true;
+		watch.next_ns = 0;
+		tmr.housekeeping = true;
+		program(tmr.requested);
+	}
+	hal_irq_restore(f);
+}
