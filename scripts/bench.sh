@@ -11,8 +11,9 @@
 # machine hits both; each figure is the median over the rounds (and each
 # round's figure a median of 7 runs).  `BENCH ratio/...` lines give coop /
 # best single-threaded peer for each of Tokio's runtime-benchmark workloads,
-# from the medians and for each round.  The kernel
-# benchmarks run in a QEMU boot with cmdline `bench=all` under -icount shift=0
+# from the medians and for each round.  The kernel benchmarks run in QEMU
+# boots with cmdline `bench=all` (and, as the 8259 peer, `bench=all irq=pic`)
+# under -icount shift=0
 # (one guest instruction = one virtual ns), so their numbers count guest
 # instructions, not the speed of the emulator: stable and comparable across
 # machines, but not real hardware timings.  All BENCH lines are collected in
@@ -100,13 +101,18 @@ if [ ! -f "$EFI" ]; then
 	echo "bench.sh: no $EFI; in-kernel benchmarks not run (make first)" >&2
 	status=1
 else
-	echo "bench.sh: in-kernel benchmarks (QEMU, -icount shift=0, bench=all)"
-	python3 - "$EFI" "$OUT/kernel" "$results" <<'PY' || status=1
+	# Twice: the normal boot (IOAPIC + local APIC) and, as the peer in the
+	# same run, the 8259 path (irq=pic), prefixed kernel/ and kernel-pic/.
+	for run in "kernel:bench=all" "kernel-pic:bench=all irq=pic"; do
+		prefix=${run%%:*}
+		cmdline=${run#*:}
+		echo "bench.sh: in-kernel benchmarks (QEMU, -icount shift=0, $cmdline)"
+		python3 - "$EFI" "$OUT/$prefix" "$results" "$prefix" "$cmdline" <<'PY' || status=1
 import re, sys
 sys.path.insert(0, "test")
 from boot.qemu import Machine
-efi, workdir, results = sys.argv[1:]
-with Machine(efi, workdir, cmdline="bench=all", memory="512M", timeout=600,
+efi, workdir, results, prefix, cmdline = sys.argv[1:]
+with Machine(efi, workdir, cmdline=cmdline, memory="512M", timeout=600,
              icount=0) as m:
     # bench=all ends the boot through isa-debug-exit when it is done; a
     # kernel that never gets there is stopped by the timeout.
@@ -120,11 +126,12 @@ if not lines:
     print("\n".join("    " + l for l in r.tail(10)))
     sys.exit(1)
 with open(results, "a") as f:
-    f.writelines(l.replace("BENCH ", "BENCH kernel/", 1) + "\n" for l in lines)
+    f.writelines(l.replace("BENCH ", f"BENCH {prefix}/", 1) + "\n" for l in lines)
 if r.status != "passed":
     print(f"bench.sh: the kernel boot ended '{r.status}', not with isa-debug-exit 0x10")
     sys.exit(1)
 PY
+	done
 fi
 
 echo
