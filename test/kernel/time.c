@@ -1,17 +1,22 @@
 /*
  * In-kernel tests of the clock and the tickless timer: the clock keeps
  * counting with interrupts off, agrees with the reference counter, a
- * deadline fires on time and a quiet timer stays quiet, and the reference
+ * deadline fires on time, a quiet timer stays quiet, and the reference
  * takes over cleanly if the TSC is condemned.
  *
- * A virtual CPU on a busy host can be held up for milliseconds at any
- * moment, and QEMU's timer thread may be late to raise the interrupt; then
- * the interrupt is late by the guest's own clock too.  That lateness is
- * random, while a fault in coop (a wrong rate, a lost re-arm, a tick-sized
- * step) makes every try late.  So the deadline tests make several tries and
- * judge the best one against the bound, and every try against "never
- * early"; under -icount (make test's timing boots) every try is within a
- * few microseconds, and the diagnostics show the spread.
+ * These must hold on a busy host.  Under QEMU's TCG without -icount the
+ * guest's TSC is the host's, QEMU raises timer interrupts from a thread
+ * the host may not run for milliseconds, and the virtual CPU itself stops
+ * whenever the host runs something else: four test boots on two cores saw
+ * 10 ms deadlines fire 1-350 ms late.  A fault in coop (a wrong rate, a
+ * lost re-arm, a tick-sized step) is late every time; the host only
+ * sometimes.  So each timing test makes several tries while it watches for
+ * stalls (two clock reads of its spin loop more than 250 us apart):
+ *   - every try must fire, and never early;
+ *   - if no try saw a stall (always so under -icount, as in make test's
+ *     timing boot, and on real hardware) the best must meet the tight bound;
+ *   - if the host stalled the CPU, the tight bound cannot be judged: the
+ *     best try must meet a generous one, and a diagnostic says which.
  */
 #include "hal/hal.h"
 #include "hal/time/clock.h"
@@ -22,22 +27,51 @@
 KTEST_SUITE_FLAGS(time, KTEST_KERNEL_ONLY);
 
 #define MS 1000000ull
+#define STALL_NS (250 * 1000ull)
 
-static uint64_t ns_since(uint64_t t0) { return hal_clock_ns() - t0; }
+/* A spin loop that notices when the CPU did not run for a while. */
+struct spin {
+	uint64_t last;
+	bool stalled;
+};
+
+static uint64_t spin_step(struct spin *s)
+{
+	uint64_t now = hal_clock_ns();
+
+	s->stalled |= s->last && now - s->last > STALL_NS;
+	s->last = now;
+	hal_cpu_relax();
+	return now;
+}
+
+/* Judges `best` (the smallest error over the tries) against `tight` if no
+ * try stalled, else against `loose`. */
+static void judge(struct ktest *_kt, const char *what, int64_t best, bool stalled,
+		  int64_t tight, int64_t loose)
+{
+	if (stalled)
+		ktest_diag(_kt, "%s: the host stalled this CPU, so the %lld bound is not "
+			   "judged; best %lld against %lld", what, (long long)tight,
+			   (long long)best, (long long)loose);
+	EXPECT_LT(best, stalled ? loose : tight);
+}
 
 KTEST(time, clock_counts_with_interrupts_off)
 {
 	uint64_t c0 = hal_cycles(), t0 = hal_clock_ns(), want = 30 * MS;
+	uint64_t irqs = clock_interrupts();
 	hal_irqflags_t f = hal_irq_save();
 
 	/* Spin 30 ms of TSC time with no interrupt able to arrive: a clock
-	 * counted in timer interrupts would stand still. */
+	 * counted in timer interrupts would stand still.  (No upper bound:
+	 * a host that stops this CPU after the loop adds to t1 - t0.) */
 	while (ticks_to_ns(hal_cycles() - c0, clock_tsc_hz()) < want)
 		hal_cpu_relax();
 	uint64_t t1 = hal_clock_ns();
+	EXPECT_EQ(clock_interrupts(), irqs);
 	hal_irq_restore(f);
 	EXPECT_GE(t1 - t0, want);
-	EXPECT_LT(t1 - t0, want + 5 * MS);
 }
 
 KTEST(time, clock_never_goes_back)
@@ -51,6 +85,8 @@ KTEST(time, clock_never_goes_back)
 	}
 }
 
+/* ---- the TSC against the reference counter --------------------------------- */
+
 /* TSC and reference read back to back; false if something came between. */
 static bool paired_read(const struct refclock *ref, uint64_t *tsc, uint64_t *count)
 {
@@ -61,31 +97,43 @@ static bool paired_read(const struct refclock *ref, uint64_t *tsc, uint64_t *cou
 	return ticks_to_ns(b - a, clock_tsc_hz()) < 50000;
 }
 
+/* The TSC's drift (ppm) against the reference over one 100 ms window. */
+static int64_t drift_window(const struct refclock *ref, struct spin *sp, uint64_t *ref_ms)
+{
+	uint64_t t0, r0, t1, r1, mask = ref->bits >= 64 ? ~0ull : (1ull << ref->bits) - 1;
+
+	for (int i = 0; !paired_read(ref, &t0, &r0) && i < 100; i++)
+		sp->stalled = true;
+	uint64_t start = hal_clock_ns();
+	while (spin_step(sp) - start < 100 * MS)
+		;
+	for (int i = 0; !paired_read(ref, &t1, &r1) && i < 100; i++)
+		sp->stalled = true;
+	*ref_ms = ticks_to_ns((r1 - r0) & mask, ref->hz) / MS;
+	return clock_drift_ppm(t1 - t0, clock_tsc_hz(), (r1 - r0) & mask, ref->hz);
+}
+
 KTEST(time, tsc_agrees_with_the_reference_within_0_1_percent)
 {
 	const struct refclock *ref = clock_reference();
-	uint64_t t0, r0, t1, r1, mask;
-	int tries = 0;
+	struct spin sp = { 0 };
+	int64_t best = INT64_MAX;
+	uint64_t ms = 0;
 
 	if (!ref)
 		KTEST_SKIP("no HPET or PM timer to compare with");
-	mask = ref->bits >= 64 ? ~0ull : (1ull << ref->bits) - 1;
-	while (!paired_read(ref, &t0, &r0) && ++tries < 100)
-		;
-	uint64_t start = hal_clock_ns();
-	while (ns_since(start) < 100 * MS)
-		hal_cpu_relax();
-	while (!paired_read(ref, &t1, &r1) && ++tries < 200)
-		;
-	int64_t ppm = clock_drift_ppm(t1 - t0, clock_tsc_hz(), (r1 - r0) & mask, ref->hz);
-	ktest_diag(_kt, "over %llu ms the TSC ran %lld ppm off the %s (%u reads redone)",
-		   (unsigned long long)(ticks_to_ns((r1 - r0) & mask, ref->hz) / MS),
-		   (long long)ppm, ref->name, tries);
-	EXPECT_LE(ppm, 1000);
-	EXPECT_GE(ppm, -1000);
+	for (int n = 0; n < 5 && best >= 1000; n++) {
+		int64_t ppm = drift_window(ref, &sp, &ms);
+		ktest_diag(_kt, "over %llu ms the TSC ran %lld ppm off the %s",
+			   (unsigned long long)ms, (long long)ppm, ref->name);
+		ppm = ppm < 0 ? -ppm : ppm;
+		best = ppm < best ? ppm : best;
+	}
+	/* Stalled: a host that moves QEMU between cores makes its TSC jump. */
+	judge(_kt, "drift in ppm", best, sp.stalled, 1000, 50000);
 }
 
-/* ---- the event timer ------------------------------------------------------ */
+/* ---- the event timer ------------------------------------------------------- */
 
 static volatile uint64_t fired_ns;
 
@@ -98,60 +146,63 @@ static void record_fire(uint64_t now_ns, void *ctx)
 /*
  * Arms the timer `ahead_ns` from now and spins until it fires.  Returns
  * how far past the deadline the hook ran (guest clock), or INT64_MAX if
- * the timer did not fire within a second.
+ * it did not fire within a second.
  */
-static int64_t one_deadline(uint64_t ahead_ns)
+static int64_t one_deadline(uint64_t ahead_ns, struct spin *sp)
 {
 	uint64_t deadline;
 
 	fired_ns = 0;
+	sp->last = 0;
 	deadline = hal_clock_ns() + ahead_ns;
 	hal_timer_arm(deadline);
-	while (!fired_ns && hal_clock_ns() < deadline + 1000 * MS)
-		hal_cpu_relax();
+	while (!fired_ns && spin_step(sp) < deadline + 1000 * MS)
+		;
 	return fired_ns ? (int64_t)(fired_ns - deadline) : INT64_MAX;
 }
 
-#define TRIES 8
-
-static void judge_deadlines(struct ktest *_kt, uint64_t ahead_ns, int64_t max_late_ns)
+/* Up to `tries` deadlines, until one fires within max_late_ns. */
+static void judge_deadlines(struct ktest *_kt, uint64_t ahead_ns, int64_t max_late_ns,
+			    int tries)
 {
 	void *old_ctx;
 	clock_hook_fn old = clock_set_hook(record_fire, NULL, &old_ctx);
 	int64_t best = INT64_MAX, worst = INT64_MIN;
-	unsigned within = 0;
+	struct spin sp = { 0 };
+	int n = 0;
 
-	for (int i = 0; i < TRIES; i++) {
-		int64_t late = one_deadline(ahead_ns);
+	while (n < tries && best >= max_late_ns) {
+		int64_t late = one_deadline(ahead_ns, &sp);
+		n++;
 		EXPECT_NE(late, INT64_MAX); /* it fired */
-		EXPECT_GE(late, 0);	    /* and never early */
+		EXPECT_GE(late, 0);	    /* and not early */
+		if (late == INT64_MAX)
+			break;
 		best = late < best ? late : best;
 		worst = late > worst ? late : worst;
-		within += late < max_late_ns;
 	}
 	clock_set_hook(old, old_ctx, NULL);
-	ktest_diag(_kt, "deadlines %llu us ahead: %u of %u within %lld us; best %lld us, "
-		   "worst %lld us late", (unsigned long long)(ahead_ns / 1000), within, TRIES,
-		   (long long)(max_late_ns / 1000), (long long)(best / 1000),
+	ktest_diag(_kt, "deadline %llu us ahead: %d tries, best %lld us, worst %lld us late",
+		   (unsigned long long)(ahead_ns / 1000), n, (long long)(best / 1000),
 		   (long long)(worst / 1000));
-	EXPECT_LT(best, max_late_ns);
+	judge(_kt, "lateness in ns", best, sp.stalled, max_late_ns, 100 * MS);
 }
 
 KTEST(time, deadline_10ms_ahead_fires_within_1ms)
 {
-	judge_deadlines(_kt, 10 * MS, 1 * MS);
+	judge_deadlines(_kt, 10 * MS, 1 * MS, 20);
 }
 
 KTEST(time, deadline_past_fires_at_once)
 {
-	judge_deadlines(_kt, 0, 1 * MS);
+	judge_deadlines(_kt, 0, 1 * MS, 20);
 }
 
 KTEST(time, deadline_beyond_one_hardware_count)
 {
 	/* 300 ms is more than the PIT can count at once (55 ms): the timer
 	 * must re-arm itself on the way, and still not fire early. */
-	judge_deadlines(_kt, 300 * MS, 1 * MS);
+	judge_deadlines(_kt, 300 * MS, 1 * MS, 5);
 }
 
 KTEST(time, quiet_timer_stays_quiet)
@@ -162,7 +213,7 @@ KTEST(time, quiet_timer_stays_quiet)
 	hal_timer_arm(HAL_NO_DEADLINE);
 	before = clock_interrupts();
 	start = hal_clock_ns();
-	while (ns_since(start) < 500 * MS)
+	while (hal_clock_ns() - start < 500 * MS)
 		hal_cpu_relax();
 	clock_get_status(&st);
 	ktest_diag(_kt, "%llu timer interrupts in 500 ms with nothing due (housekeeping: %s)",
@@ -172,9 +223,38 @@ KTEST(time, quiet_timer_stays_quiet)
 	EXPECT_LE(clock_interrupts() - before, st.housekeeping ? 1 : 0);
 }
 
+/* ---- the reference taking over ---------------------------------------------- */
+
+/*
+ * With the reference as the clock: how far 50 ms of the clock differ from
+ * what the reference counted meanwhile (scaling and widening), best of
+ * three.  Each end reads clock, counter, clock, so a stall between the
+ * reads shows.
+ */
+static int64_t clock_vs_reference(const struct refclock *ref, struct spin *sp)
+{
+	uint64_t mask = ref->bits >= 64 ? ~0ull : (1ull << ref->bits) - 1;
+	int64_t best = INT64_MAX;
+
+	for (int i = 0; i < 3 && best >= (int64_t)(100 * 1000); i++) {
+		uint64_t a0 = hal_clock_ns(), r0 = ref->read(), b0 = hal_clock_ns();
+		sp->last = 0;
+		while (spin_step(sp) - b0 < 50 * MS)
+			;
+		uint64_t a1 = hal_clock_ns(), r1 = ref->read(), b1 = hal_clock_ns();
+		sp->stalled |= b0 - a0 > STALL_NS || b1 - a1 > STALL_NS;
+		int64_t diff = (int64_t)((a1 + b1) / 2 - (a0 + b0) / 2) -
+			       (int64_t)ticks_to_ns((r1 - r0) & mask, ref->hz);
+		diff = diff < 0 ? -diff : diff;
+		best = diff < best ? diff : best;
+	}
+	return best;
+}
+
 KTEST(time, reference_takes_over_from_a_condemned_tsc)
 {
 	struct clock_status st;
+	struct spin sp = { 0 };
 	void *old_ctx;
 
 	if (!clock_reference())
@@ -183,19 +263,18 @@ KTEST(time, reference_takes_over_from_a_condemned_tsc)
 	uint64_t before = hal_clock_ns();
 	clock_condemn_tsc_for_test();
 	/* The watch runs in the timer interrupt: one deadline passes it. */
-	EXPECT_NE(one_deadline(2 * MS), INT64_MAX);
+	EXPECT_NE(one_deadline(2 * MS, &sp), INT64_MAX);
 	clock_get_status(&st);
 	EXPECT_STREQ(st.clock, clock_reference()->name);
 	EXPECT_NE(st.tsc_failed_ns, 0);
 	EXPECT_TRUE(clock_take_tsc_failure());
 	EXPECT_GE(hal_clock_ns(), before);
-	/* Time still moves at the right speed, and deadlines still fire. */
-	uint64_t c0 = hal_cycles(), t0 = hal_clock_ns();
-	while (ticks_to_ns(hal_cycles() - c0, clock_tsc_hz()) < 50 * MS)
-		hal_cpu_relax();
-	int64_t diff = (int64_t)(hal_clock_ns() - t0) - (int64_t)(50 * MS);
-	EXPECT_LT(diff < 0 ? -diff : diff, (int64_t)(2 * MS));
-	int64_t late = one_deadline(5 * MS);
+	/* The clock now counts what the reference counts, and deadlines
+	 * still fire. */
+	judge(_kt, "clock against the reference, ns in 50 ms",
+	      clock_vs_reference(clock_reference(), &sp), sp.stalled, 100 * 1000,
+	      (int64_t)(5 * MS));
+	int64_t late = one_deadline(5 * MS, &sp);
 	EXPECT_NE(late, INT64_MAX);
 	EXPECT_GE(late, 0);
 	uint64_t mid = hal_clock_ns();
