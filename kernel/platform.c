@@ -58,6 +58,26 @@ static void acpi_summary(void)
 		(unsigned long long)acpi.root_address, acpi.oem_id, sigs);
 }
 
+/* loglevel=debug: what the MADT says, entry by entry. */
+static void madt_details(const struct acpi_madt *m)
+{
+	for (uint32_t i = 0; i < m->cpu_count; i++)
+		log_debug("acpi: CPU uid %u, APIC id %u%s%s", m->cpus[i].uid, m->cpus[i].apic_id,
+			  m->cpus[i].enabled ? "" : " (online-capable)",
+			  m->cpus[i].x2apic_entry ? " (x2APIC entry)" : "");
+	for (uint32_t i = 0; i < m->ioapic_count; i++)
+		log_debug("acpi: IOAPIC %u at 0x%llx, GSIs from %u", m->ioapics[i].id,
+			  (unsigned long long)m->ioapics[i].address, m->ioapics[i].gsi_base);
+	for (uint32_t i = 0; i < m->override_count; i++) {
+		struct acpi_isa_route r = acpi_isa_route(m, m->overrides[i].source);
+		log_debug("acpi: ISA IRQ %u -> GSI %u, %s, active %s", m->overrides[i].source,
+			  r.gsi, r.level ? "level" : "edge", r.active_low ? "low" : "high");
+	}
+	for (uint32_t i = 0; i < m->lapic_nmi_count; i++)
+		log_debug("acpi: NMI on LINT%u of %s", m->lapic_nmis[i].lint,
+			  m->lapic_nmis[i].uid == ACPI_UID_ALL ? "every CPU" : "one CPU");
+}
+
 static void acpi_init(const struct boot_info *bi)
 {
 	struct acpi_source src = { .map = map_table, .warn = acpi_warning };
@@ -69,6 +89,8 @@ static void acpi_init(const struct boot_info *bi)
 	have_acpi = acpi_parse(&acpi, &src, bi->rsdp) == 0;
 	if (have_acpi)
 		acpi_summary();
+	if (have_acpi && acpi.has_madt)
+		madt_details(&acpi.madt);
 }
 
 /* ---- interrupt controllers -------------------------------------------------- */

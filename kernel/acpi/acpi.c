@@ -62,11 +62,16 @@ static void signature_text(char out[5], const uint8_t *sig)
 	out[4] = '\0';
 }
 
+/* The OEM id without the spaces that pad it to six bytes. */
 static void copy_oem_id(char out[7], const uint8_t *id)
 {
+	int n = 6;
+
 	for (int i = 0; i < 6; i++)
 		out[i] = id[i] >= 0x20 && id[i] < 0x7f ? (char)id[i] : '?';
-	out[6] = '\0';
+	while (n > 0 && out[n - 1] == ' ')
+		n--;
+	out[n] = '\0';
 }
 
 /* ---- one table -------------------------------------------------------------- */

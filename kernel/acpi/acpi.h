@@ -36,7 +36,7 @@
 /* A table the root table lists, whether or not coop parses it. */
 struct acpi_table_ref {
 	char signature[5];
-	char oem_id[7];
+	char oem_id[7];		/* without its padding spaces */
 	uint8_t revision;
 	bool checksum_ok;
 	uint32_t length;

@@ -74,10 +74,10 @@ static void print_madt(const struct acpi_madt *m)
 {
 	struct acpi_isa_route r0 = acpi_isa_route(m, 0);
 
-	kprintf("MADT: %u CPUs", m->cpu_count);
+	kprintf("MADT: %u CPU%s", m->cpu_count, m->cpu_count == 1 ? "" : "s");
 	if (m->cpus_unusable)
 		kprintf(" (+%u disabled)", m->cpus_unusable);
-	kprintf(", %u IOAPICs, %u overrides (ISA IRQ 0 -> GSI %u), %u local NMIs, "
+	kprintf(", %u IOAPIC(s), %u overrides (ISA IRQ 0 -> GSI %u), %u local NMIs, "
 		"local APIC at 0x%llx%s\n", m->ioapic_count, m->override_count, r0.gsi,
 		m->lapic_nmi_count, (unsigned long long)m->lapic_address,
 		m->pcat_compat ? ", 8259 present" : "");

@@ -57,7 +57,7 @@ KTEST(acpi, q35_walks_the_xsdt_to_five_tables)
 	ASSERT_EQ(t.result, 0);
 	EXPECT_EQ(t.warning_count, 0);
 	EXPECT_EQ(t.info.rsdp_revision, 2);
-	EXPECT_STREQ(t.info.oem_id, "BOCHS ");
+	EXPECT_STREQ(t.info.oem_id, "BOCHS");
 	EXPECT_TRUE(t.info.xsdt);
 	EXPECT_EQ(t.info.root_address, 0x777c0e8);
 	ASSERT_EQ(t.info.table_count, 6);
