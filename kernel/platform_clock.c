@@ -122,6 +122,8 @@ void platform_clock_init(const struct acpi_info *acpi, bool lapic)
 			  "interrupts, so sleeps never end");
 		return;
 	}
-	clock_set_hook(platform_timer_tick, NULL, NULL);
+	static const struct clock_hook hook = { platform_timer_tick, NULL };
+
+	clock_set_hook(&hook);
 	report();
 }

@@ -40,8 +40,7 @@ static struct {
 	uint64_t hz;			/* one-shot counting rate */
 	uint64_t requested;		/* the deadline asked for, or NO_DEADLINE */
 	bool housekeeping;
-	clock_hook_fn hook;
-	void *hook_ctx;
+	const struct clock_hook *hook;	/* one pointer: see clock_set_hook */
 	uint64_t interrupts, early;
 } tmr;
 
@@ -174,6 +173,8 @@ void hal_timer_arm(uint64_t deadline_ns)
 	hal_irq_restore(f);
 }
 
+static void run_hook(uint64_t now);
+
 static void on_timer_interrupt(void *ctx)
 {
 	uint64_t now;
@@ -193,21 +194,25 @@ static void on_timer_interrupt(void *ctx)
 	tmr.requested = NO_DEADLINE;
 	if (tmr.housekeeping)
 		program(NO_DEADLINE);
-	if (tmr.hook)
-		tmr.hook(now, tmr.hook_ctx);
+	run_hook(now);
 }
 
-clock_hook_fn clock_set_hook(clock_hook_fn fn, void *ctx, void **old_ctx)
+static void run_hook(uint64_t now)
 {
-	hal_irqflags_t f = hal_irq_save();
-	clock_hook_fn old = tmr.hook;
+	const struct clock_hook *h = __atomic_load_n(&tmr.hook, __ATOMIC_ACQUIRE);
 
-	if (old_ctx)
-		*old_ctx = tmr.hook_ctx;
-	tmr.hook = fn;
-	tmr.hook_ctx = ctx;
-	hal_irq_restore(f);
-	return old;
+	if (h)
+		h->fn(now, h->ctx);
+}
+
+void clock_run_hook_for_test(void)
+{
+	run_hook(hal_clock_ns());
+}
+
+const struct clock_hook *clock_set_hook(const struct clock_hook *hook)
+{
+	return __atomic_exchange_n(&tmr.hook, hook, __ATOMIC_ACQ_REL);
 }
 
 /* ---- set-up ------------------------------------------------------------------- */

@@ -45,8 +45,21 @@ bool clock_init(const struct clock_setup *s);
 
 /* Runs in the timer interrupt once a requested deadline has passed. */
 typedef void (*clock_hook_fn)(uint64_t now_ns, void *ctx);
-/* Returns the hook it replaces (tests borrow the timer and give it back). */
-clock_hook_fn clock_set_hook(clock_hook_fn fn, void *ctx, void **old_ctx);
+
+struct clock_hook {
+	clock_hook_fn fn;
+	void *ctx;
+};
+
+/*
+ * Installs the hook (NULL for none) in one store, so that a timer
+ * interrupt sees the old hook or the new one whole, never the new function
+ * with the old context.  *hook must stay valid while installed.  Returns
+ * the hook it replaces (tests borrow the timer and give it back).
+ */
+const struct clock_hook *clock_set_hook(const struct clock_hook *hook);
+/* Tests: runs the hook as the timer interrupt would. */
+void clock_run_hook_for_test(void);
 
 struct clock_status {
 	const char *clock;	/* "TSC", "HPET", "ACPI PM timer" */

@@ -57,10 +57,10 @@ static bool all_done(void *arg)
 static bool run_sleepers(struct sleeper *s, int n, struct task_handle *h)
 {
 	struct executor ex;
-	void *old_ctx;
+	struct clock_hook hook = { tick_test_executor, &ex };
 	executor_setup(&ex);
 	timerq_set_clock(&ex.timers, &sched_hal_clock);
-	clock_hook_fn old = clock_set_hook(tick_test_executor, &ex, &old_ctx);
+	const struct clock_hook *old = clock_set_hook(&hook);
 	for (int i = 0; i < n; i++)
 		h[i] = spawn_on(&ex, &s[i].base, sizeof s[i]);
 	h[n] = (struct task_handle){ 0 };
@@ -72,7 +72,7 @@ static bool run_sleepers(struct sleeper *s, int n, struct task_handle *h)
 		task_detach(&h[i]);
 	}
 	executor_teardown(&ex);
-	clock_set_hook(old, old_ctx, NULL);
+	clock_set_hook(old);
 	return ok;
 }
 

@@ -18,6 +18,7 @@
  *   - if the host stalled the CPU, the tight bound cannot be judged: the
  *     best try must meet a generous one, and a diagnostic says which.
  */
+#include "hal/cpu/fault.h"
 #include "hal/hal.h"
 #include "hal/time/clock.h"
 #include "hal/time/clock_math.h"
@@ -143,6 +144,8 @@ static void record_fire(uint64_t now_ns, void *ctx)
 	fired_ns = now_ns;
 }
 
+static const struct clock_hook recorder = { record_fire, NULL };
+
 /*
  * Arms the timer `ahead_ns` from now and spins until it fires.  Returns
  * how far past the deadline the hook ran (guest clock), or INT64_MAX if
@@ -165,8 +168,7 @@ static int64_t one_deadline(uint64_t ahead_ns, struct spin *sp)
 static void judge_deadlines(struct ktest *_kt, uint64_t ahead_ns, int64_t max_late_ns,
 			    int tries)
 {
-	void *old_ctx;
-	clock_hook_fn old = clock_set_hook(record_fire, NULL, &old_ctx);
+	const struct clock_hook *old = clock_set_hook(&recorder);
 	int64_t best = INT64_MAX, worst = INT64_MIN;
 	struct spin sp = { 0 };
 	int n = 0;
@@ -181,7 +183,7 @@ static void judge_deadlines(struct ktest *_kt, uint64_t ahead_ns, int64_t max_la
 		best = late < best ? late : best;
 		worst = late > worst ? late : worst;
 	}
-	clock_set_hook(old, old_ctx, NULL);
+	clock_set_hook(old);
 	ktest_diag(_kt, "deadline %llu us ahead: %d tries, best %lld us, worst %lld us late",
 		   (unsigned long long)(ahead_ns / 1000), n, (long long)(best / 1000),
 		   (long long)(worst / 1000));
@@ -255,11 +257,10 @@ KTEST(time, reference_takes_over_from_a_condemned_tsc)
 {
 	struct clock_status st;
 	struct spin sp = { 0 };
-	void *old_ctx;
 
 	if (!clock_reference())
 		KTEST_SKIP("no reference counter");
-	clock_hook_fn old = clock_set_hook(record_fire, NULL, &old_ctx);
+	const struct clock_hook *old = clock_set_hook(&recorder);
 	uint64_t before = hal_clock_ns();
 	clock_condemn_tsc_for_test();
 	/* The watch runs in the timer interrupt: one deadline passes it. */
@@ -282,5 +283,58 @@ KTEST(time, reference_takes_over_from_a_condemned_tsc)
 	EXPECT_GE(hal_clock_ns(), mid);
 	clock_get_status(&st);
 	EXPECT_STREQ(st.clock, "TSC");
-	clock_set_hook(old, old_ctx, NULL);
+	clock_set_hook(old);
+}
+
+/* ---- the hook is replaced in one step ---------------------------------------
+ *
+ * A test installing its hook races the timer interrupt: one between the
+ * store of the function and the store of its context would call the new
+ * function with the old context.  Single-stepping the installation runs the
+ * hook after every instruction of it, so every boundary is tried.
+ */
+static int ctx_a, ctx_b;
+static unsigned hook_calls, hook_mismatches;
+
+static void hook_a(uint64_t now, void *ctx)
+{
+	(void)now;
+	hook_calls++;
+	hook_mismatches += ctx != &ctx_a;
+}
+
+static void hook_b(uint64_t now, void *ctx)
+{
+	(void)now;
+	hook_calls++;
+	hook_mismatches += ctx != &ctx_b;
+}
+
+static const struct clock_hook hooks[2] = { { hook_a, &ctx_a }, { hook_b, &ctx_b } };
+
+static void install_hooks(void *arg)
+{
+	(void)arg;
+	clock_set_hook(&hooks[0]);
+	clock_set_hook(&hooks[1]);
+	clock_set_hook(NULL);
+}
+
+static void fire_now(void *arg)
+{
+	(void)arg;
+	clock_run_hook_for_test();
+}
+
+KTEST(time, hook_is_replaced_in_one_step)
+{
+	const struct clock_hook *old = clock_set_hook(NULL);
+
+	hook_calls = hook_mismatches = 0;
+	single_step(install_hooks, NULL, fire_now, NULL);
+	clock_set_hook(old);
+	ktest_diag(_kt, "%u hook calls at instruction boundaries, %u with a torn hook",
+		   hook_calls, hook_mismatches);
+	EXPECT_GT(hook_calls, 2);
+	EXPECT_EQ(hook_mismatches, 0);
 }
