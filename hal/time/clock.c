@@ -93,7 +93,7 @@ static void switch_to_ref(uint64_t now_ns)
 	if (tmr.kind == CLOCK_TIMER_DEADLINE) {
 		/* TSC deadlines mean nothing once the TSC is not trusted. */
 		tmr.kind = CLOCK_TIMER_ONESHOT;
-		tmr.hz = lapic_timer_measure(clk.tsc_hz);
+		tmr.hz = lapic_timer_measure(clk.ref, clk.tsc_hz);
 		lapic_timer_setup(false);
 	}
 }
@@ -227,7 +227,7 @@ static bool timer_setup(const struct clock_setup *s)
 		} else {
 			tmr.kind = CLOCK_TIMER_ONESHOT;
 			tmr.hz = s->tsc->crystal_hz ? s->tsc->crystal_hz / LAPIC_TIMER_DIVIDER
-						    : lapic_timer_measure(clk.tsc_hz);
+						    : lapic_timer_measure(clk.ref, clk.tsc_hz);
 			if (!tmr.hz)
 				return false;
 		}

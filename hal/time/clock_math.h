@@ -101,6 +101,18 @@ static inline int64_t clock_drift_ppm(uint64_t a_ticks, uint64_t a_hz, uint64_t 
 	return sign * (int64_t)(off * 1000000 / b_ns);
 }
 
+/* The median of n > 0 values (sorted in place: n is a handful). */
+static inline uint64_t median_u64(uint64_t *v, int n)
+{
+	for (int i = 1; i < n; i++)
+		for (int j = i; j > 0 && v[j - 1] > v[j]; j--) {
+			uint64_t t = v[j];
+			v[j] = v[j - 1];
+			v[j - 1] = t;
+		}
+	return v[n / 2];
+}
+
 /*
  * The TSC watchdog: where the TSC is not marked invariant, it is compared
  * with a reference counter once a second or so.  Two disagreements in a

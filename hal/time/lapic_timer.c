@@ -7,12 +7,13 @@
 #include "hal/irq/lapic_regs.h"
 #include "hal/irq/vectors.h"
 #include "hal/time/clock_math.h"
+#include "hal/time/refclock.h"
 
 #define DIVIDE_BY_16 0x3u
 #define LVT_MASKED (1u << 16)
 #define MAX_COUNT 0xffffffffull
 #define MEASURE_NS 10000000ull
-#define TRIES 3
+#define TRIES 5
 
 static bool deadline;
 
@@ -48,38 +49,64 @@ void lapic_timer_stop(void)
 		lapic_write(LAPIC_TIMER_INITIAL, 0);
 }
 
-/* One measurement: counts elapsed and TSC ticks over MEASURE_NS. */
-static uint64_t measure_once(uint64_t tsc_hz, uint64_t *width)
-{
-	uint64_t t0a = hal_cycles(), count0, t0b, t1a, count1, t1b;
+/* What the one-shot rate is measured against: the reference counter if
+ * there is one (the TSC may be what is wrong), else the TSC. */
+struct timebase {
+	const struct refclock *ref;
+	struct counter64 count;
+	uint64_t tsc_hz;
+};
 
-	lapic_write(LAPIC_TIMER_INITIAL, (uint32_t)MAX_COUNT);
-	count0 = lapic_read(LAPIC_TIMER_CURRENT);
-	t0b = hal_cycles();
-	while (hal_cycles() - t0b < ns_to_ticks_up(MEASURE_NS, tsc_hz))
-		hal_cpu_relax();
-	t1a = hal_cycles();
-	count1 = lapic_read(LAPIC_TIMER_CURRENT);
-	t1b = hal_cycles();
-	lapic_write(LAPIC_TIMER_INITIAL, 0);
-	*width = (t0b - t0a) + (t1b - t1a);
-	uint64_t ns = ticks_to_ns((t1a + t1b) / 2 - (t0a + t0b) / 2, tsc_hz);
-	return ns && count0 > count1 ? (count0 - count1) * NS_PER_S / ns : 0;
+static uint64_t timebase_ns(struct timebase *tb)
+{
+	if (!tb->ref)
+		return ticks_to_ns(hal_cycles(), tb->tsc_hz);
+	return ticks_to_ns(counter64_update(&tb->count, tb->ref->read()), tb->ref->hz);
 }
 
-uint64_t lapic_timer_measure(uint64_t tsc_hz)
+/* One measurement over MEASURE_NS: counts per second, 0 if it failed.
+ * Each count read is bracketed by two clock reads, and the rate uses the
+ * midpoints. */
+static uint64_t measure_once(struct timebase *tb)
 {
-	uint64_t best = 0, best_width = ~0ull;
+	uint64_t a0 = timebase_ns(tb), count0, b0, a1, count1, b1;
 
+	lapic_write(LAPIC_TIMER_INITIAL, (uint32_t)MAX_COUNT);
+	a0 = timebase_ns(tb);
+	count0 = lapic_read(LAPIC_TIMER_CURRENT);
+	b0 = timebase_ns(tb);
+	while (timebase_ns(tb) - b0 < MEASURE_NS)
+		hal_cpu_relax();
+	a1 = timebase_ns(tb);
+	count1 = lapic_read(LAPIC_TIMER_CURRENT);
+	b1 = timebase_ns(tb);
+	lapic_write(LAPIC_TIMER_INITIAL, 0);
+	uint64_t ns = (a1 + b1) / 2 - (a0 + b0) / 2;
+	/* A window held up ten times over tells nothing (and would overflow). */
+	if (!ns || ns > 10 * MEASURE_NS || count0 <= count1)
+		return 0;
+	return (count0 - count1) * NS_PER_S / ns;
+}
+
+uint64_t lapic_timer_measure(const struct refclock *ref, uint64_t tsc_hz)
+{
+	struct timebase tb = { .ref = ref, .tsc_hz = tsc_hz };
+	uint64_t rates[TRIES];
+	int n = 0;
+
+	if (ref)
+		counter64_init(&tb.count, ref->bits, ref->read());
 	lapic_write(LAPIC_TIMER_DIVIDE, DIVIDE_BY_16);
 	lapic_write(LAPIC_LVT_TIMER, LVT_MASKED | VEC_LAPIC_TIMER | LVT_TIMER_ONESHOT);
 	deadline = false;
 	for (int i = 0; i < TRIES; i++) {
-		uint64_t width, hz = measure_once(tsc_hz, &width);
-		if (hz && width < best_width) {
-			best = hz;
-			best_width = width;
-		}
+		uint64_t hz = measure_once(&tb);
+		if (hz)
+			rates[n++] = hz;
 	}
-	return best;
+	if (!n)
+		return 0;
+	/* The median: a window that a stall or a jumping clock spoilt is
+	 * an outlier either way. */
+	return median_u64(rates, n);
 }

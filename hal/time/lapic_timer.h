@@ -11,6 +11,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "hal/time/refclock.h"
+
 #define LAPIC_TIMER_DIVIDER 16
 #define LVT_TIMER_ONESHOT (0u << 17)
 #define LVT_TIMER_PERIODIC (1u << 17)
@@ -27,10 +29,11 @@ void lapic_timer_arm_tsc(uint64_t tsc);
 void lapic_timer_stop(void);
 
 /*
- * The one-shot mode's counting rate (after the divider), measured against
- * the TSC at tsc_hz over about 10 ms; best of three by how tightly the TSC
- * reads bracket the count read.  Leaves the timer stopped, in one-shot mode.
+ * The one-shot mode's counting rate (after the divider), measured over
+ * five windows of about 10 ms against the reference counter `ref`, or the
+ * TSC at tsc_hz if ref is NULL; the median.  Leaves the timer stopped, in
+ * one-shot mode.
  */
-uint64_t lapic_timer_measure(uint64_t tsc_hz);
+uint64_t lapic_timer_measure(const struct refclock *ref, uint64_t tsc_hz);
 
 #endif

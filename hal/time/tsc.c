@@ -8,7 +8,7 @@
 #include "hal/time/clock_math.h"
 #include "hal/time/pit.h"
 
-#define TRIES 3
+#define TRIES 5
 #define STUCK_SPINS 1000000u	/* a counter that reads the same this often is dead */
 #define WINDOW_NS 20000000ull	/* 20 ms: a 1 us read uncertainty is 0.005 % */
 #define MIN_HZ 10000000ull	/* a TSC slower than 10 MHz is a measurement error */
@@ -57,20 +57,20 @@ static void features(struct tsc_info *t)
 }
 
 /* A reading of the reference, bracketed by TSC reads: `tsc` is their
- * midpoint and `width` how far apart they were. */
+ * midpoint. */
 struct bracket {
-	uint64_t tsc, width, ref;
+	uint64_t tsc, ref;
 };
 
 static struct bracket bracketed_read(const struct refclock *ref)
 {
 	uint64_t a = hal_cycles(), r = ref->read(), b = hal_cycles();
-	return (struct bracket){ .tsc = a + (b - a) / 2, .width = b - a, .ref = r };
+	return (struct bracket){ .tsc = a + (b - a) / 2, .ref = r };
 }
 
 /* One try: TSC ticks and reference ticks over window_ns. */
 static bool measure_once(const struct refclock *ref, uint64_t window_ns, uint64_t *tsc,
-			 uint64_t *ref_ticks, uint64_t *width)
+			 uint64_t *ref_ticks)
 {
 	struct counter64 c;
 	uint64_t want = ns_to_ticks_up(window_ns, ref->hz), stuck = 0, last;
@@ -89,28 +89,32 @@ static bool measure_once(const struct refclock *ref, uint64_t window_ns, uint64_
 	}
 	*tsc = end.tsc - start.tsc;
 	*ref_ticks = c.total;
-	*width = start.width + end.width;
 	return true;
 }
 
 uint64_t tsc_measure(const struct refclock *ref, uint64_t window_ns)
 {
-	uint64_t best_hz = 0, best_width = ~0ull;
+	uint64_t rates[TRIES];
+	int n = 0;
 
 	for (int i = 0; i < TRIES; i++) {
-		uint64_t tsc, ticks, width, ns;
-		if (!measure_once(ref, window_ns, &tsc, &ticks, &width))
+		uint64_t tsc, ticks, ns;
+		if (!measure_once(ref, window_ns, &tsc, &ticks))
 			return 0;
 		/* A try that overran its window four times over was held up
 		 * (an SMI, or a host that did not run this CPU): skip it,
 		 * which also keeps tsc * 1e9 within 64 bits. */
 		ns = ticks_to_ns(ticks, ref->hz);
-		if (ns > 4 * window_ns || width >= best_width)
-			continue;
-		best_width = width;
-		best_hz = tsc * NS_PER_S / ns;
+		if (ns <= 4 * window_ns)
+			rates[n++] = tsc * NS_PER_S / ns;
 	}
-	return best_hz;
+	if (!n)
+		return 0;
+	/* The median.  Bracketing the reads catches a stall at either end of
+	 * a window, not one inside it: under QEMU without -icount the guest's
+	 * TSC can stand still or jump there (it is the host's, kept
+	 * monotonic), which once put one window 10 % low. */
+	return median_u64(rates, n);
 }
 
 static bool plausible(uint64_t hz) { return hz >= MIN_HZ && hz <= MAX_HZ; }

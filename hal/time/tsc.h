@@ -35,9 +35,9 @@ struct tsc_info {
 void tsc_init(struct tsc_info *t, const struct refclock *ref, bool try_pit);
 
 /*
- * TSC ticks per second measured against `ref` over `window_ns`, taking the
- * best of three tries (the one whose clock reads were closest together in
- * TSC time, so least disturbed).  0 if the reference does not advance.
+ * TSC ticks per second measured against `ref` over five windows of
+ * `window_ns`: the median (a window spoilt by a stall or a jump of either
+ * clock is an outlier).  0 if the reference does not advance.
  */
 uint64_t tsc_measure(const struct refclock *ref, uint64_t window_ns);
 

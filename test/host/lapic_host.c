@@ -7,6 +7,7 @@
  * QEMU 7.2's TCG has neither x2APIC nor TSC-deadline mode, so the boots
  * never exercise these paths.
  */
+#include "hal/hal.h"
 #include "hal/irq/lapic.h"
 #include "hal/irq/vectors.h"
 #include "hal/time/lapic_timer.h"
@@ -224,11 +225,31 @@ KTEST(lapic_host, oneshot_rate_is_measured_against_the_tsc)
 	/* The host's fake TSC is CLOCK_MONOTONIC in ns: 1 GHz. */
 	start(BASE | EN | EXTD, true, true);
 	fake_lapic.timer_hz = 24000000 / LAPIC_TIMER_DIVIDER;
-	uint64_t hz = lapic_timer_measure(1000000000);
+	uint64_t hz = lapic_timer_measure(NULL, 1000000000);
 	ktest_diag(_kt, "measured %llu Hz, the fake counts at %llu Hz",
 		   (unsigned long long)hz, (unsigned long long)fake_lapic.timer_hz);
 	EXPECT_GT(hz * 100, fake_lapic.timer_hz * 99);
 	EXPECT_LT(hz * 100, fake_lapic.timer_hz * 101);
 	EXPECT_EQ(fake_lapic.regs[LAPIC_TIMER_INITIAL / 4], 0); /* left stopped */
+	EXPECT_EQ(fake_lapic.faults, 0);
+}
+
+/* A 24-bit, 3.58 MHz counter on the host's monotonic clock: a PM timer. */
+static uint64_t fake_pm_timer(void)
+{
+	return hal_cycles() * 3579545 / 1000000000 & 0xffffff;
+}
+
+KTEST(lapic_host, oneshot_rate_is_measured_against_the_reference)
+{
+	const struct refclock pm = { "fake PM timer", 3579545, 24, fake_pm_timer };
+
+	start(BASE | EN, false, true);
+	fake_lapic.timer_hz = 62500000;
+	/* The TSC rate given is wrong by 10 %: with a reference, it is unused. */
+	uint64_t hz = lapic_timer_measure(&pm, 900000000);
+	ktest_diag(_kt, "measured %llu Hz against the fake PM timer", (unsigned long long)hz);
+	EXPECT_GT(hz * 100, fake_lapic.timer_hz * 99);
+	EXPECT_LT(hz * 100, fake_lapic.timer_hz * 101);
 	EXPECT_EQ(fake_lapic.faults, 0);
 }

@@ -111,3 +111,12 @@ KTEST(clock_math, watchdog_needs_two_strikes_in_a_row)
 	for (int i = 0; i < 5; i++)
 		EXPECT_FALSE(watchdog_check(&w, tsc += hz * 1005 / 1000, hz, ref += ref_hz, ref_hz));
 }
+
+KTEST(clock_math, median_ignores_one_spoilt_window)
+{
+	uint64_t rates[5] = { 2096026000, 1885330000, 2096031000, 2096020000, 2300000000 };
+	uint64_t one[1] = { 7 };
+
+	EXPECT_EQ(median_u64(rates, 5), 2096026000);
+	EXPECT_EQ(median_u64(one, 1), 7);
+}
