@@ -16,6 +16,7 @@
 #include "kernel/log.h"
 #include "kernel/panic.h"
 #include "kernel/params.h"
+#include "kernel/platform.h"
 #include "kernel/shell/shell.h"
 #include "mm/mm.h"
 #include "mm/stacks.h"
@@ -128,6 +129,7 @@ static void run_tests(const char *selection)
 void executor_start(void)
 {
 	executor_init();
+	platform_start_tasks();
 }
 
 void kernel_run(void)

@@ -28,5 +28,8 @@ uint32_t platform_boot_cpu(void);
 /* The timer interrupt's work once a deadline has passed: advances the
  * executor's clock.  (Tests that borrow the timer restore this.) */
 void platform_timer_tick(uint64_t now_ns, void *ctx);
+/* After executor_init(): the task that reports, once, if the TSC fails its
+ * check against the reference counter (the interrupt cannot print). */
+void platform_start_tasks(void);
 
 #endif

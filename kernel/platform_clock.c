@@ -14,6 +14,7 @@
 #include "kernel/lib/string.h"
 #include "kernel/log.h"
 #include "mm/mm.h"
+#include "sched/atomic_waker.h"
 #include "sched/executor.h"
 
 #define HPET_PAGE 4096
@@ -98,10 +99,56 @@ static void report(void)
 		mhz(a, sizeof a, st.timer_hz));
 }
 
+/* ---- the TSC watch's verdict, told once --------------------------------------- */
+
+/* The watch runs in the timer interrupt, which must not print: it wakes
+ * this task, which says what happened. */
+static struct atomic_waker watch_waker;
+
+static bool tell_tsc_failure(void)
+{
+	struct clock_status st;
+	char a[24];
+
+	if (!clock_take_tsc_failure())
+		return false;
+	clock_get_status(&st);
+	log_warn("clock: the TSC disagreed with the %s by %lld ppm twice running: counting the "
+		 "%s at %s from now on", st.clock, (long long)st.last_drift_ppm, st.clock,
+		 mhz(a, sizeof a, st.clock_hz));
+	return true;
+}
+
+static enum poll tsc_watch_poll(struct future *f, struct context *cx)
+{
+	(void)f;
+	if (tell_tsc_failure())
+		return POLL_READY;
+	atomic_waker_register(&watch_waker, cx->waker);
+	return tell_tsc_failure() ? POLL_READY : POLL_PENDING;
+}
+
+static const struct future_ops tsc_watch_ops = { .name = "tsc_watch", .poll = tsc_watch_poll };
+
+void platform_start_tasks(void)
+{
+	struct future watch = { &tsc_watch_ops };
+	struct clock_status st;
+
+	clock_get_status(&st);
+	if (!st.watching)
+		return; /* nothing to tell, ever */
+	atomic_waker_init(&watch_waker);
+	if (!spawn_detached_on(executor_global(), &watch, sizeof watch))
+		log_warn("clock: out of memory: a failed TSC check would go unreported");
+}
+
 void platform_timer_tick(uint64_t now_ns, void *ctx)
 {
 	(void)ctx;
 	sched_timer_tick(now_ns / 1000000);
+	if (clock_tsc_failure_pending())
+		atomic_waker_wake(&watch_waker);
 }
 
 void platform_clock_init(const struct acpi_info *acpi, bool lapic)

@@ -323,6 +323,11 @@ uint64_t clock_tsc_hz(void)
 	return clk.tsc_hz;
 }
 
+bool clock_tsc_failure_pending(void)
+{
+	return __atomic_load_n(&watch.failure_untold, __ATOMIC_ACQUIRE);
+}
+
 bool clock_take_tsc_failure(void)
 {
 	hal_irqflags_t f = hal_irq_save();

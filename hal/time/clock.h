@@ -87,8 +87,10 @@ unsigned clock_timer_vector(void);
 uint64_t clock_tsc_hz(void);
 const char *clock_timer_name(enum clock_timer t);
 
-/* True once after the watch condemned the TSC (for one boot-log line). */
+/* True once after the watch condemned the TSC (for one log line). */
 bool clock_take_tsc_failure(void);
+/* True while that has happened and not been taken (any context). */
+bool clock_tsc_failure_pending(void);
 
 /* For tests: the nanoseconds on hal_clock_ns when `tsc` was read. */
 uint64_t clock_tsc_to_ns(uint64_t tsc);

@@ -51,7 +51,7 @@ static uint64_t spin_step(struct spin *s)
 static void judge(struct ktest *_kt, const char *what, int64_t best, bool stalled,
 		  int64_t tight, int64_t loose)
 {
-	if (stalled)
+	if (stalled && best >= tight)
 		ktest_diag(_kt, "%s: the host stalled this CPU, so the %lld bound is not "
 			   "judged; best %lld against %lld", what, (long long)tight,
 			   (long long)best, (long long)loose);
@@ -64,10 +64,10 @@ KTEST(time, clock_counts_with_interrupts_off)
 	uint64_t irqs = clock_interrupts();
 	hal_irqflags_t f = hal_irq_save();
 
-	/* Spin 30 ms of TSC time with no interrupt able to arrive: a clock
-	 * counted in timer interrupts would stand still.  (No upper bound:
-	 * a host that stops this CPU after the loop adds to t1 - t0.) */
-	while (ticks_to_ns(hal_cycles() - c0, clock_tsc_hz()) < want)
+	/* With no interrupt able to arrive, a clock counted in timer
+	 * interrupts would stand still (and this loop would end only at its
+	 * bound of 2 s of TSC time). */
+	while (hal_clock_ns() - t0 < want && ticks_to_ns(hal_cycles() - c0, clock_tsc_hz()) < 2000 * MS)
 		hal_cpu_relax();
 	uint64_t t1 = hal_clock_ns();
 	EXPECT_EQ(clock_interrupts(), irqs);
@@ -86,51 +86,82 @@ KTEST(time, clock_never_goes_back)
 	}
 }
 
-/* ---- the TSC against the reference counter --------------------------------- */
+/* ---- the clock against the reference counter --------------------------------- */
 
-/* TSC and reference read back to back; false if something came between. */
-static bool paired_read(const struct refclock *ref, uint64_t *tsc, uint64_t *count)
+/* Clock and reference read back to back; false if something came between. */
+static bool paired_read(const struct refclock *ref, uint64_t *ns, uint64_t *count)
 {
-	uint64_t a = hal_cycles(), r = ref->read(), b = hal_cycles();
+	uint64_t a = hal_clock_ns(), r = ref->read(), b = hal_clock_ns();
 
-	*tsc = a + (b - a) / 2;
+	*ns = a + (b - a) / 2;
 	*count = r;
-	return ticks_to_ns(b - a, clock_tsc_hz()) < 50000;
+	return b - a < 50000;
 }
 
-/* The TSC's drift (ppm) against the reference over one 100 ms window. */
+/* The clock's drift (ppm) against the reference over one 100 ms window. */
 static int64_t drift_window(const struct refclock *ref, struct spin *sp, uint64_t *ref_ms)
 {
 	uint64_t t0, r0, t1, r1, mask = ref->bits >= 64 ? ~0ull : (1ull << ref->bits) - 1;
 
 	for (int i = 0; !paired_read(ref, &t0, &r0) && i < 100; i++)
 		sp->stalled = true;
-	uint64_t start = hal_clock_ns();
-	while (spin_step(sp) - start < 100 * MS)
+	sp->last = 0;
+	while (spin_step(sp) - t0 < 100 * MS)
 		;
 	for (int i = 0; !paired_read(ref, &t1, &r1) && i < 100; i++)
 		sp->stalled = true;
 	*ref_ms = ticks_to_ns((r1 - r0) & mask, ref->hz) / MS;
-	return clock_drift_ppm(t1 - t0, clock_tsc_hz(), (r1 - r0) & mask, ref->hz);
+	return clock_drift_ppm(t1 - t0, NS_PER_S, (r1 - r0) & mask, ref->hz);
 }
 
-KTEST(time, tsc_agrees_with_the_reference_within_0_1_percent)
+/* The best of up to `windows` windows, in ppm either way. */
+static int64_t best_drift(struct ktest *_kt, const struct refclock *ref, struct spin *sp,
+			  int windows)
 {
-	const struct refclock *ref = clock_reference();
-	struct spin sp = { 0 };
 	int64_t best = INT64_MAX;
 	uint64_t ms = 0;
+	struct clock_status st;
 
-	if (!ref)
-		KTEST_SKIP("no HPET or PM timer to compare with");
-	for (int n = 0; n < 5 && best >= 1000; n++) {
-		int64_t ppm = drift_window(ref, &sp, &ms);
-		ktest_diag(_kt, "over %llu ms the TSC ran %lld ppm off the %s",
-			   (unsigned long long)ms, (long long)ppm, ref->name);
+	clock_get_status(&st);
+	for (int n = 0; n < windows && best >= 1000; n++) {
+		int64_t ppm = drift_window(ref, sp, &ms);
+		ktest_diag(_kt, "over %llu ms the clock (%s) ran %lld ppm off the %s",
+			   (unsigned long long)ms, st.clock, (long long)ppm, ref->name);
 		ppm = ppm < 0 ? -ppm : ppm;
 		best = ppm < best ? ppm : best;
 	}
-	/* Stalled: a host that moves QEMU between cores makes its TSC jump. */
+	return best;
+}
+
+/*
+ * The clock -- the TSC, measured at boot -- agrees with the reference.
+ * Under QEMU without -icount on a host whose own TSC is unstable (this
+ * project's machine runs with tsc=unstable), the guest's TSC stands still
+ * or jumps whenever QEMU moves between host CPUs, and no measurement of it
+ * holds.  That is what the watch is for: if the clock is off in every
+ * window, the test waits (3 s at most) for the watch to hand the clock to
+ * the reference, and judges the clock again.
+ */
+KTEST(time, clock_agrees_with_the_reference_within_0_1_percent)
+{
+	const struct refclock *ref = clock_reference();
+	struct clock_status st;
+	struct spin sp = { 0 };
+
+	if (!ref)
+		KTEST_SKIP("no HPET or PM timer to compare with");
+	int64_t best = best_drift(_kt, ref, &sp, 5);
+	clock_get_status(&st);
+	if (best >= 1000 && st.watching) {
+		uint64_t end = hal_clock_ns() + 3000 * MS;
+		while (st.watching && hal_clock_ns() < end) {
+			hal_cpu_relax();
+			clock_get_status(&st);
+		}
+		ktest_diag(_kt, "the watch %s the TSC (last drift %lld ppm)",
+			   st.watching ? "kept" : "condemned", (long long)st.last_drift_ppm);
+		best = best_drift(_kt, ref, &sp, 3);
+	}
 	judge(_kt, "drift in ppm", best, sp.stalled, 1000, 50000);
 }
 
