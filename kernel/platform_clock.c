@@ -13,6 +13,7 @@
 #include "kernel/lib/fmt.h"
 #include "kernel/lib/string.h"
 #include "kernel/log.h"
+#include "kernel/shell/shell.h"
 #include "mm/mm.h"
 #include "sched/atomic_waker.h"
 #include "sched/executor.h"
@@ -108,14 +109,17 @@ static struct atomic_waker watch_waker;
 static bool tell_tsc_failure(void)
 {
 	struct clock_status st;
-	char a[24];
+	char a[24], line[160];
 
 	if (!clock_take_tsc_failure())
 		return false;
 	clock_get_status(&st);
-	log_warn("clock: the TSC disagreed with the %s by %lld ppm twice running: counting the "
-		 "%s at %s from now on", st.clock, (long long)st.last_drift_ppm, st.clock,
-		 mhz(a, sizeof a, st.clock_hz));
+	fmt_snprintf(line, sizeof line, "clock: the TSC disagreed with the %s by %lld ppm twice "
+		     "running: counting the %s at %s from now on", st.clock,
+		     (long long)st.last_drift_ppm, st.clock, mhz(a, sizeof a, st.clock_hz));
+	/* At the prompt, not in the middle of what someone is typing. */
+	if (!shell_notice(line))
+		log_warn("%s", line);
 	return true;
 }
 

@@ -45,8 +45,28 @@ static void echo(const struct lineedit *le)
 		con_write(le->echo, le->echo_len);
 }
 
+/* Notices from other tasks, held for the next prompt so that they never
+ * land inside the line being typed. */
+#define NOTICES_MAX 4
+#define NOTICE_LEN 200
+static char notices[NOTICES_MAX][NOTICE_LEN];
+static unsigned notice_count;
+static bool running;
+
+bool shell_notice(const char *line)
+{
+	if (!running)
+		return false;
+	if (notice_count < NOTICES_MAX)
+		strncpy(notices[notice_count++], line, NOTICE_LEN - 1);
+	return true;
+}
+
 static void prompt(struct shell *sh)
 {
+	for (unsigned i = 0; i < notice_count; i++)
+		log_warn("%s", notices[i]);
+	notice_count = 0;
 	con_write(PROMPT, sizeof PROMPT - 1);
 	lineedit_redraw(&sh->le);
 	echo(&sh->le);
@@ -189,5 +209,6 @@ void shell_start(void)
 
 	if (!h.task)
 		log_error("shell: out of memory; no shell");
+	running = h.task != NULL;
 	task_detach(&h);
 }

@@ -29,6 +29,12 @@ struct shell_cmd {
 /* kernel/shell/shell_cmds.c: the command table. */
 const struct shell_cmd *shell_cmd_find(const char *name);
 const struct shell_cmd *shell_cmd_at(unsigned i); /* NULL past the end */
+/*
+ * A warning from another task (executor context), printed as a warning
+ * line before the next prompt rather than into the line being typed.
+ * False if there is no shell: then the caller prints it itself.
+ */
+bool shell_notice(const char *line);
 /* True if the command got no arguments; else says so, for argv[0]. */
 bool shell_no_arguments(int argc, char **argv);
 
