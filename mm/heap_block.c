@@ -54,8 +54,11 @@ static int block_init(struct heap *h, size_t initial)
 	uintptr_t last = (h->limit_end - 1) >> CHUNK_SHIFT;
 
 	(void)initial;
+	/* The map grows with the limit (one byte per chunk: 2 MiB at 64 GiB),
+	 * so it may need more than the caller committed up front. */
 	b->map_bytes = heap_align_up(last - first + 1, HEAP_MIN_ALIGN);
-	if (b->map_bytes + 64 > h->end - h->base)
+	if (b->map_bytes + 64 > h->end - h->base &&
+	    !heap_extend(h, b->map_bytes + 64 - (h->end - h->base)))
 		return -1;
 	memset((void *)h->base, 0, b->map_bytes);
 	b->map_bias = h->base - first;
@@ -165,7 +168,10 @@ static int classify_checked(struct heap *h, const void *p)
 	if (!tag)
 		return -1;
 	cls = tag - 1;
-	if ((a & (class_size(cls) - 1)) ||
+	/* Only the chunk being carved has slots never handed out: those from
+	 * carve[cls] on. */
+	bool uncarved = (b->carve[cls] & ~(CHUNK - 1)) == chunk && a >= b->carve[cls];
+	if ((a & (class_size(cls) - 1)) || uncarved ||
 	    a + class_size(cls) > chunk + CHUNK - LIST_HDR) {
 		heap_report(h, HEAP_ERR_FOREIGN, p);
 		return -2;

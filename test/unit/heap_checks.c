@@ -274,3 +274,33 @@ KTEST(heap_block_checks, oom_at_limit) { oom_at_limit(_kt, HEAP_BLOCK); }
 KTEST(heap_block_checks, double_free_detected) { double_free_detected(_kt, HEAP_BLOCK); }
 KTEST(heap_block_checks, foreign_pointer_detected) { foreign_pointer_detected(_kt, HEAP_BLOCK); }
 KTEST(heap_block_checks, realloc_keeps_contents) { realloc_keeps_contents(_kt, HEAP_BLOCK); }
+
+/*
+ * Issue 16 item 2: a free of a slot in the chunk being carved that was never
+ * handed out.  Accepting it would put the slot on the free list, and the
+ * carver would later hand the same slot out again: one object, two owners.
+ */
+KTEST(heap_block_checks, free_of_never_handed_out_slot_detected)
+{
+	struct heap *h = heap_fixture_default(HEAP_BLOCK);
+	uint8_t *p, *q[8];
+
+	ASSERT_NOT_NULL(h);
+	p = heap_alloc(h, 64, 0); /* carves a fresh 64-byte chunk */
+	ASSERT_NOT_NULL(p);
+	heap_free(h, p + 5 * 64); /* aligned, in the chunk, never handed out */
+	EXPECT_EQ(heap_fixture_errors(HEAP_ERR_FOREIGN), 1);
+	EXPECT_EQ(h->live_allocs, 1);
+	for (unsigned i = 0; i < 8; i++) {
+		q[i] = heap_alloc(h, 64, 0);
+		ASSERT_NOT_NULL(q[i]);
+		for (unsigned j = 0; j < i; j++)
+			EXPECT_NE((uintptr_t)q[i], (uintptr_t)q[j]);
+		EXPECT_NE((uintptr_t)q[i], (uintptr_t)p);
+	}
+	for (unsigned i = 0; i < 8; i++)
+		heap_free(h, q[i]);
+	heap_free(h, p);
+	EXPECT_EQ(h->errors, 1);
+	balanced(_kt, h);
+}
