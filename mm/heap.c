@@ -67,6 +67,8 @@ int heap_init(struct heap *h, enum heap_design d, void *base, size_t initial,
 	h->base = b;
 	h->end = b + (initial & ~(size_t)(HEAP_MIN_ALIGN - 1));
 	h->limit_end = b + (limit & ~(size_t)(HEAP_MIN_ALIGN - 1));
+	h->min_end = h->end;
+	h->shrink_min = limit / 4 < HEAP_SHRINK_MIN ? limit / 4 : HEAP_SHRINK_MIN;
 	h->grow = grow;
 	h->grow_ctx = grow_ctx;
 	return h->ops->init(h, initial);
@@ -89,6 +91,39 @@ bool heap_extend(struct heap *h, size_t bytes)
 	h->end += step;
 	h->grows++;
 	return true;
+}
+
+void heap_grow_later(struct heap *h, size_t bytes) { h->grow_later = bytes; }
+size_t heap_grow_wanted(const struct heap *h) { return h->grow_later; }
+
+bool heap_shrink_worth(const struct heap *h)
+{
+	return h->end - h->base - h->used >= h->shrink_min &&
+	       (h->grows != h->shrink_grows || h->used + h->shrink_min <= h->shrink_used);
+}
+
+size_t heap_shrink(struct heap *h)
+{
+	uintptr_t low, target, new_end;
+
+	h->shrink_used = h->used;
+	h->shrink_grows = h->grows;
+	if (h->ops->flush)
+		h->ops->flush(h);
+	low = h->ops->trim_point(h);
+
+	/* Keep one grow step of slack, so a heap that breathes around one size
+	 * does not map and unmap on every cycle. */
+	target = heap_align_up(low, HEAP_GROW_STEP) + HEAP_GROW_STEP;
+	if (target < h->min_end)
+		target = h->min_end;
+	if (target >= h->end)
+		return 0;
+	new_end = h->ops->cut(h, target);
+	size_t cut = h->end - new_end;
+	h->end = new_end;
+	h->shrinks += cut != 0;
+	return cut;
 }
 
 /* ---- reports ---------------------------------------------------------------- */
@@ -138,10 +173,12 @@ void *heap_alloc(struct heap *h, size_t size, size_t align)
 		align = HEAP_MIN_ALIGN;
 	if (size == 0)
 		size = 1;
+	h->grow_later = 0;
 	if (size <= h->limit_end - h->base && align <= h->limit_end - h->base)
 		p = h->ops->alloc(h, size, align);
 	if (__builtin_expect(!p, 0)) {
-		report_oom(h, size, align);
+		if (!h->grow_later)
+			report_oom(h, size, align);
 		return NULL;
 	}
 	h->live_allocs++;
@@ -203,6 +240,7 @@ void heap_stats(const struct heap *h, struct heap_stats *s)
 	s->failed_allocs = h->failed_allocs;
 	s->errors = h->errors;
 	s->grows = h->grows;
+	s->shrinks = h->shrinks;
 }
 
 bool heap_check(struct heap *h)

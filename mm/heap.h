@@ -10,10 +10,16 @@
  * The designs (see heap_design_name()) sit behind one ops table:
  *   bump   a pointer that only moves up; memory comes back only when every
  *          allocation has been freed (mm/heap_bump.c)
- *   list   an address-sorted free list, first fit, blocks split on
- *          allocation and merged with free neighbours on free (mm/heap_list.c)
- *   block  power-of-two size classes 16..4096 with O(1) free lists, falling
- *          back to a list heap for large sizes (mm/heap_block.c)
+ *   list   free blocks in size bins, merged with their neighbours on free
+ *          through boundary tags: O(1) free (mm/heap_list.c)
+ *   block  size classes 16, 32, 48, 64, 96, ... 4096 with O(1) per-chunk free
+ *          lists, falling back to a list heap for large sizes
+ *          (mm/heap_block.c)
+ *
+ * Committed memory above the last block in use can be given back:
+ * heap_shrink() moves the end down and tells the owner how much to decommit.
+ * A grow callback may also answer "later" (heap_grow_later()): the owner
+ * then commits outside its lock and retries.
  *
  * Failures are explicit: an allocation that cannot be served returns NULL and
  * logs the request and the heap state.  With HEAP_DEBUG, frees of pointers the
@@ -62,7 +68,8 @@ enum heap_error {
 
 /*
  * Makes [old_end, old_end + bytes) usable (maps it).  Returns false if it
- * cannot; the heap then reports out of memory.
+ * cannot; the heap then reports out of memory, unless the callback called
+ * heap_grow_later() first.
  */
 typedef bool (*heap_grow_fn)(void *ctx, uintptr_t old_end, size_t bytes);
 /* Receives one complete line, without a newline. */
@@ -83,20 +90,23 @@ struct heap_stats {
 	uint64_t failed_allocs;
 	uint64_t errors; /* foreign pointers, double frees, corruption seen */
 	uint64_t grows;  /* successful calls of the grow callback */
+	uint64_t shrinks; /* heap_shrink calls that gave memory back */
 };
 
 /* Per-design state; the layouts are private to mm/heap_<design>.c. */
+#define HEAP_LIST_BINS 40 /* bin k: free blocks of [2^(k+5), 2^(k+6)) bytes */
+
 struct heap_list_state {
-	struct heap_free_block *head; /* sorted by address */
-	size_t free_bytes;
+	struct heap_free_block *bin[HEAP_LIST_BINS];
+	uint64_t nonempty;           /* bit k: bin k has a block */
+	struct heap_free_block *top; /* the free block that ends the heap, or NULL */
+	size_t free_bytes;           /* in bins and top */
 };
 
-#define HEAP_BLOCK_CLASSES 9 /* 16, 32, ... 4096 */
+#define HEAP_BLOCK_CLASSES 16 /* 16, 32, 48, 64, 96, 128, ... 3072, 4096 */
 
 struct heap_block_state {
-	struct heap_free_obj *free[HEAP_BLOCK_CLASSES];
-	uintptr_t carve[HEAP_BLOCK_CLASSES]; /* next never-used object in a chunk */
-	uintptr_t carve_end[HEAP_BLOCK_CLASSES];
+	struct heap_chunk *avail[HEAP_BLOCK_CLASSES]; /* chunks with a free object */
 	uintptr_t map_bias; /* chunk class map, indexed by address >> chunk shift */
 	size_t map_bytes;
 	size_t chunk_bytes; /* list blocks holding size-class chunks */
@@ -110,12 +120,17 @@ struct heap {
 	enum heap_design design;
 	unsigned flags;
 	uintptr_t base, end, limit_end; /* [base, end) is committed */
+	uintptr_t min_end;              /* heap_shrink never goes below */
+	size_t grow_later;              /* bytes a grow callback deferred */
+	size_t shrink_min;              /* see heap_shrink_worth() */
+	size_t shrink_used;             /* used, at the last heap_shrink */
+	uint64_t shrink_grows;          /* grows, at the last heap_shrink */
 	heap_grow_fn grow;
 	void *grow_ctx;
 	heap_log_fn log;
 	heap_error_fn on_error;
 	size_t used, peak_used, live_allocs;
-	uint64_t total_allocs, failed_allocs, errors, grows;
+	uint64_t total_allocs, failed_allocs, errors, grows, shrinks;
 	union {
 		uintptr_t bump_next;
 		struct heap_list_state list;
@@ -148,6 +163,27 @@ void heap_stats(const struct heap *h, struct heap_stats *s);
 /* Walks all metadata; reports and returns false on any inconsistency. */
 bool heap_check(struct heap *h);
 
+/*
+ * Gives back committed memory above the last block in use, keeping
+ * HEAP_GROW_STEP of it and never going below the initial size.  Returns the
+ * bytes cut: the caller decommits [h->end, h->end + returned).
+ */
+size_t heap_shrink(struct heap *h);
+#define HEAP_SHRINK_MIN (1024u * 1024u)
+/* Whether heap_shrink() is worth calling: at least HEAP_SHRINK_MIN bytes (a
+ * quarter of the limit, in smaller heaps) are committed but unused, and since
+ * the last heap_shrink() the heap grew or `used` fell by that much.  (A heap
+ * pinned by a live block near its end is then not retried on every free.)
+ * O(1). */
+bool heap_shrink_worth(const struct heap *h);
+
+/* For a grow callback: "not now: commit @bytes outside your lock, then
+ * retry".  The allocation in progress returns NULL without an out-of-memory
+ * report; heap_grow_wanted() then says how much was asked for (0 if the
+ * last allocation did not defer). */
+void heap_grow_later(struct heap *h, size_t bytes);
+size_t heap_grow_wanted(const struct heap *h);
+
 const char *heap_design_name(enum heap_design d);
 /* "bump", "list" or "block".  Returns 0, or -1 for an unknown name. */
 int heap_design_parse(const char *name, enum heap_design *out);
@@ -176,6 +212,13 @@ struct heap_ops {
 	bool (*resize)(struct heap *h, void *p, size_t size);
 	size_t (*free_bytes)(const struct heap *h);
 	size_t (*largest_free)(const struct heap *h);
+	/* Optional: lets go of memory the design keeps cached though free. */
+	void (*flush)(struct heap *h);
+	/* The lowest address the committed end could move down to. */
+	uintptr_t (*trim_point)(const struct heap *h);
+	/* Moves the end down to @new_end (>= trim_point) or a little above it;
+	 * returns the new end (h->end itself is the caller's to set). */
+	uintptr_t (*cut)(struct heap *h, uintptr_t new_end);
 	bool (*check)(struct heap *h);
 };
 
@@ -195,7 +238,9 @@ void heap_report(struct heap *h, enum heap_error err, const void *p);
 /* The list heap's engine, shared with the block design's large objects.
  * Blocks carry a 16-byte header; *block gets the bytes taken from the heap. */
 void heap_list_setup(struct heap_list_state *l);
-void heap_list_release(struct heap_list_state *l, uintptr_t start, size_t bytes);
+/* [start, start + bytes) now ends the heap (initial or grown memory). */
+void heap_list_add_end(struct heap *h, struct heap_list_state *l, uintptr_t start,
+		       size_t bytes);
 void *heap_list_take(struct heap *h, struct heap_list_state *l, size_t size,
 		     size_t align, size_t *block);
 size_t heap_list_give(struct heap *h, struct heap_list_state *l, void *p);
@@ -203,7 +248,12 @@ size_t heap_list_usable(struct heap *h, void *p);
 bool heap_list_grow_in_place(struct heap *h, struct heap_list_state *l, void *p,
 			     size_t size, size_t *added);
 size_t heap_list_largest(const struct heap_list_state *l);
+uintptr_t heap_list_trim_point(const struct heap *h, const struct heap_list_state *l);
+uintptr_t heap_list_cut(struct heap *h, struct heap_list_state *l, uintptr_t new_end);
+/* Called for each live block on the walk; false stops it as corrupt. */
+typedef bool (*heap_list_visit_fn)(struct heap *h, uintptr_t payload, size_t size,
+				   void *ctx);
 bool heap_list_walk(struct heap *h, const struct heap_list_state *l, uintptr_t from,
-		    size_t *used_bytes);
+		    size_t *used_bytes, heap_list_visit_fn visit, void *ctx);
 
 #endif

@@ -124,6 +124,16 @@ static size_t bump_largest_free(const struct heap *h)
 	return room > HDR ? room - HDR : 0;
 }
 
+static uintptr_t bump_trim_point(const struct heap *h)
+{
+	return h->u.bump_next;
+}
+
+static uintptr_t bump_cut(struct heap *h, uintptr_t new_end)
+{
+	return new_end >= h->u.bump_next ? new_end : h->end;
+}
+
 static bool bump_check(struct heap *h)
 {
 	uintptr_t next = h->u.bump_next;
@@ -144,5 +154,7 @@ const struct heap_ops heap_bump_ops = {
 	.resize = bump_resize,
 	.free_bytes = bump_free_bytes,
 	.largest_free = bump_largest_free,
+	.trim_point = bump_trim_point,
+	.cut = bump_cut,
 	.check = bump_check,
 };

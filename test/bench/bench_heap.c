@@ -1,8 +1,10 @@
 /*
- * Heap benchmark: ns per alloc+free pair for each design and size, and a
- * mixed trace (random sizes and lifetimes, fixed seed), with glibc malloc and
+ * Heap benchmark: ns per alloc+free pair for each design and size, a mixed
+ * trace (random sizes and lifetimes, fixed seed), and pairs in a fragmented
+ * heap (10,000 free holes that do not fit the request), with glibc malloc and
  * mimalloc measured in the same run as yardsticks.  Median of REPS runs after
- * a warm-up (runs interleaved across allocators); designs run with HEAP_DEBUG off unless the name says `debug`.
+ * a warm-up (runs interleaved across allocators); designs run with
+ * HEAP_DEBUG off unless the name says `debug`.
  */
 #include "mm/heap.h"
 #include "test/ktest/ktest.h"
@@ -155,6 +157,46 @@ static double mixed_ns(const struct allocator *a)
 	return median(t, REPS, MIXED_OPS);
 }
 
+/*
+ * 20,000 64-byte blocks with every other one freed: 10,000 holes no 2000-byte
+ * request fits.  A design whose alloc or free walks its free list pays for
+ * every hole on every pair.
+ */
+#define HOLES 10000u
+#define FRAG_SIZE 2000u
+#define FRAG_PAIRS 20000u /* a list walk of 10,000 holes per pair is slow */
+
+static __attribute__((noinline)) uint64_t run_frag_pairs(const struct allocator *a)
+{
+	uint64_t t0 = now_ns();
+
+	for (unsigned i = 0; i < FRAG_PAIRS; i++) {
+		void *p = a->alloc(a->ctx, FRAG_SIZE);
+
+		bench_sink = p;
+		a->free(a->ctx, p);
+	}
+	return now_ns() - t0;
+}
+
+static double fragmented_ns(const struct allocator *a)
+{
+	static void *blocks[2 * HOLES];
+	uint64_t t[REPS];
+
+	for (unsigned i = 0; i < 2 * HOLES; i++)
+		if (!(blocks[i] = a->alloc(a->ctx, 64)))
+			abort();
+	for (unsigned i = 0; i < 2 * HOLES; i += 2)
+		a->free(a->ctx, blocks[i]);
+	run_frag_pairs(a);
+	for (unsigned r = 0; r < REPS; r++)
+		t[r] = run_frag_pairs(a);
+	for (unsigned i = 1; i < 2 * HOLES; i += 2)
+		a->free(a->ctx, blocks[i]);
+	return median(t, REPS, FRAG_PAIRS);
+}
+
 static struct heap heaps[HEAP_DESIGN_COUNT + 1];
 
 static void make_heap(struct heap *h, enum heap_design d, unsigned flags)
@@ -171,9 +213,10 @@ static void make_heap(struct heap *h, enum heap_design d, unsigned flags)
 
 int main(void)
 {
-	static const size_t sizes[] = { 16, 64, 256, 1024, 4096 };
+	static const size_t sizes[] = { 16, 48, 64, 256, 1024, 4096 };
+	enum { NSIZES = sizeof sizes / sizeof sizes[0] };
 	struct allocator all[HEAP_DESIGN_COUNT + 3];
-	double pair[HEAP_DESIGN_COUNT + 3][5];
+	double pair[HEAP_DESIGN_COUNT + 3][NSIZES];
 	unsigned n = 0, mi = 0;
 
 	for (unsigned d = 0; d < HEAP_DESIGN_COUNT; d++) {
@@ -186,7 +229,7 @@ int main(void)
 	mi = n;
 	all[n++] = (struct allocator){ "mimalloc", mi_a, mi_f, NULL };
 
-	for (unsigned s = 0; s < 5; s++) {
+	for (unsigned s = 0; s < NSIZES; s++) {
 		double ns[8];
 
 		pairs_ns(all, n, sizes[s], ns);
@@ -201,5 +244,9 @@ int main(void)
 	}
 	for (unsigned a = 0; a < n; a++)
 		printf("BENCH heap_%s_mixed %.2f ns\n", all[a].name, mixed_ns(&all[a]));
+	for (unsigned a = 0; a < n; a++)
+		if (a != HEAP_BUMP) /* bump cannot free a hole */
+			printf("BENCH heap_%s_pair_fragmented %.2f ns\n", all[a].name,
+			       fragmented_ns(&all[a]));
 	return 0;
 }

@@ -1,7 +1,7 @@
 /*
  * libFuzzer target for the heap designs.  The input picks a design and a grow
  * budget, then is read as a sequence of operations (alloc with size and
- * alignment, free, realloc) checked against a shadow model: blocks never
+ * alignment, free, realloc, shrink) checked against a shadow model: blocks never
  * overlap, alignment holds, contents survive, and the heap's consistency walk
  * and statistics agree at the end.  Any violation aborts.
  */
@@ -94,7 +94,7 @@ static void one_op(struct fz *f)
 	size_t size, align;
 	uint8_t *p;
 
-	switch (op % 3) {
+	switch (op % 4) {
 	case 0:
 		size = read_size(f);
 		align = (size_t)1 << (next(f) % 14);
@@ -123,6 +123,10 @@ static void one_op(struct fz *f)
 		verify(f, i, size < f->size[i] ? size : f->size[i]);
 		f->p[i] = NULL;
 		place(f, i, p, size, 16);
+		break;
+	case 3: /* give back what is free at the top; the next grow refills */
+		f->committed -= heap_shrink(&f->heap);
+		check(f->committed == f->heap.end);
 		break;
 	}
 }

@@ -4,11 +4,15 @@
  * with a pattern from its id and verified before it is freed or moved, blocks
  * never overlap (sorted check every few thousand operations), alignment holds,
  * and the heap's own statistics and consistency walk agree with the model.
+ * The heap is shrunk whenever heap_shrink_worth() says so; the arena beyond
+ * the committed end is ASan-poisoned, so a heap that touched memory it gave
+ * back (or never had) fails at once.
  * Host only: far too many operations for a test boot.
  */
 #include "mm/heap.h"
 #include "test/ktest/ktest.h"
 
+#include <sanitizer/asan_interface.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,7 +38,7 @@ struct trace {
 	struct live live[MAX_LIVE];
 	unsigned nlive;
 	uint32_t next_id;
-	unsigned long ooms, bad;
+	unsigned long ooms, bad, shrinks;
 };
 
 static uint64_t rnd(struct trace *t)
@@ -53,7 +57,19 @@ static bool trace_grow(void *ctx, uintptr_t old_end, size_t bytes)
 		return false;
 	t->grow_budget -= bytes;
 	t->committed += bytes;
+	ASAN_UNPOISON_MEMORY_REGION((void *)old_end, bytes);
 	return true;
+}
+
+static void maybe_shrink(struct trace *t)
+{
+	size_t cut;
+
+	if (!heap_shrink_worth(&t->heap) || !(cut = heap_shrink(&t->heap)))
+		return;
+	t->committed -= cut;
+	ASAN_POISON_MEMORY_REGION((void *)t->committed, cut);
+	t->shrinks++;
 }
 
 static size_t random_size(struct trace *t)
@@ -113,6 +129,8 @@ static struct heap *trace_start(struct trace *t, enum heap_design d, uint64_t se
 	t->grow_budget = budget;
 	t->rng = seed;
 	t->nlive = 0;
+	ASAN_POISON_MEMORY_REGION((void *)t->committed,
+				  ARENA_BYTES - (t->committed - (uintptr_t)t->arena));
 	if (heap_init(&t->heap, d, t->arena, 256 * 1024, ARENA_BYTES, trace_grow, t,
 		      HEAP_DEBUG))
 		return NULL;
@@ -145,6 +163,7 @@ static void do_free(struct trace *t, unsigned i)
 		t->bad++;
 	heap_free(&t->heap, l->p);
 	*l = t->live[--t->nlive];
+	maybe_shrink(t);
 }
 
 static void do_realloc(struct trace *t, unsigned i)
@@ -232,6 +251,9 @@ static void drain(struct trace *t)
 	EXPECT_EQ(t->bad, 0);
 	EXPECT_EQ(t->heap.used, 0);
 	EXPECT_TRUE(heap_check(&t->heap));
+	heap_shrink(&t->heap);
+	EXPECT_EQ(t->heap.end - t->heap.base, 256 * 1024); /* all given back */
+	ASAN_UNPOISON_MEMORY_REGION(t->arena, ARENA_BYTES);
 	free(t->arena);
 }
 
@@ -247,9 +269,10 @@ static void random_trace(struct ktest *_kt, enum heap_design d)
 	EXPECT_EQ(n, OPS);
 	if (d != HEAP_BUMP)
 		EXPECT_EQ(h->failed_allocs, 0);
-	ktest_diag(_kt, "%s: %u ops, %llu allocs, peak %zu KiB, size %zu KiB", heap_design_name(d),
-		   n, (unsigned long long)h->total_allocs, h->peak_used / 1024,
-		   (size_t)(h->end - h->base) / 1024);
+	ktest_diag(_kt, "%s: %u ops, %llu allocs, peak %zu KiB, size %zu KiB, %lu shrinks",
+		   heap_design_name(d), n, (unsigned long long)h->total_allocs,
+		   h->peak_used / 1024, (size_t)(h->end - h->base) / 1024, t.shrinks);
+	EXPECT_GT(t.shrinks, 0);
 	drain(&t);
 }
 

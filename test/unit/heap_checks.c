@@ -16,6 +16,7 @@ unsigned heap_fixture_grow_calls(void);
 unsigned heap_fixture_log_lines(void);
 const char *heap_fixture_last_log(void);
 unsigned heap_fixture_errors(enum heap_error e);
+size_t heap_fixture_shrink(void);
 
 #define KIB 1024u
 
@@ -244,6 +245,48 @@ static void realloc_keeps_contents(struct ktest *_kt, enum heap_design d)
 	balanced(_kt, h);
 }
 
+/*
+ * Memory freed in bulk goes back (issue 11 item 14, issue 16 "no heap ever
+ * shrinks"): 600 KiB of small and large objects grow the heap to its limit;
+ * once they are all freed, heap_shrink cuts the heap back to its initial
+ * size, and it grows again on demand.
+ */
+static void shrink_gives_memory_back(struct ktest *_kt, enum heap_design d)
+{
+	struct heap *h = heap_fixture_default(d);
+	struct heap_stats s;
+	void **obj;
+	unsigned n = 0;
+
+	ASSERT_NOT_NULL(h);
+	obj = heap_alloc(h, 8000 * sizeof(void *), 0);
+	ASSERT_NOT_NULL(obj);
+	for (size_t bytes = 0; bytes < 600 * KIB && n < 8000; n++) {
+		size_t size = n % 8 ? 40 : 3000 + n % 5000;
+		ASSERT_NOT_NULL(obj[n] = heap_alloc(h, size, 0));
+		bytes += size;
+	}
+	heap_fixture_shrink(); /* may cut slack above the last block, no more */
+	balanced(_kt, h);
+	for (unsigned i = 0; i < n; i++)
+		heap_free(h, obj[i]);
+	heap_free(h, obj);
+	balanced(_kt, h);
+	EXPECT_TRUE(heap_shrink_worth(h));
+	heap_stats(h, &s);
+	EXPECT_GT(s.size, 600 * KIB);
+	EXPECT_EQ(heap_fixture_shrink(), s.size - 256 * KIB);
+	heap_stats(h, &s);
+	EXPECT_EQ(s.size, 256 * KIB);
+	EXPECT_EQ(s.used, 0);
+	EXPECT_FALSE(heap_shrink_worth(h));
+	balanced(_kt, h);
+	ASSERT_NOT_NULL(obj = heap_alloc(h, 500 * KIB, 0)); /* grows again */
+	heap_free(h, obj);
+	EXPECT_EQ(h->errors, 0);
+	balanced(_kt, h);
+}
+
 /* One case per line (ktest tells cases apart by line). */
 KTEST_SUITE(heap_bump_checks);
 KTEST(heap_bump_checks, alignment) { alignment(_kt, HEAP_BUMP); }
@@ -254,6 +297,7 @@ KTEST(heap_bump_checks, oom_at_limit) { oom_at_limit(_kt, HEAP_BUMP); }
 KTEST(heap_bump_checks, double_free_detected) { double_free_detected(_kt, HEAP_BUMP); }
 KTEST(heap_bump_checks, foreign_pointer_detected) { foreign_pointer_detected(_kt, HEAP_BUMP); }
 KTEST(heap_bump_checks, realloc_keeps_contents) { realloc_keeps_contents(_kt, HEAP_BUMP); }
+KTEST(heap_bump_checks, shrink_gives_memory_back) { shrink_gives_memory_back(_kt, HEAP_BUMP); }
 
 KTEST_SUITE(heap_list_checks);
 KTEST(heap_list_checks, alignment) { alignment(_kt, HEAP_LIST); }
@@ -264,6 +308,7 @@ KTEST(heap_list_checks, oom_at_limit) { oom_at_limit(_kt, HEAP_LIST); }
 KTEST(heap_list_checks, double_free_detected) { double_free_detected(_kt, HEAP_LIST); }
 KTEST(heap_list_checks, foreign_pointer_detected) { foreign_pointer_detected(_kt, HEAP_LIST); }
 KTEST(heap_list_checks, realloc_keeps_contents) { realloc_keeps_contents(_kt, HEAP_LIST); }
+KTEST(heap_list_checks, shrink_gives_memory_back) { shrink_gives_memory_back(_kt, HEAP_LIST); }
 
 KTEST_SUITE(heap_block_checks);
 KTEST(heap_block_checks, alignment) { alignment(_kt, HEAP_BLOCK); }
@@ -274,6 +319,7 @@ KTEST(heap_block_checks, oom_at_limit) { oom_at_limit(_kt, HEAP_BLOCK); }
 KTEST(heap_block_checks, double_free_detected) { double_free_detected(_kt, HEAP_BLOCK); }
 KTEST(heap_block_checks, foreign_pointer_detected) { foreign_pointer_detected(_kt, HEAP_BLOCK); }
 KTEST(heap_block_checks, realloc_keeps_contents) { realloc_keeps_contents(_kt, HEAP_BLOCK); }
+KTEST(heap_block_checks, shrink_gives_memory_back) { shrink_gives_memory_back(_kt, HEAP_BLOCK); }
 
 /*
  * Issue 16 item 2: a free of a slot in the chunk being carved that was never

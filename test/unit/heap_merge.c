@@ -74,11 +74,45 @@ KTEST(heap_merge, block_reuses_freed_object)
 	ASSERT_NOT_NULL(h);
 	a = heap_alloc(h, 40, 0);
 	heap_free(h, a);
-	b = heap_alloc(h, 64, 0); /* same class (64) */
+	b = heap_alloc(h, 48, 0); /* same class (48) */
 	EXPECT_EQ((uintptr_t)a, (uintptr_t)b);
-	EXPECT_EQ(heap_usable_size(h, b), 64);
+	EXPECT_EQ(heap_usable_size(h, b), 48);
 	EXPECT_EQ((uintptr_t)heap_alloc(h, 4096, 4096) & 4095, 0);
 	EXPECT_GE(heap_usable_size(h, heap_alloc(h, 5000, 0)), 5000); /* list */
+	EXPECT_TRUE(heap_check(h));
+}
+
+/* Issue 10: a 40-48 byte object costs 48 bytes, not 64.  Every size up to
+ * 4096 gets the smallest class that holds it, and every alignment the
+ * smallest class that also honours it. */
+KTEST(heap_merge, block_size_classes_between_powers_of_two)
+{
+	static const size_t classes[] = { 16,  32,  48,   64,   96,   128,  192,  256,
+					  384, 512, 768, 1024, 1536, 2048, 3072, 4096 };
+	struct heap *h = heap_fixture(HEAP_BLOCK, 1024 * 1024, 1024 * 1024, false);
+
+	ASSERT_NOT_NULL(h);
+	for (size_t n = 1, c = 0; n <= 4096; n++) {
+		void *p = heap_alloc(h, n, 0);
+		while (classes[c] < n)
+			c++;
+		ASSERT_NOT_NULL(p);
+		EXPECT_EQ(heap_usable_size(h, p), classes[c]);
+		heap_free(h, p);
+	}
+	for (size_t align = 16; align <= 4096; align *= 2) {
+		for (size_t c = 0; c < 16; c++) {
+			char *p = heap_alloc(h, classes[c], align);
+			size_t want = classes[c] > align ? classes[c] : align, got;
+			ASSERT_NOT_NULL(p);
+			EXPECT_EQ((uintptr_t)p & (align - 1), 0);
+			got = heap_usable_size(h, p);
+			EXPECT_GE(got, want);
+			EXPECT_LE(got, 2 * want);
+			heap_free(h, p);
+		}
+	}
+	EXPECT_EQ(h->errors, 0);
 	EXPECT_TRUE(heap_check(h));
 }
 

@@ -82,6 +82,15 @@ const char *heap_fixture_last_log(void) { return fx.last_log; }
 unsigned heap_fixture_errors(enum heap_error e) { return fx.errors[e]; }
 const void *heap_fixture_last_error_ptr(void) { return fx.last_error_ptr; }
 
+/* heap_shrink, and the owner's side of it: the arena ends lower now. */
+size_t heap_fixture_shrink(void)
+{
+	size_t cut = heap_shrink(&fx.heap);
+
+	fx.end -= cut;
+	return cut;
+}
+
 /* ---- the series' tests ------------------------------------------------------ */
 
 static void simple_allocation(struct ktest *_kt, enum heap_design d)
