@@ -96,8 +96,23 @@ bool heap_extend(struct heap *h, size_t bytes)
 void heap_grow_later(struct heap *h, size_t bytes) { h->grow_later = bytes; }
 size_t heap_grow_wanted(const struct heap *h) { return h->grow_later; }
 
+/* Where heap_shrink would put the end, given the lowest it could go. */
+static uintptr_t shrink_target(const struct heap *h, uintptr_t low)
+{
+	/* Keep one grow step of slack, so a heap that breathes around one size
+	 * does not map and unmap on every cycle. */
+	uintptr_t target = heap_align_up(low, HEAP_GROW_STEP) + HEAP_GROW_STEP;
+
+	return target < h->min_end ? h->min_end : target;
+}
+
 bool heap_shrink_worth(const struct heap *h)
 {
+	uintptr_t target = shrink_target(h, h->ops->trim_point(h));
+
+	if (target < h->end && h->end - target >= h->shrink_min)
+		return true; /* the free block at the top is big enough now */
+	/* Else memory the design caches (flush) may hide a big enough top. */
 	return h->end - h->base - h->used >= h->shrink_min &&
 	       (h->grows != h->shrink_grows || h->used + h->shrink_min <= h->shrink_used);
 }

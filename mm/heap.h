@@ -170,11 +170,12 @@ bool heap_check(struct heap *h);
  */
 size_t heap_shrink(struct heap *h);
 #define HEAP_SHRINK_MIN (1024u * 1024u)
-/* Whether heap_shrink() is worth calling: at least HEAP_SHRINK_MIN bytes (a
- * quarter of the limit, in smaller heaps) are committed but unused, and since
- * the last heap_shrink() the heap grew or `used` fell by that much.  (A heap
- * pinned by a live block near its end is then not retried on every free.)
- * O(1). */
+/* Whether heap_shrink() is worth calling, in O(1): the free block at the
+ * top has HEAP_SHRINK_MIN bytes (a quarter of the limit, in smaller heaps);
+ * or that much is committed but unused, and since the last heap_shrink() the
+ * heap grew or `used` fell by that much (an empty chunk the design keeps may
+ * hide a free top; a heap pinned by a live block near its end is not retried
+ * on every free). */
 bool heap_shrink_worth(const struct heap *h);
 
 /* For a grow callback: "not now: commit @bytes outside your lock, then
@@ -190,8 +191,11 @@ int heap_design_parse(const char *name, enum heap_design *out);
 const char *heap_error_name(enum heap_error e);
 
 /* ---- the global kernel heap's setup (kernel only) ------------------------- */
-int kmalloc_init(enum heap_design d, void *base, size_t initial, size_t limit,
-		 heap_grow_fn grow, void *ctx);
+struct heap_pages;
+/* The heap spans [backing->base, + limit); its first @initial bytes are
+ * mapped already.  It grows and shrinks through @backing (mm/kmalloc.c). */
+int kmalloc_init(enum heap_design d, struct heap_pages *backing, size_t initial,
+		 size_t limit);
 void kmalloc_set_hooks(heap_log_fn log, heap_error_fn on_error);
 void kmalloc_stats(struct heap_stats *s);
 enum heap_design kmalloc_design(void);

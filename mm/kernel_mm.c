@@ -10,6 +10,7 @@
 #include "kernel/log.h"
 #include "kernel/panic.h"
 #include "mm/heap.h"
+#include "mm/heap_pages.h"
 #include "mm/layout.h"
 #include "mm/stacks.h"
 #include "mm/stacks.h"
@@ -243,20 +244,9 @@ const void *mm_map_firmware_table(uint64_t pa, uint64_t size)
 
 /* ---- heap ----------------------------------------------------------------- */
 
-static bool heap_grow(void *ctx, uintptr_t old_end, size_t bytes)
-{
-	(void)ctx;
-	for (uintptr_t va = old_end; va < old_end + bytes; va += PAGE_SIZE) {
-		uint64_t pa = frame_alloc(&frames);
-		if (!pa)
-			return false;
-		if (pt_map(&kernel_pt, va, pa, PAGE_SIZE, PT_WRITE | PT_GLOBAL)) {
-			frame_free(&frames, pa);
-			return false;
-		}
-	}
-	return true;
-}
+static struct heap_pages heap_backing;
+
+#define HEAP_RESERVE (16 * 1024 * 1024ull)
 
 static void heap_log_line(const char *line)
 {
@@ -280,17 +270,18 @@ static void heap_init_global(const char *design_name)
 		d = HEAP_BLOCK;
 	}
 	frame_stats(&frames, &fs);
-	/* Leave a reserve of frames for page tables and other direct users. */
-	uint64_t limit = fs.free_bytes > 32 * 1024 * 1024 ? fs.free_bytes - 16 * 1024 * 1024
-							 : fs.free_bytes / 2;
-	limit = ALIGN_DOWN(limit, PAGE_SIZE);
+	/* Leave a reserve of frames for other direct users (stacks, tables
+	 * outside the heap): 16 MiB, or a quarter on a small machine. */
+	uint64_t reserve = fs.free_bytes / 4 < HEAP_RESERVE ? fs.free_bytes / 4 : HEAP_RESERVE;
+	uint64_t limit = heap_pages_limit(fs.free_bytes, reserve);
 	if (limit > HEAP_MAX_SIZE)
 		limit = HEAP_MAX_SIZE;
-	if (!heap_grow(NULL, HEAP_BASE, HEAP_INITIAL_SIZE))
+	heap_backing = (struct heap_pages){ .frames = &frames, .pt = &kernel_pt,
+					    .base = HEAP_BASE, .mapped_end = HEAP_BASE };
+	if (!heap_pages_commit(&heap_backing, HEAP_INITIAL_SIZE))
 		panic("heap: no memory for the initial %llu KiB", HEAP_INITIAL_SIZE / 1024);
 	kmalloc_set_hooks(heap_log_line, heap_error);
-	if (kmalloc_init(d, (void *)(uintptr_t)HEAP_BASE, HEAP_INITIAL_SIZE, limit, heap_grow,
-			 NULL))
+	if (kmalloc_init(d, &heap_backing, HEAP_INITIAL_SIZE, limit))
 		panic("heap: kmalloc_init failed");
 }
 
@@ -361,19 +352,31 @@ void mm_print_stats(void)
 {
 	struct frame_stats fs;
 	struct heap_stats hs;
-	char total[24], free[24], used[24];
+	char a[24], b[24], c[24], d[24];
 
 	frame_stats(&frames, &fs);
-	meminfo_format_size(total, sizeof total, fs.total_bytes);
-	meminfo_format_size(free, sizeof free, fs.free_bytes);
-	meminfo_format_size(used, sizeof used, fs.used_bytes);
-	kprintf("frames: %s managed, %s free, %s used (%llu allocs, %llu frees)\n", total,
-		free, used, (unsigned long long)fs.allocs, (unsigned long long)fs.frees);
+	meminfo_format_size(a, sizeof a, fs.total_bytes);
+	meminfo_format_size(b, sizeof b, fs.free_bytes);
+	meminfo_format_size(c, sizeof c, fs.used_bytes);
+	meminfo_format_size(d, sizeof d, fs.reserved_bytes);
+	kprintf("frames: %s managed = %s free + %s in use + %s reserved\n", a, b, c, d);
+	meminfo_format_size(a, sizeof a, heap_backing.mapped_end - heap_backing.base);
+	meminfo_format_size(b, sizeof b, fs.used_bytes - (heap_backing.mapped_end - heap_backing.base));
+	kprintf("  in use: %s heap, %s page tables and other (%llu allocs, %llu frees)\n", a, b,
+		(unsigned long long)fs.allocs, (unsigned long long)fs.frees);
+	kprintf("  reserved: kernel image, boot data, framebuffer, allocator metadata, "
+		"firmware memory kept\n");
 	kmalloc_stats(&hs);
-	meminfo_format_size(total, sizeof total, hs.size);
-	meminfo_format_size(used, sizeof used, hs.used);
-	meminfo_format_size(free, sizeof free, hs.largest_free);
-	kprintf("heap: %s committed, %s used (peak %zu KiB), %zu live allocations, "
-		"largest free block %s\n",
-		total, used, hs.peak_used / 1024, hs.live_allocs, free);
+	meminfo_format_size(a, sizeof a, hs.size);
+	meminfo_format_size(b, sizeof b, hs.used);
+	meminfo_format_size(c, sizeof c, hs.free);
+	meminfo_format_size(d, sizeof d, hs.overhead);
+	kprintf("heap: %s committed = %s used + %s free + %s overhead\n", a, b, c, d);
+	meminfo_format_size(a, sizeof a, hs.peak_used);
+	meminfo_format_size(b, sizeof b, hs.largest_free);
+	meminfo_format_size(c, sizeof c, hs.limit);
+	kprintf("  %zu live allocations, peak %s used, largest free block %s, limit %s, "
+		"%llu grows, %llu shrinks\n",
+		hs.live_allocs, a, b, c, (unsigned long long)hs.grows,
+		(unsigned long long)hs.shrinks);
 }

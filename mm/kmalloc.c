@@ -2,21 +2,59 @@
  * kmalloc.c — the kernel's one global heap, behind kmalloc and friends.
  *
  * The kernel is cooperative on one CPU, so the only thing that can interleave
- * with a heap operation is an interrupt handler: each call runs with
- * interrupts disabled, and that is the whole lock.  (Kernel only: on the host
- * kmalloc is libc's, see test/host/host_kmalloc.c.)
+ * with a heap operation is an interrupt handler (one may free: a waker
+ * dropped in an IRQ can free its task): each call runs with interrupts
+ * disabled, and that is the whole lock.
+ *
+ * Mapping pages is slow (a 1 GiB grow maps 262,144 of them), so big grows
+ * happen outside that section: the grow callback maps at most GROW_NOW bytes
+ * itself and defers anything bigger (heap_grow_later); kmalloc then commits
+ * the pages with interrupts on between batches (mm/heap_pages.c) and tries
+ * again.  Memory goes back the same way round: when a task's kfree leaves
+ * enough of the heap unused, heap_shrink() cuts it and the pages are
+ * unmapped afterwards, also in batches.  Interrupt handlers may free but
+ * never shrink; one that allocated while pages are being mapped or unmapped
+ * would get NULL.
+ *
+ * Kernel only: on the host kmalloc is libc's (test/host/host_kmalloc.c).
  */
 #include "mm/heap.h"
 
 #include "hal/hal.h"
 #include "kernel/lib/string.h"
+#include "mm/heap_pages.h"
+
+#define GROW_NOW (64u * 1024u) /* at most this much is mapped inside the lock */
+#define PAGE 4096u
 
 static struct heap kheap;
+static struct heap_pages *pages;
+static bool pages_busy; /* a commit or decommit is running outside the lock */
+static bool no_defer;   /* the last commit failed: let the heap report OOM */
 
-int kmalloc_init(enum heap_design d, void *base, size_t initial, size_t limit,
-		 heap_grow_fn grow, void *ctx)
+static bool grow(void *ctx, uintptr_t old_end, size_t bytes)
 {
-	return heap_init(&kheap, d, base, initial, limit, grow, ctx, HEAP_DEBUG);
+	uintptr_t want_end = old_end + bytes;
+	size_t missing;
+
+	(void)ctx;
+	if (pages_busy || no_defer)
+		return false;
+	if (want_end <= pages->mapped_end)
+		return true; /* committed ahead by kmalloc_aligned() */
+	missing = heap_align_up(want_end - pages->mapped_end, PAGE);
+	if (missing <= GROW_NOW)
+		return heap_pages_commit(pages, missing);
+	heap_grow_later(&kheap, bytes);
+	return false;
+}
+
+int kmalloc_init(enum heap_design d, struct heap_pages *backing, size_t initial,
+		 size_t limit)
+{
+	pages = backing;
+	return heap_init(&kheap, d, (void *)backing->base, initial, limit, grow, NULL,
+			 HEAP_DEBUG);
 }
 
 void kmalloc_set_hooks(heap_log_fn log, heap_error_fn on_error)
@@ -25,13 +63,61 @@ void kmalloc_set_hooks(heap_log_fn log, heap_error_fn on_error)
 	heap_set_error_handler(&kheap, on_error);
 }
 
+/* Maps the heap's pages up to @end, with interrupts on between batches. */
+static bool commit_ahead(uintptr_t end)
+{
+	bool ok = true;
+
+	if (end > pages->mapped_end) {
+		pages_busy = true;
+		ok = heap_pages_commit(pages, heap_align_up(end - pages->mapped_end, PAGE));
+		pages_busy = false;
+	}
+	return ok;
+}
+
+/*
+ * Runs @op (an allocation) under the lock; if the heap deferred a grow,
+ * commits the pages outside it and runs @op again.  If they cannot be had,
+ * @op runs once more without deferring, so the heap reports the failure.
+ */
+static void *with_growth(void *(*op)(void *a, size_t b, size_t c), void *a, size_t b,
+			 size_t c)
+{
+	for (;;) {
+		hal_irqflags_t f = hal_irq_save();
+		void *p = op(a, b, c);
+		size_t want = p ? 0 : heap_grow_wanted(&kheap);
+		uintptr_t end = kheap.end;
+		hal_irq_restore(f);
+		if (p || !want)
+			return p;
+		if (!commit_ahead(end + want)) {
+			f = hal_irq_save();
+			no_defer = true;
+			p = op(a, b, c);
+			no_defer = false;
+			hal_irq_restore(f);
+			return p;
+		}
+	}
+}
+
+static void *alloc_op(void *unused, size_t size, size_t align)
+{
+	(void)unused;
+	return heap_alloc(&kheap, size, align);
+}
+
+static void *realloc_op(void *p, size_t size, size_t unused)
+{
+	(void)unused;
+	return heap_realloc(&kheap, p, size);
+}
+
 void *kmalloc_aligned(size_t size, size_t align)
 {
-	hal_irqflags_t f = hal_irq_save();
-	void *p = heap_alloc(&kheap, size, align);
-
-	hal_irq_restore(f);
-	return p;
+	return with_growth(alloc_op, NULL, size, align);
 }
 
 void *kmalloc(size_t size) { return kmalloc_aligned(size, 0); }
@@ -50,19 +136,25 @@ void *kcalloc(size_t n, size_t size)
 
 void *krealloc(void *p, size_t size)
 {
-	hal_irqflags_t f = hal_irq_save();
-	void *q = heap_realloc(&kheap, p, size);
-
-	hal_irq_restore(f);
-	return q;
+	return with_growth(realloc_op, p, size, 0);
 }
 
 void kfree(void *p)
 {
 	hal_irqflags_t f = hal_irq_save();
+	size_t cut = 0;
 
 	heap_free(&kheap, p);
+	if (!hal_in_interrupt() && !pages_busy && heap_shrink_worth(&kheap))
+		cut = heap_shrink(&kheap);
+	uintptr_t end = kheap.end;
+	if (cut)
+		pages_busy = true;
 	hal_irq_restore(f);
+	if (cut) {
+		heap_pages_decommit(pages, heap_align_up(end, PAGE));
+		pages_busy = false;
+	}
 }
 
 void kmalloc_stats(struct heap_stats *s)

@@ -16,7 +16,7 @@
 #include <sys/mman.h>
 #include <time.h>
 
-#define REPS 7
+#define REPS 11
 #define PAIRS 2000000u
 #define MIXED_OPS 1000000u
 #define SLOTS 1024u
@@ -81,20 +81,35 @@ static __attribute__((noinline)) uint64_t run_pairs(const struct allocator *a, s
 	return now_ns() - t0;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 /*
- * ns per pair for every allocator at one size.  The repetitions interleave
- * the allocators, so a noisy neighbour on the machine slows all of them
- * alike and the ratios stay fair.
+ * ns per pair for every allocator at one size, and the ratio of allocator x
+ * to allocator y (the median of the ratios of each repetition).  The
+ * repetitions interleave the allocators, so a noisy neighbour on the machine
+ * slows all of them alike and the ratios stay fair; taking each
+ * repetition's ratio keeps load that shifts between repetitions out of it.
  */
-static void pairs_ns(const struct allocator *all, unsigned n, size_t size, double *out)
+static void pairs_ns(const struct allocator *all, unsigned n, size_t size, double *out,
+		     unsigned x, unsigned y, double *ratio)
 {
 	uint64_t t[8][REPS];
+	double r[REPS];
 
 	for (unsigned a = 0; a < n; a++)
 		run_pairs(&all[a], size); /* warm-up */
-	for (unsigned r = 0; r < REPS; r++)
+	for (unsigned k = 0; k < REPS; k++)
 		for (unsigned a = 0; a < n; a++)
-			t[a][r] = run_pairs(&all[a], size);
+			t[a][k] = run_pairs(&all[a], size);
+	for (unsigned k = 0; k < REPS; k++)
+		r[k] = (double)t[x][k] / (double)t[y][k];
+	qsort(r, REPS, sizeof r[0], cmp_double);
+	*ratio = r[REPS / 2];
 	for (unsigned a = 0; a < n; a++)
 		out[a] = median(t[a], REPS, PAIRS);
 }
@@ -230,15 +245,14 @@ int main(void)
 	all[n++] = (struct allocator){ "mimalloc", mi_a, mi_f, NULL };
 
 	for (unsigned s = 0; s < NSIZES; s++) {
-		double ns[8];
+		double ns[8], ratio;
 
-		pairs_ns(all, n, sizes[s], ns);
+		pairs_ns(all, n, sizes[s], ns, HEAP_BLOCK, mi, &ratio);
 		for (unsigned a = 0; a < n; a++) {
 			pair[a][s] = ns[a];
 			printf("BENCH heap_%s_pair_%zu %.2f ns\n", all[a].name, sizes[s], ns[a]);
 		}
-		printf("BENCH heap_ratio_block_vs_mimalloc_%zu %.2f ratio\n", sizes[s],
-		       pair[HEAP_BLOCK][s] / pair[mi][s]);
+		printf("BENCH heap_ratio_block_vs_mimalloc_%zu %.3f ratio\n", sizes[s], ratio);
 		printf("BENCH heap_ratio_block_vs_glibc_%zu %.2f ratio\n", sizes[s],
 		       pair[HEAP_BLOCK][s] / pair[mi - 1][s]);
 	}

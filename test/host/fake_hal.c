@@ -14,6 +14,7 @@
 static _Thread_local bool irq_on = true;
 static _Thread_local unsigned irq_depth;	/* simulated handlers running */
 static fake_hal_irq_hook_fn irq_hook;
+static _Thread_local fake_hal_irq_hook_fn window_hook;
 static unsigned long waits;
 
 hal_irqflags_t hal_irq_save(void)
@@ -23,8 +24,25 @@ hal_irqflags_t hal_irq_save(void)
 	return was;
 }
 
-void hal_irq_restore(hal_irqflags_t flags) { irq_on = flags != 0; }
-void hal_irq_enable(void) { irq_on = true; }
+/* Interrupts going back on: a pending interrupt would be taken now. */
+static void irqs_on(void)
+{
+	bool was_on = irq_on;
+
+	irq_on = true;
+	if (!was_on && window_hook)
+		fake_hal_raise_irq(window_hook);
+}
+
+void hal_irq_restore(hal_irqflags_t flags)
+{
+	if (flags)
+		irqs_on();
+	else
+		irq_on = false;
+}
+
+void hal_irq_enable(void) { irqs_on(); }
 void hal_irq_disable(void) { irq_on = false; }
 bool hal_irq_enabled(void) { return irq_on; }
 bool hal_in_interrupt(void) { return irq_depth != 0; }
@@ -79,6 +97,7 @@ uint64_t fake_hal_armed_ns(void) { return armed_ns; }
 unsigned long fake_hal_arm_calls(void) { return arm_calls; }
 
 void fake_hal_set_irq_hook(fake_hal_irq_hook_fn fn) { irq_hook = fn; }
+void fake_hal_set_irq_window_hook(fake_hal_irq_hook_fn fn) { window_hook = fn; }
 unsigned long fake_hal_wait_count(void) { return waits; }
 
 void hal_halt_forever(void)

@@ -5,6 +5,10 @@
 /* Called from hal_wait_for_interrupt(), as if an interrupt had arrived. */
 typedef void (*fake_hal_irq_hook_fn)(void);
 void fake_hal_set_irq_hook(fake_hal_irq_hook_fn fn);
+/* Called on this thread each time interrupts go from off to on (through
+ * hal_irq_restore or hal_irq_enable), as if an interrupt had been pending;
+ * it runs like fake_hal_raise_irq's handler.  NULL: none. */
+void fake_hal_set_irq_window_hook(fake_hal_irq_hook_fn fn);
 /* Runs handler now, on this thread, as an interrupt handler would run:
  * hal_in_interrupt() is true and interrupts are off inside it. */
 void fake_hal_raise_irq(void (*handler)(void));

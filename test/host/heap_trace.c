@@ -68,6 +68,7 @@ static void maybe_shrink(struct trace *t)
 	if (!heap_shrink_worth(&t->heap) || !(cut = heap_shrink(&t->heap)))
 		return;
 	t->committed -= cut;
+	t->grow_budget += cut; /* the budget limits what is committed at once */
 	ASAN_POISON_MEMORY_REGION((void *)t->committed, cut);
 	t->shrinks++;
 }

@@ -209,6 +209,49 @@ KTEST(mm, heap_grows_past_initial_size)
 	EXPECT_TRUE(kmalloc_check());
 }
 
+/*
+ * Issue 11 item 14 / issue 16: memory freed in bulk goes back to the frame
+ * allocator.  12 MiB of 40-byte objects (the block heap's 48-byte class)
+ * and 256 KiB blocks, all freed: the heap shrinks back to within a few
+ * chunks of where it was, and the frames are free again.  Before, every
+ * chunk stayed with its class and the heap never shrank.
+ */
+KTEST(mm, freed_heap_memory_goes_back_to_the_frame_allocator)
+{
+	struct heap_stats h0, h1, h2;
+	struct frame_stats f0, f2;
+	void **list = NULL, *big[16];
+	size_t n = 0;
+
+	kmalloc_stats(&h0);
+	frame_stats(mm_frames(), &f0);
+	for (; n < 8 * 1024 * 1024 / 48; n++) {
+		void **o = kmalloc(40);
+		ASSERT_NOT_NULL(o);
+		*o = list;
+		list = o;
+	}
+	for (int i = 0; i < 16; i++)
+		ASSERT_NOT_NULL(big[i] = kmalloc(256 * 1024));
+	kmalloc_stats(&h1);
+	EXPECT_GE(h1.used, h0.used + 12 * 1024 * 1024);
+	while (list) {
+		void **next = *list;
+		kfree(list);
+		list = next;
+	}
+	for (int i = 0; i < 16; i++)
+		kfree(big[i]);
+	kmalloc_stats(&h2);
+	frame_stats(mm_frames(), &f2);
+	ktest_diag(_kt, "heap committed %zu KiB -> %zu KiB -> %zu KiB; %llu shrinks",
+		   h0.size / 1024, h1.size / 1024, h2.size / 1024,
+		   (unsigned long long)h2.shrinks);
+	EXPECT_LE(h2.size, h0.size + 1024 * 1024);
+	EXPECT_GE(f2.free_bytes + 1024 * 1024, f0.free_bytes);
+	EXPECT_TRUE(kmalloc_check());
+}
+
 KTEST(mm, heap_failure_returns_null)
 {
 	struct heap_stats s;

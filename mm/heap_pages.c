@@ -1,0 +1,85 @@
+/*
+ * heap_pages.c — maps frames under the kernel heap (see heap_pages.h).
+ */
+#include "mm/heap_pages.h"
+
+#include "hal/hal.h"
+
+#define PAGE 4096u
+#define TABLE_SLACK (2 * 4 * (uint64_t)PAGE) /* a partial table per end per level */
+
+/* Unmaps [from, to), which this module mapped, and frees the frames. */
+static void unmap_range(struct heap_pages *hp, uintptr_t from, uintptr_t to)
+{
+	uint64_t pa;
+
+	if (from >= to)
+		return;
+	for (uintptr_t va = from; va < to; va += PAGE)
+		if (pt_translate(hp->pt, va, &pa, NULL, NULL))
+			frame_free(hp->frames, pa);
+	pt_unmap(hp->pt, from, to - from); /* frees the tables it empties */
+	hp->pages_unmapped += (to - from) / PAGE;
+}
+
+/* Maps up to HEAP_PAGES_BATCH pages from *va towards @end; false on the
+ * first page it cannot map (*va then says where). */
+static bool map_batch(struct heap_pages *hp, uintptr_t *va, uintptr_t end)
+{
+	hal_irqflags_t f = hal_irq_save();
+	bool ok = true;
+
+	for (unsigned n = 0; ok && n < HEAP_PAGES_BATCH && *va < end; n++) {
+		uint64_t pa = frame_alloc(hp->frames);
+		ok = pa && pt_map(hp->pt, *va, pa, PAGE, PT_WRITE | PT_GLOBAL) == PT_OK;
+		if (!ok && pa)
+			frame_free(hp->frames, pa);
+		if (ok) {
+			*va += PAGE;
+			hp->pages_mapped++;
+		}
+	}
+	hal_irq_restore(f);
+	return ok;
+}
+
+bool heap_pages_commit(struct heap_pages *hp, size_t bytes)
+{
+	uintptr_t start = hp->mapped_end, end = start + bytes, va = start;
+
+	while (va < end) {
+		if (!map_batch(hp, &va, end)) {
+			hal_irqflags_t f = hal_irq_save();
+			unmap_range(hp, start, va);
+			hal_irq_restore(f);
+			hp->failures++;
+			return false;
+		}
+	}
+	hp->mapped_end = end;
+	return true;
+}
+
+void heap_pages_decommit(struct heap_pages *hp, uintptr_t new_end)
+{
+	while (hp->mapped_end > new_end) {
+		uintptr_t from = hp->mapped_end - (uintptr_t)HEAP_PAGES_BATCH * PAGE;
+		if (from < new_end || from > hp->mapped_end)
+			from = new_end;
+		hal_irqflags_t f = hal_irq_save();
+		unmap_range(hp, from, hp->mapped_end);
+		hp->mapped_end = from;
+		hal_irq_restore(f);
+	}
+}
+
+size_t heap_pages_limit(uint64_t free_bytes, uint64_t reserve)
+{
+	if (free_bytes <= reserve + TABLE_SLACK)
+		return 0;
+	uint64_t room = free_bytes - reserve - TABLE_SLACK;
+	/* heap + heap / 511 <= room */
+	uint64_t limit = room - (room + 511) / 512;
+
+	return (size_t)(limit & ~(uint64_t)(PAGE - 1));
+}
