@@ -52,6 +52,14 @@ enum boot_mem_type {
 	BOOT_MEM_TYPE_COUNT
 };
 
+/* Attribute bits of a descriptor (UEFI 2.10, 7.2 EFI_MEMORY_DESCRIPTOR). */
+#define BOOT_MEM_ATTR_UC (1ull << 0)       /* can be mapped uncached */
+#define BOOT_MEM_ATTR_WC (1ull << 1)
+#define BOOT_MEM_ATTR_WT (1ull << 2)
+#define BOOT_MEM_ATTR_WB (1ull << 3)       /* can be mapped write-back */
+#define BOOT_MEM_ATTR_SP (1ull << 18)      /* specific-purpose: not general RAM */
+#define BOOT_MEM_ATTR_RUNTIME (1ull << 63) /* the firmware uses it after exit */
+
 /* Mirrors EFI_MEMORY_DESCRIPTOR.  Firmware may use a larger stride than this
  * struct: always step by boot_memmap.desc_size, never by sizeof. */
 struct boot_mem_desc {

@@ -3,9 +3,15 @@
  *
  * Which frames: descriptors of the five RAM types the kernel may reuse
  * (conventional, loader code/data, boot-services code/data), rounded inwards
- * to whole pages, at or above 1 MiB, below 2^52.  Conventional frames are
- * free from frame_init(); the other four types join with frame_reclaim()
- * once the kernel no longer needs what the firmware and loader left there.
+ * to whole pages, at or above 1 MiB, below the end of the direct map
+ * (FRAME_PHYS_LIMIT: a frame above it has no address the kernel could reach
+ * it by).  The attributes count too: memory without EFI_MEMORY_WB or with
+ * EFI_MEMORY_SP is not general RAM (a hole), and a reusable type marked
+ * EFI_MEMORY_RUNTIME stays the firmware's (a hole, like runtime data).
+ * Conventional frames are free from frame_init(); the other four types join
+ * with frame_reclaim() once the kernel no longer needs what the firmware and
+ * loader left there.  Where usable descriptors overlap, the more restrictive
+ * type owns the shared frames: loader over boot services over conventional.
  * Frames inside a "hole" are never handed out: the caller's reserved ranges,
  * every descriptor of any other type (rounded outwards: an overlapping
  * ACPI/MMIO/reserved/OEM descriptor wins over a usable one), and the
@@ -40,11 +46,12 @@
 #include <stdint.h>
 
 #include "kernel/boot_info.h"
+#include "mm/layout.h"
 
 #define FRAME_SIZE 4096ull
 #define FRAME_SHIFT 12
 #define FRAME_LOW_LIMIT 0x100000ull /* nothing below 1 MiB is handed out */
-#define FRAME_PHYS_LIMIT (1ull << 52) /* x86-64 MAXPHYADDR ceiling */
+#define FRAME_PHYS_LIMIT DIRECT_MAP_MAX_SIZE /* 64 TiB: where the direct map ends */
 #define FRAME_MAX_LEVELS 10
 
 enum frame_error {
@@ -158,8 +165,8 @@ bool frame_is_used(const struct frame_allocator *fa, uint64_t pa);
 void frame_stats(const struct frame_allocator *fa, struct frame_stats *out);
 
 /* One past the highest byte of RAM in the map (usable, runtime-services and
- * ACPI types; all of them, reclaimed or not; capped at 2^52): how far the
- * direct map must go.  MMIO, reserved and the framebuffer are not counted. */
+ * ACPI types; all of them, reclaimed or not; capped at FRAME_PHYS_LIMIT).
+ * MMIO, reserved, empty descriptors and the framebuffer are not counted. */
 uint64_t frame_highest_address(const struct frame_allocator *fa);
 
 #endif

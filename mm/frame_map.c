@@ -36,13 +36,31 @@ static uint64_t page_down(uint64_t x)
 	return x & ~(FRAME_SIZE - 1);
 }
 
-/* Descriptor @i as [start, end) bytes; false if its size or end overflows. */
+/*
+ * The type a descriptor stands for, its attributes considered: reusable
+ * memory that cannot be mapped write-back, or is specific-purpose, is no
+ * general RAM (a hole); reusable memory the firmware still uses at runtime
+ * is the firmware's, like its runtime data.
+ */
+static uint32_t effective_type(const struct boot_mem_desc *d)
+{
+	if (!frame_reusable_type(d->type))
+		return d->type;
+	if (!(d->attribute & BOOT_MEM_ATTR_WB) || (d->attribute & BOOT_MEM_ATTR_SP))
+		return BOOT_MEM_RESERVED;
+	if (d->attribute & BOOT_MEM_ATTR_RUNTIME)
+		return BOOT_MEM_RUNTIME_SERVICES_DATA;
+	return d->type;
+}
+
+/* Descriptor @i as [start, end) bytes of its effective type; false if its
+ * size or end overflows. */
 static bool desc_bytes(const struct frame_map_src *s, uint64_t i, uint32_t *type,
 		       uint64_t *start, uint64_t *end)
 {
 	const struct boot_mem_desc *d = meminfo_desc(s->descs, s->desc_size, (size_t)i);
 
-	*type = d->type;
+	*type = effective_type(d);
 	*start = d->phys_start;
 	if (d->num_pages > (UINT64_MAX >> FRAME_SHIFT))
 		return false;
@@ -50,7 +68,7 @@ static bool desc_bytes(const struct frame_map_src *s, uint64_t i, uint32_t *type
 }
 
 /* The frames a usable descriptor gives: rounded inwards, clipped to
- * [1 MiB, 2^52).  False if none. */
+ * [1 MiB, FRAME_PHYS_LIMIT).  False if none. */
 static bool usable_span(const struct frame_map_src *s, uint64_t i, uint32_t *type,
 			uint64_t *base, uint64_t *end)
 {
@@ -160,10 +178,10 @@ int frame_plan(struct frame_allocator *fa, const struct frame_map_src *s,
 		uint64_t start, stop;
 		if (!desc_bytes(s, i, &type, &start, &stop))
 			fa->bad_descriptors++;
-		else if (ram_type(type) && start < FRAME_PHYS_LIMIT)
+		else if (ram_type(type) && start < FRAME_PHYS_LIMIT && stop > start)
 			note_ram_end(fa, stop);
 		if (usable_span(s, i, &type, &base, &end)) {
-			++*nregions;
+			*nregions += 2; /* overlaps can cut one region in up to three */
 			frames += (end - base) >> FRAME_SHIFT;
 			frames = frames > FRAME_MAX_FRAMES ? FRAME_MAX_FRAMES : frames;
 		}
@@ -184,39 +202,78 @@ int frame_plan(struct frame_allocator *fa, const struct frame_map_src *s,
 	return fa->meta_base == FRAME_NONE ? FRAME_ERR_NO_MEMORY : FRAME_OK;
 }
 
-/* Pass 2a: the usable descriptors as sorted, disjoint regions.  Where two
- * overlap, the lower-based one keeps the shared frames. */
+/* Which of two usable types owns frames both claim: the one still in use
+ * longer (loader data outlives boot-services data outlives conventional).
+ * Equal ranks fall to the higher type number, so the answer never depends
+ * on the map's order. */
+static unsigned rank(uint32_t type)
+{
+	switch (type) {
+	case BOOT_MEM_LOADER_CODE:
+	case BOOT_MEM_LOADER_DATA:
+		return 2u << 8 | type;
+	case BOOT_MEM_BOOT_SERVICES_CODE:
+	case BOOT_MEM_BOOT_SERVICES_DATA:
+		return 1u << 8 | type;
+	default:
+		return type;
+	}
+}
+
+/* The owner of the frames from @at on, and where that ownership ends (the
+ * next descriptor boundary); *type is UINT32_MAX where none covers @at. */
+static uint64_t owner_from(const struct frame_map_src *s, uint64_t at, uint32_t *type)
+{
+	uint64_t next = FRAME_NONE, base, end;
+	uint32_t t;
+
+	*type = UINT32_MAX;
+	for (uint64_t i = 0; i < s->ndescs; i++) {
+		if (!usable_span(s, i, &t, &base, &end) || end <= at)
+			continue;
+		if (base > at) {
+			next = base < next ? base : next;
+			continue;
+		}
+		next = end < next ? end : next;
+		if (*type == UINT32_MAX || rank(t) > rank(*type))
+			*type = t;
+	}
+	return next;
+}
+
+static void add_region(struct frame_allocator *fa, uint64_t base, uint64_t end, uint32_t type)
+{
+	struct frame_region *r = frame_regions(fa);
+	struct frame_region *prev = fa->nregions ? &r[fa->nregions - 1] : NULL;
+
+	if (prev && frame_region_end(prev) == base && prev->type == type) {
+		prev->frames += (end - base) >> FRAME_SHIFT;
+		return;
+	}
+	r[fa->nregions++] = (struct frame_region){ .base = base,
+						   .frames = (end - base) >> FRAME_SHIFT,
+						   .type = type };
+}
+
+/*
+ * Pass 2a: the usable descriptors as sorted, disjoint regions.  A sweep from
+ * the lowest usable address up, one descriptor boundary at a time: each
+ * stretch goes to the most restrictive type that covers it (rank()).
+ * O(descriptors^2), at boot, over a map of a few hundred entries.
+ */
 void frame_build_regions(struct frame_allocator *fa, const struct frame_map_src *s)
 {
 	struct frame_region *r = frame_regions(fa);
-	uint64_t base, end, n = 0, bit = 0;
+	uint64_t at = 0, bit = 0;
 	uint32_t type;
 
-	for (uint64_t i = 0; i < s->ndescs; i++) {
-		if (!usable_span(s, i, &type, &base, &end))
-			continue;
-		struct frame_region x = { .base = base, .frames = (end - base) >> FRAME_SHIFT,
-					  .type = type };
-		uint64_t j = n++; /* insertion sort: maps are short and nearly sorted */
-		for (; j > 0 && r[j - 1].base > base; j--)
-			r[j] = r[j - 1];
-		r[j] = x;
-	}
 	fa->nregions = 0;
-	for (uint64_t i = 0; i < n; i++) {
-		struct frame_region x = r[i];
-		struct frame_region *prev = fa->nregions ? &r[fa->nregions - 1] : NULL;
-		uint64_t xend = frame_region_end(&x);
-		if (prev && frame_region_end(prev) >= xend)
-			continue; /* wholly inside the previous one */
-		if (prev && frame_region_end(prev) > x.base)
-			x.base = frame_region_end(prev);
-		x.frames = (xend - x.base) >> FRAME_SHIFT;
-		if (prev && frame_region_end(prev) == x.base && prev->type == x.type) {
-			prev->frames += x.frames;
-			continue;
-		}
-		r[fa->nregions++] = x;
+	while (at != FRAME_NONE) {
+		uint64_t next = owner_from(s, at, &type);
+		if (type != UINT32_MAX)
+			add_region(fa, at, next, type);
+		at = next;
 	}
 	for (size_t i = 0; i < fa->nregions; i++) {
 		r[i].first_bit = bit;

@@ -83,6 +83,13 @@ static uint64_t *bucket(struct meminfo *m, uint32_t type)
 	}
 }
 
+/* Totals saturate: a map of overlapping nonsense must not wrap them. */
+static void add_sat(uint64_t *total, uint64_t n)
+{
+	if (__builtin_add_overflow(*total, n, total))
+		*total = UINT64_MAX;
+}
+
 /* Adds one descriptor; false if its size or end does not fit in 64 bits. */
 static bool add_desc(struct meminfo *m, const struct boot_mem_desc *d)
 {
@@ -95,11 +102,11 @@ static bool add_desc(struct meminfo *m, const struct boot_mem_desc *d)
 		return false;
 	uint64_t *b = bucket(m, d->type);
 	if (b)
-		*b += size;
+		add_sat(b, size);
 	if (d->type < BOOT_MEM_TYPE_COUNT)
-		m->bytes_by_type[d->type] += size;
+		add_sat(&m->bytes_by_type[d->type], size);
 	if (is_usable(d->type)) {
-		m->usable_bytes += size;
+		add_sat(&m->usable_bytes, size);
 		if (size && end > m->highest_usable_end)
 			m->highest_usable_end = end;
 	}

@@ -32,7 +32,7 @@ struct meminfo {
  * MEMINFO_ERR_MAP_SIZE if @map_size has a partial descriptor at the end
  * (the whole ones are still summarised and the partial one counted bad).
  * Descriptors whose size or end overflows 64 bits are counted bad and
- * skipped.  @descs must be 8-byte aligned.
+ * skipped; totals saturate at UINT64_MAX rather than wrap.  @descs must be 8-byte aligned.
  */
 int meminfo_summarise(struct meminfo *m, const void *descs, uint64_t map_size,
 		      uint64_t desc_size);

@@ -2,7 +2,7 @@
  * libFuzzer target: mm/frame over a fuzzed memory map and a fuzzed sequence
  * of operations, checked against the map itself.
  *
- * Input: [stride][ndescs][nreserved] ndescs x 8-byte descriptors,
+ * Input: [stride][ndescs][nreserved] ndescs x 9-byte descriptors,
  * nreserved x 6-byte ranges, then one op per byte (some ops read more).
  * Descriptors lie below 16.25 GiB, or are deliberately broken (sizes and
  * ends that overflow, starts above 2^52).  "Physical memory" is a 17 GiB
@@ -10,8 +10,10 @@
  * really written; the pages are dropped again after each run.
  *
  * Invariants: a frame is never handed out twice; every frame handed out is
- * at or above 1 MiB, inside a usable descriptor of a released type, clear of
- * every other descriptor, reserved range and the metadata; contiguous runs
+ * at or above 1 MiB, owned by a usable descriptor of a released type (the
+ * most restrictive usable type covering it; attributes decide what is
+ * usable: write-back, not specific-purpose, not runtime), clear of every
+ * other descriptor, reserved range and the metadata; contiguous runs
  * are aligned; freeing what we hold succeeds, anything else is refused; the
  * stats add up.
  */
@@ -59,9 +61,27 @@ static bool usable(uint32_t t)
 					       t <= BOOT_MEM_BOOT_SERVICES_DATA);
 }
 
+/* What the attributes make of a type (frame.h). */
+static uint32_t effective(const struct boot_mem_desc *d)
+{
+	if (!usable(d->type))
+		return d->type;
+	if (!(d->attribute & BOOT_MEM_ATTR_WB) || (d->attribute & BOOT_MEM_ATTR_SP))
+		return BOOT_MEM_RESERVED;
+	return d->attribute & BOOT_MEM_ATTR_RUNTIME ? BOOT_MEM_RUNTIME_SERVICES_DATA : d->type;
+}
+
+/* Loader data outlives boot-services data outlives conventional memory. */
+static unsigned rank(uint32_t t)
+{
+	unsigned r = t == BOOT_MEM_LOADER_CODE || t == BOOT_MEM_LOADER_DATA ? 2
+		     : t == BOOT_MEM_BOOT_SERVICES_CODE || t == BOOT_MEM_BOOT_SERVICES_DATA ? 1 : 0;
+	return r * 100 + t;
+}
+
 static void read_desc(struct input *in, struct boot_mem_desc *d)
 {
-	uint64_t t = take(in, 1), flags = take(in, 1);
+	uint64_t t = take(in, 1), flags = take(in, 1), attr = take(in, 1);
 	uint64_t start = take(in, 2) << 18, pages = take(in, 2), off = take(in, 2);
 
 	memset(d, 0xee, stride);
@@ -77,7 +97,10 @@ static void read_desc(struct input *in, struct boot_mem_desc *d)
 	d->phys_start = start;
 	d->num_pages = pages;
 	d->virt_start = 0;
-	d->attribute = flags;
+	/* Mostly plain RAM attributes; sometimes no WB, SP or RUNTIME. */
+	d->attribute = (attr & 0x10 ? 0 : BOOT_MEM_ATTR_WB) | BOOT_MEM_ATTR_UC |
+		       (attr & 0x20 ? BOOT_MEM_ATTR_SP : 0) |
+		       (attr & 0x40 ? BOOT_MEM_ATTR_RUNTIME : 0);
 }
 
 static bool hits(uint64_t pa, uint64_t base, uint64_t size)
@@ -88,7 +111,7 @@ static bool hits(uint64_t pa, uint64_t base, uint64_t size)
 /* The invariants for one frame we were just given. */
 static void check_frame(uint64_t pa)
 {
-	bool in_released = false;
+	uint32_t owner = UINT32_MAX;
 
 	if (pa % FRAME_SIZE || pa < FRAME_LOW_LIMIT || pa >= PHYS_SPAN)
 		abort();
@@ -103,13 +126,14 @@ static void check_frame(uint64_t pa)
 		if (d->num_pages > (UINT64_MAX >> 12) ||
 		    __builtin_add_overflow(d->phys_start, d->num_pages << 12, &end))
 			continue;
-		if (!usable(d->type) && hits(pa, d->phys_start, end - d->phys_start))
+		uint32_t t = effective(d);
+		if (!usable(t) && hits(pa, d->phys_start, end - d->phys_start))
 			abort();
-		if (usable(d->type) && (released >> d->type & 1) && d->phys_start <= pa &&
-		    pa + FRAME_SIZE <= end)
-			in_released = true;
+		if (usable(t) && d->phys_start <= pa && pa + FRAME_SIZE <= end &&
+		    (owner == UINT32_MAX || rank(t) > rank(owner)))
+			owner = t;
 	}
-	if (!in_released)
+	if (owner == UINT32_MAX || !(released >> owner & 1))
 		abort();
 	if (held_bits[pa / FRAME_SIZE / 64] >> (pa / FRAME_SIZE % 64) & 1)
 		abort(); /* handed out twice */

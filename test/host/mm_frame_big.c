@@ -30,7 +30,8 @@ static void add(uint32_t type, uint64_t start, uint64_t bytes)
 	struct boot_mem_desc *d = (struct boot_mem_desc *)((uint8_t *)descs +
 							   ndescs++ * STRIDE);
 	*d = (struct boot_mem_desc){ .type = type, .phys_start = start,
-				     .num_pages = bytes / FRAME_SIZE };
+				     .num_pages = bytes / FRAME_SIZE,
+				     .attribute = BOOT_MEM_ATTR_WB | BOOT_MEM_ATTR_UC };
 }
 
 static void fresh(void)

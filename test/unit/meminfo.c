@@ -93,6 +93,24 @@ KTEST(meminfo, overflowing_descriptors_are_bad)
 	EXPECT_EQ(mi.usable_bytes, 0);
 }
 
+/* Issue 16 item 13: a map whose sizes add up past 2^64 (overlapping
+ * nonsense) saturates the totals instead of wrapping them (a fuzz input
+ * found usable_bytes < conventional_bytes). */
+KTEST(meminfo, totals_saturate)
+{
+	for (unsigned i = 0; i < 3; i++)
+		set_desc(i, STRIDE, BOOT_MEM_CONVENTIONAL, 0, 1ull << 51); /* 2^63 bytes */
+	set_desc(3, STRIDE, BOOT_MEM_RESERVED, 0, 1ull << 51);
+	set_desc(4, STRIDE, BOOT_MEM_RESERVED, 0, 1ull << 51);
+	ASSERT_EQ(meminfo_summarise(&mi, map, 5 * STRIDE, STRIDE), 0);
+	EXPECT_EQ(mi.bad_descriptors, 0);
+	EXPECT_EQ(mi.usable_bytes, UINT64_MAX);
+	EXPECT_EQ(mi.conventional_bytes, UINT64_MAX);
+	EXPECT_EQ(mi.bytes_by_type[BOOT_MEM_CONVENTIONAL], UINT64_MAX);
+	EXPECT_EQ(mi.reserved_bytes, UINT64_MAX);
+	EXPECT_GE(mi.usable_bytes, mi.conventional_bytes);
+}
+
 KTEST(meminfo, bad_sizes)
 {
 	set_desc(0, STRIDE, BOOT_MEM_CONVENTIONAL, 0, 1);

@@ -36,7 +36,14 @@ static void map_reset(uint64_t desc_size)
 	stride = desc_size;
 }
 
+static void map_add_attr(uint32_t type, uint64_t start, uint64_t pages, uint64_t attr);
+
 static void map_add(uint32_t type, uint64_t start, uint64_t pages)
+{
+	map_add_attr(type, start, pages, 0xf); /* UC WC WT WB, like OVMF's RAM */
+}
+
+static void map_add_attr(uint32_t type, uint64_t start, uint64_t pages, uint64_t attr)
 {
 	struct boot_mem_desc *d = (struct boot_mem_desc *)((uint8_t *)map_words +
 							   ndescs++ * stride);
@@ -45,7 +52,7 @@ static void map_add(uint32_t type, uint64_t start, uint64_t pages)
 	d->phys_start = start;
 	d->num_pages = pages;
 	d->virt_start = 0;
-	d->attribute = 0xf;
+	d->attribute = attr;
 }
 
 static const struct boot_mem_desc *desc(size_t i)
@@ -94,40 +101,53 @@ static bool frame_hit(uint64_t f, uint64_t base, uint64_t size)
 
 /*
  * Whether frame @f should be free right after init plus reclaim of
- * @reclaimed (a type mask), decided frame by frame from the raw map: its
- * owner is the covering usable descriptor with the lowest start (rounded up
- * to a page and to 1 MiB; first in the map on a tie); no other descriptor,
- * reserved range or the metadata may touch it.
+ * @reclaimed (a type mask), decided frame by frame from the raw map: each
+ * descriptor's type is what its attributes make it (no WB or SP: not RAM;
+ * RUNTIME: the firmware's); the frame's owner is the covering usable
+ * descriptor of the most restrictive type (loader > boot services >
+ * conventional, then the higher type number); no other descriptor, reserved
+ * range or the metadata may touch it.
  */
-static uint64_t rounded_start(const struct boot_mem_desc *d)
+static uint32_t ref_type(const struct boot_mem_desc *d)
 {
-	uint64_t s = d->phys_start < MIB ? MIB : d->phys_start;
+	if (!usable(d->type))
+		return d->type;
+	if (!(d->attribute & 0x8) || (d->attribute & 0x40000))
+		return BOOT_MEM_RESERVED;
+	return d->attribute >> 63 ? BOOT_MEM_RUNTIME_SERVICES_DATA : d->type;
+}
 
-	return (s + FRAME_SIZE - 1) & ~(FRAME_SIZE - 1);
+static unsigned ref_rank(uint32_t t)
+{
+	unsigned r = t == BOOT_MEM_LOADER_CODE || t == BOOT_MEM_LOADER_DATA       ? 2
+		     : t == BOOT_MEM_BOOT_SERVICES_CODE || t == BOOT_MEM_BOOT_SERVICES_DATA ? 1
+											    : 0;
+	return r * 100 + t;
 }
 
 static bool ref_free(uint64_t f, const struct boot_range *res, size_t nres,
 		     uint32_t reclaimed)
 {
-	const struct boot_mem_desc *owner = NULL;
+	uint32_t owner = UINT32_MAX;
 	uint64_t end;
 
-	if (f < MIB || frame_hit(f, st.metadata_base, st.metadata_bytes))
+	if (f < MIB || f >= (1ull << 46) || frame_hit(f, st.metadata_base, st.metadata_bytes))
 		return false;
 	for (size_t i = 0; i < nres; i++)
 		if (frame_hit(f, res[i].base, res[i].size))
 			return false;
 	for (size_t i = 0; i < ndescs; i++) {
 		const struct boot_mem_desc *d = desc(i);
+		uint32_t t = ref_type(d);
 		if (!desc_end(d, &end))
 			continue;
-		if (!usable(d->type) && frame_hit(f, d->phys_start, end - d->phys_start))
+		if (!usable(t) && frame_hit(f, d->phys_start, end - d->phys_start))
 			return false;
-		if (usable(d->type) && d->phys_start <= f && f + FRAME_SIZE <= end &&
-		    (!owner || rounded_start(d) < rounded_start(owner)))
-			owner = d;
+		if (usable(t) && d->phys_start <= f && f + FRAME_SIZE <= end &&
+		    (owner == UINT32_MAX || ref_rank(t) > ref_rank(owner)))
+			owner = t;
 	}
-	return owner && (reclaimed >> owner->type & 1);
+	return owner != UINT32_MAX && (reclaimed >> owner & 1);
 }
 
 static uint64_t ref_count(uint64_t limit, const struct boot_range *res, size_t nres,
@@ -541,4 +561,120 @@ KTEST(mm_frame, moving_the_phys_offset)
 	for (size_t i = 0; i < META_BYTES; i++)
 		untouched &= meta_a[i] == 0xff;
 	EXPECT_TRUE(untouched);
+}
+
+/* ---- what the map says, read strictly (issue 16) ---------------------------- */
+
+#define EFI_WB 0x8ull
+#define EFI_SP 0x40000ull
+#define EFI_RUNTIME (1ull << 63)
+
+static bool frame_free_now(uint64_t pa)
+{
+	uint64_t got, n = 0;
+	bool found = false;
+	static uint64_t taken[4096];
+
+	while (n < 4096 && (got = frame_alloc(&fa)) != 0) {
+		found |= got == pa;
+		taken[n++] = got;
+	}
+	while (n)
+		frame_free(&fa, taken[--n]);
+	return found;
+}
+
+/*
+ * Item 4: where a usable descriptor overlaps a more restrictive one, the
+ * restrictive type wins: loader data over boot-services data over
+ * conventional memory.  Before, the lower-based descriptor won, and frames
+ * of loader data (the boot info, the memory map) were handed out before the
+ * kernel reclaimed them.
+ */
+KTEST(mm_frame, overlap_the_more_restrictive_type_wins)
+{
+	map_reset(48);
+	map_add(BOOT_MEM_CONVENTIONAL, MIB, 0x300);               /* 1..4 MiB */
+	map_add(BOOT_MEM_LOADER_DATA, 2 * MIB, 0x80);             /* inside it */
+	map_add(BOOT_MEM_BOOT_SERVICES_DATA, 3 * MIB, 0x200);     /* from 3 MiB past 4 */
+	map_add(BOOT_MEM_LOADER_DATA, 4 * MIB + 0x40000, 0x10);   /* inside the BS data */
+	ASSERT_EQ(init_with(NULL, 0), 0);
+	ASSERT_TRUE(meta_in_buffer());
+	EXPECT_EQ(st.bytes_by_type[BOOT_MEM_LOADER_DATA], 0x90ull * FRAME_SIZE);
+	EXPECT_EQ(st.bytes_by_type[BOOT_MEM_BOOT_SERVICES_DATA], (0x200ull - 0x10) * FRAME_SIZE);
+	EXPECT_EQ(st.bytes_by_type[BOOT_MEM_CONVENTIONAL], (0x200ull - 0x80) * FRAME_SIZE);
+	EXPECT_EQ(st.free_bytes / FRAME_SIZE, ref_count(8 * MIB, NULL, 0, CONV));
+	EXPECT_FALSE(frame_free_now(2 * MIB));
+	EXPECT_FALSE(frame_free_now(3 * MIB));
+	EXPECT_EQ(drain_checked(_kt, NULL, 0, CONV), st.free_bytes / FRAME_SIZE);
+	EXPECT_EQ(frame_reclaim(&fa, BOOT_MEM_BOOT_SERVICES_DATA), 0);
+	frame_stats(&fa, &st);
+	EXPECT_EQ(st.free_bytes, (0x200ull - 0x10) * FRAME_SIZE);
+	EXPECT_FALSE(frame_free_now(4 * MIB + 0x40000));
+	EXPECT_EQ(frame_reclaim(&fa, BOOT_MEM_LOADER_DATA), 0);
+	EXPECT_TRUE(frame_free_now(4 * MIB + 0x40000));
+	EXPECT_TRUE(frame_free_now(2 * MIB));
+}
+
+/*
+ * Item 5: the direct map ends at 64 TiB (mm/layout.h); a frame above it has
+ * no virtual address the kernel can reach it by (its would-be direct-map
+ * address is in the heap's range), so it must not be handed out.
+ */
+KTEST(mm_frame, frames_above_the_direct_map_are_not_managed)
+{
+	const uint64_t top = 1ull << 46;
+
+	map_reset(48);
+	map_add(BOOT_MEM_CONVENTIONAL, MIB, 0x100);
+	map_add(BOOT_MEM_CONVENTIONAL, top - MIB, 0x200); /* straddles 64 TiB */
+	map_add(BOOT_MEM_CONVENTIONAL, top + GIB, 0x100); /* wholly above */
+	ASSERT_EQ(init_with(NULL, 0), 0);
+	EXPECT_EQ(st.total_bytes, 0x200ull * FRAME_SIZE);
+	EXPECT_EQ(frame_highest_address(&fa), top);
+	uint64_t pa, highest = 0;
+	while ((pa = frame_alloc(&fa)) != 0)
+		highest = pa > highest ? pa : highest;
+	EXPECT_EQ(highest, top - FRAME_SIZE);
+}
+
+/*
+ * Item 12: conventional memory marked specific-purpose (EFI_MEMORY_SP) or
+ * without write-back (no EFI_MEMORY_WB) is not ordinary RAM; boot-services
+ * memory marked EFI_MEMORY_RUNTIME is still the firmware's after exit (the
+ * kernel calls ResetSystem), so it is never reclaimed.
+ */
+KTEST(mm_frame, attributes_decide_what_is_ram)
+{
+	map_reset(48);
+	map_add(BOOT_MEM_CONVENTIONAL, MIB, 0x100);
+	map_add_attr(BOOT_MEM_CONVENTIONAL, 2 * MIB, 0x100, EFI_WB | EFI_SP);
+	map_add_attr(BOOT_MEM_CONVENTIONAL, 3 * MIB, 0x100, 0x1 /* UC only */);
+	map_add_attr(BOOT_MEM_BOOT_SERVICES_DATA, 4 * MIB, 0x100, EFI_WB | EFI_RUNTIME);
+	map_add_attr(BOOT_MEM_BOOT_SERVICES_CODE, 5 * MIB, 0x100, EFI_WB);
+	ASSERT_EQ(init_with(NULL, 0), 0);
+	ASSERT_TRUE(meta_in_buffer());
+	EXPECT_EQ(st.bytes_by_type[BOOT_MEM_CONVENTIONAL], 0x100ull * FRAME_SIZE);
+	EXPECT_EQ(st.free_bytes, 0x100ull * FRAME_SIZE - st.metadata_bytes);
+	EXPECT_EQ(frame_reclaim(&fa, BOOT_MEM_BOOT_SERVICES_DATA), 0);
+	EXPECT_EQ(frame_reclaim(&fa, BOOT_MEM_BOOT_SERVICES_CODE), 0);
+	frame_stats(&fa, &st);
+	EXPECT_EQ(st.reclaimed_bytes, 0x100ull * FRAME_SIZE); /* the code only */
+	uint64_t pa;
+	while ((pa = frame_alloc(&fa)) != 0)
+		EXPECT_TRUE(pa < 2 * MIB || (pa >= 5 * MIB && pa < 6 * MIB));
+	/* The runtime-marked region is still RAM for the direct map. */
+	EXPECT_EQ(frame_highest_address(&fa), 6 * MIB);
+}
+
+/* Item 13: an empty descriptor far up is no RAM: the direct map must not
+ * grow to reach it. */
+KTEST(mm_frame, zero_length_descriptor_adds_no_ram)
+{
+	map_reset(48);
+	map_add(BOOT_MEM_CONVENTIONAL, MIB, 0x100);
+	map_add(BOOT_MEM_CONVENTIONAL, 100 * GIB, 0);
+	map_add(BOOT_MEM_ACPI_NVS, 200 * GIB, 0);
+	ASSERT_EQ(init_with(NULL, 0), 0);
+	EXPECT_EQ(frame_highest_address(&fa), 2 * MIB);
 }
