@@ -281,7 +281,12 @@ static int edit_range(struct pt_ctx *pt, uint64_t tpa, int level, uint64_t va,
 		uint64_t child = t[p.idx] & PTE_ADDR_MASK;
 		int err = edit_range(pt, child, level - 1, p.a, p.last, ed);
 		if (ed->unmap && table_empty(table(pt, child))) {
+			/* The CPU may hold the cleared entry in its paging-structure
+			 * caches and walk the old table through it: an invalidation
+			 * (INVLPG drops those caches whatever the address, SDM vol. 3
+			 * 4.10.4.1) must come between the clear and the free. */
 			t[p.idx] = 0;
+			invalidate(pt, p.a);
 			free_table(pt, child);
 		}
 		if (err)

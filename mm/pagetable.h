@@ -91,7 +91,8 @@ int pt_map(struct pt_ctx *pt, uintptr_t va, uint64_t pa, uint64_t size, unsigned
  * A large page only partly inside is split first (needs a table: may return
  * PT_ERR_NOMEM, having unmapped a prefix).  Calls invalidate once per leaf
  * removed, with the leaf's address (a 4 KiB, 2 MiB or 1 GiB page), and frees
- * tables left empty.
+ * tables left empty, each only after the entry pointing to it is cleared and
+ * invalidate is called once more (for the paging-structure caches).
  */
 int pt_unmap(struct pt_ctx *pt, uintptr_t va, uint64_t size);
 

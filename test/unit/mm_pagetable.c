@@ -40,6 +40,28 @@ static uint64_t arena_alloc(void *ctx)
 	return 0;
 }
 
+/*
+ * Flush discipline (issue 16 item 9): a table may be freed only after the
+ * entry pointing at it was cleared AND a TLB invalidation followed, or the
+ * CPU's paging-structure caches may still walk it once its frame is reused.
+ * Each invalidation records which tables were reachable at that moment;
+ * freeing a table that was reachable at the last one is a violation.
+ */
+static bool check_flushes;
+static uint32_t reachable_at_flush; /* bit i: arena table i */
+static unsigned unflushed_frees;
+
+static uint32_t reachable_from(uint64_t tpa, int level)
+{
+	const uint64_t *t = (const uint64_t *)(uintptr_t)(tpa + pt.phys_offset);
+	uint32_t set = 1u << ((tpa - ARENA_PHYS) / 4096);
+
+	for (unsigned i = 0; level > 1 && i < 512; i++)
+		if ((t[i] & PTE_P) && !(level < 4 && (t[i] & PTE_PS)))
+			set |= reachable_from(t[i] & PTE_ADDR_MASK, level - 1);
+	return set;
+}
+
 static void arena_free(void *ctx, uint64_t pa)
 {
 	uint64_t i = (pa - ARENA_PHYS) / 4096;
@@ -49,6 +71,8 @@ static void arena_free(void *ctx, uint64_t pa)
 		bad_frees++;
 		return;
 	}
+	if (check_flushes && (reachable_at_flush >> i & 1))
+		unflushed_frees++;
 	in_use[i] = false;
 	outstanding--;
 }
@@ -59,12 +83,15 @@ static void record_invalidate(void *ctx, uintptr_t va)
 	if (ninval < MAX_INVAL)
 		inval[ninval] = va;
 	ninval++;
+	if (check_flushes)
+		reachable_at_flush = reachable_from(pt.root, 4);
 }
 
 static bool setup(bool allow_1g)
 {
 	memset(in_use, 0, sizeof in_use);
-	outstanding = bad_frees = ninval = 0;
+	outstanding = bad_frees = ninval = unflushed_frees = 0;
+	check_flushes = false;
 	allowed = ARENA_TABLES;
 	pt = (struct pt_ctx){
 		.phys_offset = (uintptr_t)arena - ARENA_PHYS,
@@ -138,7 +165,7 @@ KTEST(mm_pagetable, upper_half_and_last_page)
 	EXPECT_TRUE(maps_to(0xffffffffffffffffull, 0x5fff, K4, PT_WRITE));
 	EXPECT_FALSE(pt_translate(&pt, 0x7fffffff80000000ull, NULL, NULL, NULL));
 	EXPECT_EQ(pt_unmap(&pt, 0xfffffffffffff000ull, K4), 0);
-	EXPECT_EQ(ninval, 1);
+	EXPECT_EQ(ninval, 3); /* the leaf, then its emptied PT and PD */
 	EXPECT_EQ(inval[0], 0xfffffffffffff000ull);
 	pt_destroy(&pt);
 }
@@ -225,14 +252,37 @@ KTEST(mm_pagetable, unmap_invalidates_each_leaf_and_frees_tables)
 	ASSERT_EQ(pt_map(&pt, 0x7fc0000000ull, 0, M2, PT_WRITE), 0); /* PDPT slot 511 */
 	EXPECT_EQ(outstanding, 5); /* PML4, PDPT, 2 PDs, PT */
 	ASSERT_EQ(pt_unmap(&pt, 0, 0x8000000000ull), 0); /* all of PML4 slot 0 */
-	ASSERT_EQ(ninval, 6);
+	/* 6 leaves, and 4 emptied tables (PT, 2 PDs, PDPT) each flushed once. */
+	ASSERT_EQ(ninval, 10);
 	for (unsigned i = 0; i < 5; i++)
 		EXPECT_EQ(inval[i], 0x1000 + i * K4);
-	EXPECT_EQ(inval[5], 0x7fc0000000ull);
+	bool big_leaf = false;
+	for (unsigned i = 5; i < 10; i++)
+		big_leaf |= inval[i] == 0x7fc0000000ull;
+	EXPECT_TRUE(big_leaf);
 	EXPECT_EQ(outstanding, 1); /* only the root is left */
 	EXPECT_EQ(bad_frees, 0);
 	EXPECT_EQ(pt_unmap(&pt, 0x1000, K4), 0); /* unmapping a hole is fine */
-	EXPECT_EQ(ninval, 6);
+	EXPECT_EQ(ninval, 10);
+	pt_destroy(&pt);
+}
+
+KTEST(mm_pagetable, tables_are_flushed_before_they_are_freed)
+{
+	ASSERT_TRUE(setup(true));
+	ASSERT_EQ(pt_map(&pt, 0x1000, 0x1000, 5 * K4, PT_WRITE), 0);
+	ASSERT_EQ(pt_map(&pt, 0x40000000ull, 0, M2, PT_WRITE), 0);
+	ASSERT_EQ(pt_map(&pt, 0xffff800000000000ull, 0, 3 * G1, PT_WRITE), 0);
+	check_flushes = true;
+	reachable_at_flush = reachable_from(pt.root, 4);
+	ASSERT_EQ(pt_unmap(&pt, 0x1000, 5 * K4), 0);         /* frees a PT */
+	ASSERT_EQ(pt_unmap(&pt, 0x40000000ull, M2), 0);      /* a PD, then the PDPT */
+	ASSERT_EQ(pt_unmap(&pt, 0xffff800040000000ull, K4), 0); /* splits a 1 GiB page */
+	ASSERT_EQ(pt_unmap(&pt, 0xffff800000000000ull, 3 * G1), 0);
+	EXPECT_EQ(outstanding, 1);
+	EXPECT_EQ(bad_frees, 0);
+	EXPECT_EQ(unflushed_frees, 0);
+	check_flushes = false;
 	pt_destroy(&pt);
 }
 
