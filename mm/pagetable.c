@@ -1,11 +1,12 @@
 /*
- * pagetable.c — building and editing x86-64 4-level page tables.
+ * pagetable.c — building and editing x86-64 4- and 5-level page tables.
  *
  * Every operation is a recursion over one table at a time: the range is cut
  * into the pieces each entry covers, and a piece either is a whole leaf or
  * goes one level down.  Ranges are carried as [va, last] (inclusive) so the
  * top page of the address space does not overflow.  Levels are numbered as
- * the SDM does: 4 = PML4, 3 = PDPT, 2 = PD, 1 = PT.
+ * the SDM does: 5 = PML5, 4 = PML4, 3 = PDPT, 2 = PD, 1 = PT; the root is
+ * level pt->levels.
  */
 #include "mm/pagetable.h"
 
@@ -42,9 +43,22 @@ static uint64_t leaf_addr(uint64_t e, int level)
 	return e & PTE_ADDR_MASK & ~(span(level) - 1);
 }
 
-static bool canonical(uint64_t va)
+static int top(const struct pt_ctx *pt)
 {
-	return va < (1ull << 47) || va >= 0xffff800000000000ull;
+	return pt->levels == 5 ? 5 : 4;
+}
+
+/* Virtual address bits: 48 with 4 levels, 57 with 5. */
+static unsigned va_bits(const struct pt_ctx *pt)
+{
+	return 12 + 9 * (unsigned)top(pt);
+}
+
+static bool canonical(const struct pt_ctx *pt, uint64_t va)
+{
+	uint64_t half = 1ull << (va_bits(pt) - 1);
+
+	return va < half || va >= ~(half - 1);
 }
 
 static void invalidate(struct pt_ctx *pt, uint64_t va)
@@ -125,11 +139,13 @@ static struct piece piece_at(uint64_t va, uint64_t last, int level, unsigned i)
 
 /* ---- checking ranges ----------------------------------------------------- */
 
-static bool valid_range(uint64_t va, uint64_t size, uint64_t *last)
+static bool valid_range(const struct pt_ctx *pt, uint64_t va, uint64_t size, uint64_t *last)
 {
+	unsigned sign = va_bits(pt) - 1;
+
 	if (!size || (va | size) % PT_PAGE_4K || __builtin_add_overflow(va, size - 1, last))
 		return false;
-	return canonical(va) && canonical(*last) && (va >> 47) == (*last >> 47);
+	return canonical(pt, va) && canonical(pt, *last) && (va >> sign) == (*last >> sign);
 }
 
 static bool valid_flags(unsigned flags)
@@ -210,12 +226,12 @@ int pt_map(struct pt_ctx *pt, uintptr_t va, uint64_t pa, uint64_t size, unsigned
 {
 	uint64_t last;
 
-	if (!valid_range(va, size, &last) || pa % PT_PAGE_4K || pa >= PHYS_LIMIT ||
+	if (!valid_range(pt, va, size, &last) || pa % PT_PAGE_4K || pa >= PHYS_LIMIT ||
 	    size > PHYS_LIMIT - pa || !valid_flags(flags))
 		return PT_ERR_INVAL;
-	if (mapped_bytes(pt, pt->root, 4, va, last))
+	if (mapped_bytes(pt, pt->root, top(pt), va, last))
 		return PT_ERR_EXISTS;
-	int err = map_range(pt, pt->root, 4, va, last, pa, flags);
+	int err = map_range(pt, pt->root, top(pt), va, last, pa, flags);
 	if (err)
 		pt_unmap(pt, va, size); /* the range was empty: this removes only ours */
 	return err;
@@ -300,9 +316,9 @@ int pt_unmap(struct pt_ctx *pt, uintptr_t va, uint64_t size)
 	struct edit ed = { .unmap = true };
 	uint64_t last;
 
-	if (!valid_range(va, size, &last))
+	if (!valid_range(pt, va, size, &last))
 		return PT_ERR_INVAL;
-	return edit_range(pt, pt->root, 4, va, last, &ed);
+	return edit_range(pt, pt->root, top(pt), va, last, &ed);
 }
 
 int pt_protect(struct pt_ctx *pt, uintptr_t va, uint64_t size, unsigned flags)
@@ -310,11 +326,11 @@ int pt_protect(struct pt_ctx *pt, uintptr_t va, uint64_t size, unsigned flags)
 	struct edit ed = { .unmap = false, .flags = flags };
 	uint64_t last;
 
-	if (!valid_range(va, size, &last) || !valid_flags(flags))
+	if (!valid_range(pt, va, size, &last) || !valid_flags(flags))
 		return PT_ERR_INVAL;
-	if (mapped_bytes(pt, pt->root, 4, va, last) != size)
+	if (mapped_bytes(pt, pt->root, top(pt), va, last) != size)
 		return PT_ERR_NOT_MAPPED;
-	return edit_range(pt, pt->root, 4, va, last, &ed);
+	return edit_range(pt, pt->root, top(pt), va, last, &ed);
 }
 
 /* ---- reading ------------------------------------------------------------- */
@@ -324,9 +340,9 @@ bool pt_translate(const struct pt_ctx *pt, uintptr_t va, uint64_t *pa, unsigned 
 {
 	uint64_t tpa = pt->root;
 
-	if (!canonical(va))
+	if (!canonical(pt, va))
 		return false;
-	for (int level = 4; level >= 1; level--) {
+	for (int level = top(pt); level >= 1; level--) {
 		uint64_t e = table(pt, tpa)[index_of(va, level)];
 		if (!(e & PTE_P))
 			return false;
@@ -351,8 +367,8 @@ static void walk_table(const struct pt_ctx *pt, uint64_t tpa, int level, uint64_
 
 	for (unsigned i = 0; i < ENTRIES; i++) {
 		uint64_t va = base + i * span(level), e = t[i];
-		if (level == 4 && i >= ENTRIES / 2)
-			va |= 0xffff000000000000ull; /* sign-extend bit 47 */
+		if (level == top(pt) && i >= ENTRIES / 2)
+			va |= ~0ull << va_bits(pt); /* sign-extend the top bit */
 		if (!(e & PTE_P))
 			continue;
 		if (is_leaf(e, level))
@@ -365,7 +381,7 @@ static void walk_table(const struct pt_ctx *pt, uint64_t tpa, int level, uint64_
 
 void pt_walk(const struct pt_ctx *pt, pt_walk_fn fn, void *ctx)
 {
-	walk_table(pt, pt->root, 4, 0, fn, ctx);
+	walk_table(pt, pt->root, top(pt), 0, fn, ctx);
 }
 
 /* ---- whole trees --------------------------------------------------------- */
@@ -390,6 +406,6 @@ static void destroy_table(struct pt_ctx *pt, uint64_t tpa, int level)
 void pt_destroy(struct pt_ctx *pt)
 {
 	if (pt->root)
-		destroy_table(pt, pt->root, 4);
+		destroy_table(pt, pt->root, top(pt));
 	pt->root = 0;
 }

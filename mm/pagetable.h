@@ -1,5 +1,5 @@
 /*
- * pagetable.h — a portable x86-64 4-level page-table mapper.
+ * pagetable.h — a portable x86-64 page-table mapper, 4-level or 5-level.
  *
  * It edits tables in memory and nothing else: the caller supplies table
  * frames (alloc_table/free_table), TLB invalidation (invalidate, one page at
@@ -8,7 +8,10 @@
  * switch, edits them after, and runs on the host over a fake "physical"
  * arena.  Loading CR3 and programming PAT/EFER.NXE are the caller's job.
  *
- * Entry format: Intel SDM vol. 3, 4.5 (4-level paging).  Leaves carry the
+ * Entry format: Intel SDM vol. 3, 4.5 (4-level and 5-level paging).  With 5
+ * levels (CR4.LA57: firmware may leave it on) addresses have 57 bits, so the
+ * kernel's 48-bit layout (mm/layout.h) simply lives in the PML5's first and
+ * last entries.  Leaves carry the
  * permissions; intermediate entries are present + writable (+ user when a
  * user leaf lies below) and never NX, so they restrict nothing.
  *
@@ -60,7 +63,8 @@ enum pt_error {
 };
 
 struct pt_ctx {
-	uint64_t root;         /* physical address of the PML4 */
+	uint64_t root;         /* physical address of the top table */
+	unsigned levels;       /* 4 (PML4 root; 0 means 4) or 5 (PML5 root) */
 	uintptr_t phys_offset; /* virtual = physical + phys_offset */
 	/* A 4 KiB frame for a table, or 0.  The mapper zeroes it. */
 	uint64_t (*alloc_table)(void *ctx);
@@ -79,7 +83,7 @@ void pt_destroy(struct pt_ctx *pt);
 /**
  * pt_map - map [va, va + size) to [pa, pa + size) with @flags.
  * va, pa and size must be 4 KiB aligned, size > 0, the range canonical (one
- * half) and pa + size <= 2^52.  Each piece uses the largest page that
+ * half; 48 or 57 bits, as the levels say) and pa + size <= 2^52.  Each piece uses the largest page that
  * alignment allows: 1 GiB (only with allow_1g), 2 MiB, else 4 KiB.
  * Returns 0; PT_ERR_EXISTS (nothing changed) if any page is already mapped;
  * PT_ERR_INVAL; PT_ERR_NOMEM, after undoing what it had mapped.

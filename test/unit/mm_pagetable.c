@@ -87,7 +87,7 @@ static void record_invalidate(void *ctx, uintptr_t va)
 		reachable_at_flush = reachable_from(pt.root, 4);
 }
 
-static bool setup(bool allow_1g)
+static bool setup_levels(bool allow_1g, unsigned levels)
 {
 	memset(in_use, 0, sizeof in_use);
 	outstanding = bad_frees = ninval = unflushed_frees = 0;
@@ -99,8 +99,14 @@ static bool setup(bool allow_1g)
 		.free_table = arena_free,
 		.invalidate = record_invalidate,
 		.allow_1g = allow_1g,
+		.levels = levels,
 	};
 	return pt_init(&pt) == PT_OK && outstanding == 1;
+}
+
+static bool setup(bool allow_1g)
+{
+	return setup_levels(allow_1g, 4);
 }
 
 /* Translates @va and checks the result in one go. */
@@ -434,4 +440,93 @@ KTEST(mm_pagetable, split_moves_the_pat_bit)
 	EXPECT_EQ(ptab[511], 0);
 	EXPECT_TRUE(maps_to(0x200000, 0x600000, K4, PT_WRITE));
 	pt_destroy(&pt);
+}
+
+/* ---- 5-level paging (issue 16 item 3) --------------------------------------- */
+
+/*
+ * The CPU's walk with CR4.LA57 set, written from the SDM (vol. 3, 4.5)
+ * independently of the mapper: a 57-bit canonical address, five levels,
+ * 1 GiB and 2 MiB leaves.
+ */
+static bool walk5(uint64_t va, uint64_t *pa)
+{
+	uint64_t tpa = pt.root;
+
+	if ((uint64_t)((int64_t)(va << 7) >> 7) != va)
+		return false; /* not canonical with 57 bits */
+	for (int level = 5; level >= 1; level--) {
+		unsigned shift = 12 + 9 * (unsigned)(level - 1);
+		uint64_t e = ((uint64_t *)(uintptr_t)(tpa + pt.phys_offset))[(va >> shift) & 511];
+		if (!(e & PTE_P))
+			return false;
+		if (level == 1 || (level <= 3 && (e & PTE_PS))) {
+			uint64_t size = 1ull << shift;
+			*pa = (e & PTE_ADDR_MASK & ~(size - 1)) + (va & (size - 1));
+			return true;
+		}
+		tpa = e & PTE_ADDR_MASK;
+	}
+	return false;
+}
+
+static unsigned walked;
+static void count_leaf(void *ctx, uintptr_t va, uint64_t pa, uint64_t size, unsigned flags)
+{
+	uint64_t got;
+
+	(void)ctx, (void)flags;
+	if (walk5(va, &got) && got == pa && walk5(va + size - 1, &got) && got == pa + size - 1)
+		walked++;
+}
+
+/*
+ * With five levels the kernel's 48-bit layout maps where it did: the image
+ * low, the direct map, heap and framebuffer high.  A CPU walk with LA57 finds
+ * every page the mapper placed, and nothing at the addresses that only
+ * 57-bit paging makes canonical (a PML5 wrapped around a PML4 would alias
+ * the high half there).
+ */
+KTEST(mm_pagetable, five_levels_map_the_kernel_layout)
+{
+	static const struct {
+		uint64_t va, pa, size;
+	} maps[] = {
+		{ 0x5000000ull, 0x5000000ull, 5 * K4 },              /* the image */
+		{ 0xffff800000000000ull, 0, 2 * G1 },                /* direct map */
+		{ 0xffffc00000000000ull, 0x9000000ull, 3 * K4 },     /* heap */
+		{ 0xffffe00000000000ull, 0x80000000ull, 2 * M2 },    /* framebuffer */
+		{ 0xfffffffffffff000ull, 0x7000ull, K4 },            /* the last page */
+	};
+	uint64_t pa;
+
+	ASSERT_TRUE(setup_levels(true, 5));
+	for (unsigned i = 0; i < sizeof maps / sizeof maps[0]; i++)
+		ASSERT_EQ(pt_map(&pt, maps[i].va, maps[i].pa, maps[i].size, PT_WRITE), 0);
+	for (unsigned i = 0; i < sizeof maps / sizeof maps[0]; i++) {
+		for (uint64_t off = 0; off < maps[i].size; off += maps[i].size / 4 + 4096) {
+			ASSERT_TRUE(walk5(maps[i].va + off, &pa));
+			EXPECT_EQ(pa, maps[i].pa + off);
+			EXPECT_TRUE(maps_to(maps[i].va + off, maps[i].pa + off,
+					    maps[i].size >= G1 ? G1 : maps[i].size >= M2 ? M2 : K4,
+					    PT_WRITE));
+		}
+	}
+	/* Canonical with 57 bits only: not mapped, not even as an alias. */
+	EXPECT_FALSE(walk5(0x0000800000000000ull, &pa));
+	EXPECT_FALSE(walk5(0xffff000000000000ull, &pa));
+	EXPECT_FALSE(walk5(0x0080000000000000ull, &pa));
+	EXPECT_FALSE(walk5(0xff80000000000000ull, &pa));
+	/* The mapper takes 57-bit addresses now, and refuses non-canonical. */
+	EXPECT_EQ(pt_map(&pt, 0x0080000000000000ull, 0, K4, 0), 0);
+	EXPECT_TRUE(walk5(0x0080000000000000ull, &pa));
+	EXPECT_EQ(pt_map(&pt, 0x0100000000000000ull, 0, K4, 0), PT_ERR_INVAL);
+	walked = 0;
+	pt_walk(&pt, count_leaf, NULL);
+	EXPECT_EQ(walked, 5 + 2 + 3 + 2 + 1 + 1); /* 4 KiB, 1 GiB, 2 MiB leaves */
+	ASSERT_EQ(pt_unmap(&pt, 0xffffc00000000000ull, 3 * K4), 0);
+	EXPECT_FALSE(walk5(0xffffc00000000000ull, &pa));
+	pt_destroy(&pt);
+	EXPECT_EQ(outstanding, 0);
+	EXPECT_EQ(bad_frees, 0);
 }
