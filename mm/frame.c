@@ -163,6 +163,13 @@ bool frame_is_used(const struct frame_allocator *fa, uint64_t pa)
 	return b != FRAME_NONE && test_bit(frame_used_map(fa), b);
 }
 
+bool frame_is_free(const struct frame_allocator *fa, uint64_t pa)
+{
+	uint64_t b = pa % FRAME_SIZE ? FRAME_NONE : frame_bit_of(fa, pa);
+
+	return b != FRAME_NONE && test_bit(frame_level(fa, 0), b);
+}
+
 /* ---- reclaim, offset, stats ---------------------------------------------- */
 
 int frame_reclaim(struct frame_allocator *fa, uint32_t mem_type)

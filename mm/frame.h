@@ -160,6 +160,8 @@ void frame_set_error_hook(struct frame_allocator *fa, frame_error_fn fn, void *c
 
 /* Whether @pa is a frame this allocator has handed out and not taken back. */
 bool frame_is_used(const struct frame_allocator *fa, uint64_t pa);
+/* Whether @pa is a frame frame_alloc() may hand out now. */
+bool frame_is_free(const struct frame_allocator *fa, uint64_t pa);
 
 /* Walks the free bitmap for free_by_type: O(frames / 64), not for hot paths. */
 void frame_stats(const struct frame_allocator *fa, struct frame_stats *out);

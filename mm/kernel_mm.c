@@ -12,7 +12,7 @@
 #include "mm/heap.h"
 #include "mm/heap_pages.h"
 #include "mm/layout.h"
-#include "mm/stacks.h"
+#include "mm/physmap.h"
 #include "mm/stacks.h"
 
 /* Defined by efi/coop.lds: the image as UEFI loaded and relocated it. */
@@ -50,11 +50,22 @@ static void on_frame_error(void *ctx, enum frame_error err, uint64_t pa)
 
 /* ---- frames --------------------------------------------------------------- */
 
+/* The loaded image: SizeOfImage may end before the last section the linker
+ * placed (and we map), so take whichever reaches further. */
+static struct boot_range image_range(const struct boot_info *bi)
+{
+	uint64_t end = ALIGN_UP((uintptr_t)__image_end, PAGE_SIZE);
+
+	if (bi->image.base + bi->image.size > end)
+		end = bi->image.base + bi->image.size;
+	return (struct boot_range){ bi->image.base, end - bi->image.base };
+}
+
 static void frames_init(const struct boot_info *bi)
 {
 	/* Never hand out what we are made of or still read. */
 	const struct boot_range reserved[] = {
-		bi->image,
+		image_range(bi),
 		bi->boot_data,
 		{ bi->fb.base, bi->fb.format == BOOT_FB_NONE ? 0 : bi->fb.size },
 	};
@@ -123,13 +134,36 @@ static void map_image(void)
 			      kstack_name((enum kstack_id)id));
 }
 
-static void map_direct(void)
+static struct physmap_src memmap_of(const struct boot_info *bi)
 {
-	uint64_t step = kernel_pt.allow_1g ? PT_PAGE_1G : PT_PAGE_2M;
-	direct_map_size = ALIGN_UP(frame_highest_address(&frames), step);
-	if (direct_map_size > DIRECT_MAP_MAX_SIZE)
-		direct_map_size = DIRECT_MAP_MAX_SIZE;
-	map_or_panic(DIRECT_MAP_BASE, 0, direct_map_size, PT_WRITE | PT_GLOBAL, "direct map");
+	return (struct physmap_src){ .descs = mm_phys_to_virt(bi->memmap.base),
+				     .map_size = bi->memmap.size,
+				     .desc_size = bi->memmap.desc_size,
+				     .highest_ram = frame_highest_address(&frames) };
+}
+
+/*
+ * RAM only, large pages only inside RAM (mm/physmap.c).  Two exceptions to
+ * "read-write": the image's frames other than .data/.bss are read-only
+ * there too, so no frame is both executable (through the image mapping)
+ * and writable (through the direct map); and the framebuffer, should the
+ * firmware list it as RAM, is left out, so its write-combining mapping has
+ * no write-back alias (SDM vol. 3, 11.12.4).
+ */
+static void map_direct(const struct boot_info *bi)
+{
+	struct physmap_src src = memmap_of(bi);
+	const struct boot_range readonly[] = {
+		{ (uintptr_t)__image_start, (uintptr_t)__data_start - (uintptr_t)__image_start },
+		{ (uintptr_t)__data_end, (uintptr_t)__image_end - (uintptr_t)__data_end },
+	};
+	const struct boot_range excluded[] = {
+		{ bi->fb.base, bi->fb.format == BOOT_FB_NONE ? 0 : bi->fb.size },
+	};
+	int err = physmap_direct(&kernel_pt, DIRECT_MAP_BASE, &src, DIRECT_MAP_MAX_SIZE,
+				 readonly, 2, excluded, 1, &direct_map_size);
+	if (err)
+		panic("paging: cannot build the direct map: error %d", err);
 }
 
 static uint64_t fb_mapped_size;
@@ -140,12 +174,14 @@ static void map_framebuffer(const struct boot_fb *fb)
 		return;
 	uint64_t base = ALIGN_DOWN(fb->base, PAGE_SIZE);
 	fb_mapped_size = ALIGN_UP(fb->base + fb->size, PAGE_SIZE) - base;
-	map_or_panic(FRAMEBUFFER_BASE, base, fb_mapped_size, PT_WRITE | PT_WC, "framebuffer");
+	/* Without PAT, PWT selects write-through: uncached is the safe choice. */
+	map_or_panic(FRAMEBUFFER_BASE, base, fb_mapped_size,
+		     PT_WRITE | (cpu.pat ? PT_WC : PT_UC), "framebuffer");
 }
 
 bool mm_framebuffer_set_caching(unsigned cache_flag)
 {
-	if (!fb_mapped_size)
+	if (!fb_mapped_size || (cache_flag == PT_WC && !cpu.pat))
 		return false;
 	return pt_protect(&kernel_pt, FRAMEBUFFER_BASE, fb_mapped_size,
 			  PT_WRITE | cache_flag) == 0;
@@ -157,12 +193,28 @@ static void build_page_tables(const struct boot_info *bi)
 		.alloc_table = table_alloc,
 		.free_table = table_free,
 		.allow_1g = cpu.pages_1g,
+		/* Firmware may leave 5-level paging on; it cannot be turned off
+		 * from long mode, so the tables follow it. */
+		.levels = cpu.la57_on ? 5 : 4,
 	};
 	if (pt_init(&kernel_pt))
-		panic("paging: no frame for the PML4");
+		panic("paging: no frame for the top-level table");
 	map_image();
-	map_direct();
+	map_direct(bi);
 	map_framebuffer(&bi->fb);
+}
+
+/*
+ * Loads the kernel's tables, then turns on what needs them: SMEP and SMAP
+ * only now, because firmware tables may mark supervisor pages user (SMEP
+ * would fault on the next instruction fetch).  NX must already be on: the
+ * new tables use it.
+ */
+void mm_load_kernel_tables(void)
+{
+	mmu_enable_nx();
+	mmu_write_cr3(kernel_pt.root);
+	mmu_enable_protections(&cpu);
 }
 
 /* Loads CR3 and moves everything that held a physical pointer over to the
@@ -172,9 +224,9 @@ static void switch_to_kernel_tables(const struct boot_info *bi)
 {
 	uintptr_t fb_virt = FRAMEBUFFER_BASE + (bi->fb.base & (PAGE_SIZE - 1));
 
-	mmu_setup_pat();
-	mmu_enable_protections(&cpu);
-	mmu_write_cr3(kernel_pt.root);
+	if (cpu.pat)
+		mmu_setup_pat();
+	mm_load_kernel_tables();
 	kernel_pt.phys_offset = DIRECT_MAP_BASE;
 	kernel_pt.invalidate = invalidate;
 	frame_set_phys_offset(&frames, DIRECT_MAP_BASE);
@@ -285,6 +337,11 @@ static void heap_init_global(const char *design_name)
 		panic("heap: kmalloc_init failed");
 }
 
+static int top_level(void)
+{
+	return kernel_pt.levels == 5 ? 5 : 4;
+}
+
 static void log_summary(void)
 {
 	struct heap_stats hs;
@@ -292,10 +349,11 @@ static void log_summary(void)
 
 	kmalloc_stats(&hs);
 	meminfo_format_size(limit, sizeof limit, hs.limit);
-	kprintf("mm: own page tables (direct map %llu MiB in %s pages; NX, WP%s%s), "
-		"heap '%s' grows to %s\n",
-		(unsigned long long)(direct_map_size >> 20), cpu.pages_1g ? "1 GiB" : "2 MiB",
-		cpu.smep ? ", SMEP" : "", cpu.smap ? ", SMAP" : "",
+	kprintf("mm: own %d-level page tables (direct map of RAM to %llu MiB, pages up to "
+		"%s; NX, WP%s%s%s), heap '%s' grows to %s\n",
+		top_level(), (unsigned long long)(direct_map_size >> 20),
+		cpu.pages_1g ? "1 GiB" : "2 MiB", cpu.smep ? ", SMEP" : "",
+		cpu.smap ? ", SMAP" : "", cpu.pat ? "" : ", no PAT: framebuffer uncached",
 		heap_design_name(kmalloc_design()), limit);
 }
 
@@ -315,34 +373,18 @@ void mm_init(const struct boot_info *bi, const char *heap, void (*fb_moved)(void
 
 /* ---- the firmware, on the way out ------------------------------------------ */
 
-#define EFI_MEMORY_RUNTIME (1ull << 63)
-
-static bool firmware_runtime(const struct boot_mem_desc *d)
-{
-	return d->type == BOOT_MEM_RUNTIME_SERVICES_CODE ||
-	       d->type == BOOT_MEM_RUNTIME_SERVICES_DATA ||
-	       (d->type == BOOT_MEM_MMIO && (d->attribute & EFI_MEMORY_RUNTIME));
-}
-
 /*
  * coop never calls SetVirtualAddressMap, so the firmware's runtime code
- * still expects to run at its physical addresses.  Map every runtime region
- * VA == PA, writable AND executable: firmware code and data share pages
- * and we cannot know how.  This is the one place coop breaks W^X, and only
- * on the way out, immediately before ResetSystem.  Regions that are already
- * mapped (PT_ERR_EXISTS) are left as they are.
+ * still expects to run at its physical addresses: physmap maps its regions
+ * VA == PA (code and data writable AND executable: firmware code and data
+ * share pages and we cannot know how).  This is the one place coop breaks
+ * W^X, and only on the way out, immediately before ResetSystem.
  */
 const void *mm_map_firmware_runtime(const struct boot_info *bi)
 {
-	const void *map = mm_phys_to_virt(bi->memmap.base);
-	size_t n = bi->memmap.desc_size ? bi->memmap.size / bi->memmap.desc_size : 0;
+	struct physmap_src src = memmap_of(bi);
 
-	for (size_t i = 0; i < n; i++) {
-		const struct boot_mem_desc *d = meminfo_desc(map, bi->memmap.desc_size, i);
-		if (firmware_runtime(d) && d->num_pages)
-			pt_map(&kernel_pt, d->phys_start, d->phys_start,
-			       d->num_pages * PT_PAGE_4K, PT_WRITE | PT_EXEC);
-	}
+	physmap_firmware_runtime(&kernel_pt, &src);
 	return bi->efi_runtime_services ? mm_phys_to_virt(bi->efi_runtime_services) : NULL;
 }
 

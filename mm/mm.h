@@ -32,8 +32,13 @@ void *mm_phys_to_virt(uint64_t pa);
 bool mm_has_1g_pages(void);
 uint64_t mm_direct_map_size(void);
 
+/* Loads the kernel's tables into CR3 and turns on the protections that need
+ * them (SMEP, SMAP) — mm_init's own step, for tests that changed CR3. */
+void mm_load_kernel_tables(void);
+
 /* Remaps the framebuffer with PT_WC, PT_UC or 0 (write-back), for the
- * blit benchmark.  False if there is no framebuffer. */
+ * blit benchmark.  False if there is no framebuffer, or PT_WC without
+ * PAT. */
 bool mm_framebuffer_set_caching(unsigned cache_flag);
 
 /* Maps device registers at [pa, pa + size) uncached and read-write (never

@@ -38,17 +38,21 @@ void cpu_features_read(struct cpu_features *f)
 		hal_cpuid(0x80000008, 0, r);
 		f->max_phys_bits = r[0] & 0xff;
 	}
+	f->la57_on = hal_read_cr4() & CR4_LA57;
 }
 
 static inline void write_cr0(uint64_t v) { __asm__ volatile("mov %0, %%cr0" ::"r"(v) : "memory"); }
 static inline void write_cr4(uint64_t v) { __asm__ volatile("mov %0, %%cr4" ::"r"(v) : "memory"); }
 
+void mmu_enable_nx(void)
+{
+	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_NXE);
+}
+
 uint64_t mmu_enable_protections(const struct cpu_features *f)
 {
 	uint64_t cr4 = hal_read_cr4(), added = 0;
 
-	if (f->nx)
-		wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_NXE);
 	write_cr0(hal_read_cr0() | CR0_WP);
 	if (f->pge)
 		added |= CR4_PGE;
@@ -58,6 +62,11 @@ uint64_t mmu_enable_protections(const struct cpu_features *f)
 		added |= CR4_SMAP;
 	write_cr4(cr4 | added);
 	return added;
+}
+
+void mmu_disable_user_protections(void)
+{
+	write_cr4(hal_read_cr4() & ~(CR4_SMEP | CR4_SMAP));
 }
 
 /* PAT entries are one byte each: 0 UC, 1 WC, 4 WT, 5 WP, 6 WB, 7 UC-. */

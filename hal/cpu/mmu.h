@@ -14,11 +14,13 @@
 #define EFER_NXE (1ull << 11)
 #define CR0_WP (1ull << 16)
 #define CR4_PGE (1ull << 7)
+#define CR4_LA57 (1ull << 12) /* 5-level paging */
 #define CR4_SMEP (1ull << 20)
 #define CR4_SMAP (1ull << 21)
 
 struct cpu_features {
 	bool nx, pages_1g, pat, pge, smep, smap, invariant_tsc;
+	bool la57_on; /* CR4.LA57: the firmware left 5-level paging on */
 	uint32_t max_phys_bits;
 };
 
@@ -47,18 +49,31 @@ static inline void mmu_invlpg(uintptr_t va)
 }
 
 /*
- * Turns on the protections the kernel relies on: EFER.NXE (so NX bits are
- * honoured — without it they are reserved bits and fault), CR0.WP (so the
- * kernel too respects read-only pages), CR4.PGE, and SMEP/SMAP where the
- * CPU has them.  Returns the CR4 bits it set, for the boot log.
+ * EFER.NXE: NX bits are honoured (without it they are reserved bits and
+ * fault).  Precondition for loading tables that use them.
+ */
+void mmu_enable_nx(void);
+
+/*
+ * Turns on the protections the kernel relies on: CR0.WP (so the kernel too
+ * respects read-only pages), CR4.PGE, and SMEP/SMAP where the CPU has them.
+ * Precondition: the kernel's own tables are loaded (firmware tables may mark
+ * supervisor pages user, and SMEP would fault on the next fetch).  Returns
+ * the CR4 bits it set, for the boot log.
  */
 uint64_t mmu_enable_protections(const struct cpu_features *f);
+/* Clears CR4.SMEP and SMAP, as firmware hands the CPU over: for tests that
+ * replay the switch to the kernel's tables. */
+void mmu_disable_user_protections(void);
 
 /*
  * Programs the PAT so entry 1 (selected by PWT=1 in a PTE) is
  * write-combining; the other entries keep their power-on meaning for the
- * combinations the kernel uses (0 = WB, 3 = UC).
+ * combinations the kernel uses (0 = WB, 3 = UC).  Precondition: the CPU has
+ * PAT (cpu_features.pat); without it PWT means write-through.
  */
 void mmu_setup_pat(void);
+/* The PAT's power-on value: WB WT UC- UC, twice. */
+#define MMU_PAT_POWER_ON 0x0007040600070406ull
 
 #endif

@@ -124,6 +124,11 @@ MEMORY_SUITES = ("cpu,mm,mm_frame,mm_pagetable,heap_api,heap_merge,heap_block,he
                  "sched_executor,sched_prims")
 add("memory_4g", cmdline="test=" + MEMORY_SUITES, memory="4G", machine=dict(cpu="max"),
     seconds=9)
+# Firmware and CPU corner cases (issue 16): the switch from firmware tables
+# that mark every page user, on a CPU with SMEP and SMAP (items 11); and a
+# CPU without PAT, whose PAT MSR must stay as it was (item 13).
+add("firmware_quirks", cmdline="test=paging_firmware_user_pages,mm",
+    machine=dict(cpu="max,pat=off"), seconds=9)
 
 
 # ---- suites whose pass condition ends the boot ------------------------------------

@@ -6,6 +6,8 @@
 #include "hal/cpu.h"
 #include "hal/cpu/fault.h"
 #include "hal/cpu/mmu.h"
+#include "kernel/kernel.h"
+#include "kernel/lib/meminfo.h"
 #include "mm/heap.h"
 #include "mm/layout.h"
 #include "mm/mm.h"
@@ -17,6 +19,7 @@ KTEST_SUITE_FLAGS(mm, KTEST_KERNEL_ONLY);
 KTEST_SUITE_FLAGS(fatal_guard_page, KTEST_OWN_BOOT | KTEST_KERNEL_ONLY);
 
 extern const char __text_start[], __rodata_start[], __data_start[];
+extern const char __image_start[], __image_end[];
 
 static const char some_rodata[] = "read-only";
 static uint64_t some_data = 42;
@@ -45,25 +48,84 @@ KTEST(mm, translate_known_addresses)
 	EXPECT_FALSE(pt_translate(pt, 0, NULL, NULL, NULL));
 }
 
-KTEST(mm, direct_map_uses_large_pages)
+struct direct_leaves {
+	uint64_t by_size[3]; /* 4 KiB, 2 MiB, 1 GiB */
+	uint64_t outside_ram, first_bad;
+};
+
+/* Whether [pa, pa + size) is write-back RAM in the firmware's map
+ * (descriptors that touch count as one range). */
+static bool is_ram(uint64_t pa, uint64_t size)
 {
-	uint64_t size;
-	ASSERT_TRUE(pt_translate(mm_kernel_pt(), DIRECT_MAP_BASE, NULL, NULL, &size));
-	EXPECT_EQ(size, mm_has_1g_pages() ? PT_PAGE_1G : PT_PAGE_2M);
-	ktest_diag(_kt, "direct map: %llu MiB in %s pages",
-		   (unsigned long long)(mm_direct_map_size() >> 20),
-		   mm_has_1g_pages() ? "1 GiB" : "2 MiB");
+	const struct boot_memmap *mm = &kernel_boot_info()->memmap;
+	const void *descs = mm_phys_to_virt(mm->base);
+	size_t n = mm->desc_size ? mm->size / mm->desc_size : 0;
+
+	for (uint64_t a = pa; a < pa + size;) {
+		bool found = false;
+		for (size_t i = 0; i < n && !found; i++) {
+			const struct boot_mem_desc *d = meminfo_desc(descs, mm->desc_size, i);
+			uint64_t end = d->phys_start + d->num_pages * PAGE_SIZE;
+			bool ram = ((d->type >= BOOT_MEM_LOADER_CODE &&
+				     d->type <= BOOT_MEM_CONVENTIONAL) ||
+				    d->type == BOOT_MEM_ACPI_RECLAIM || d->type == BOOT_MEM_ACPI_NVS) &&
+				   (d->attribute & BOOT_MEM_ATTR_WB);
+			if (ram && d->phys_start <= a && a < end) {
+				a = end;
+				found = true;
+			}
+		}
+		if (!found)
+			return false;
+	}
+	return true;
 }
 
+static void direct_leaf(void *ctx, uintptr_t va, uint64_t pa, uint64_t size, unsigned flags)
+{
+	struct direct_leaves *d = ctx;
+
+	(void)flags;
+	if (va < DIRECT_MAP_BASE || va >= DIRECT_MAP_BASE + DIRECT_MAP_MAX_SIZE)
+		return;
+	d->by_size[size == PT_PAGE_1G ? 2 : size == PT_PAGE_2M]++;
+	if (!is_ram(pa, size) && !d->outside_ram++)
+		d->first_bad = pa;
+}
+
+/* Issue 16 item 8: the direct map holds RAM and nothing else (no PCI hole,
+ * no framebuffer, no firmware-reserved memory), large pages inside it. */
+KTEST(mm, direct_map_holds_only_ram)
+{
+	struct direct_leaves d = { 0 };
+	const struct boot_fb *fb = &kernel_boot_info()->fb;
+
+	pt_walk(mm_kernel_pt(), direct_leaf, &d);
+	ktest_diag(_kt, "direct map to %llu MiB: %llu 1 GiB, %llu 2 MiB, %llu 4 KiB leaves",
+		   (unsigned long long)(mm_direct_map_size() >> 20),
+		   (unsigned long long)d.by_size[2], (unsigned long long)d.by_size[1],
+		   (unsigned long long)d.by_size[0]);
+	EXPECT_EQ(d.outside_ram, 0);
+	if (d.outside_ram)
+		ktest_diag(_kt, "first leaf outside RAM at 0x%llx", (unsigned long long)d.first_bad);
+	EXPECT_GT(d.by_size[1] + d.by_size[2], 0);
+	if (fb->format != BOOT_FB_NONE)
+		EXPECT_FALSE(pt_translate(mm_kernel_pt(), DIRECT_MAP_BASE + fb->base, NULL, NULL,
+					  NULL));
+}
+
+#define MAX_EXEC_RANGES 64
+
 struct audit {
-	uint64_t leaves, writable_exec, low_mappings;
-	uintptr_t first_bad;
+	uint64_t leaves, writable_exec, low_mappings, aliases;
+	uintptr_t first_bad, first_alias;
+	struct boot_range exec[MAX_EXEC_RANGES]; /* physical frames mapped executable */
+	unsigned nexec;
 };
 
 static void audit_leaf(void *ctx, uintptr_t va, uint64_t pa, uint64_t size, unsigned flags)
 {
 	struct audit *a = ctx;
-	(void)pa;
 	a->leaves++;
 	if ((flags & PT_WRITE) && (flags & PT_EXEC)) {
 		if (!a->writable_exec)
@@ -72,11 +134,32 @@ static void audit_leaf(void *ctx, uintptr_t va, uint64_t pa, uint64_t size, unsi
 	}
 	if (va < PAGE_SIZE || (va == 0 && size))
 		a->low_mappings++;
+	if ((flags & PT_EXEC) && a->nexec < MAX_EXEC_RANGES)
+		a->exec[a->nexec++] = (struct boot_range){ pa, size };
+}
+
+/* Second walk: a writable mapping of a frame that is executable elsewhere
+ * is an alias through which code could be rewritten. */
+static void alias_leaf(void *ctx, uintptr_t va, uint64_t pa, uint64_t size, unsigned flags)
+{
+	struct audit *a = ctx;
+
+	if (!(flags & PT_WRITE))
+		return;
+	for (unsigned i = 0; i < a->nexec; i++) {
+		if (pa < a->exec[i].base + a->exec[i].size && a->exec[i].base < pa + size) {
+			if (!a->aliases++)
+				a->first_alias = va;
+			return;
+		}
+	}
 }
 
 KTEST(mm, wx_audit_of_live_tables)
 {
-	struct audit a = { 0 };
+	static struct audit a;
+
+	a = (struct audit){ 0 };
 	pt_walk(mm_kernel_pt(), audit_leaf, &a);
 	ktest_diag(_kt, "%llu leaf mappings walked", (unsigned long long)a.leaves);
 	EXPECT_GT(a.leaves, 3);
@@ -85,6 +168,30 @@ KTEST(mm, wx_audit_of_live_tables)
 		ktest_diag(_kt, "first W+X page at 0x%llx", (unsigned long long)a.first_bad);
 	EXPECT_EQ(a.low_mappings, 0); /* page 0 is not mapped */
 	EXPECT_TRUE(hal_read_cr0() & CR0_WP);
+	/* W^X per frame, not only per mapping (issue 16): no writable alias of
+	 * an executable frame, e.g. .text through the direct map. */
+	ASSERT_LT(a.nexec, MAX_EXEC_RANGES);
+	pt_walk(mm_kernel_pt(), alias_leaf, &a);
+	EXPECT_EQ(a.aliases, 0);
+	if (a.aliases)
+		ktest_diag(_kt, "first writable alias of an executable frame at 0x%llx",
+			   (unsigned long long)a.first_alias);
+}
+
+/* Issue 16 item 13: every frame of the image the kernel maps is reserved,
+ * up to the end of its last section (SizeOfImage may stop a page short). */
+KTEST(mm, image_frames_are_reserved)
+{
+	uintptr_t end = ((uintptr_t)__image_end + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
+	unsigned free_pages = 0;
+
+	for (uintptr_t pa = (uintptr_t)__image_start & ~(PAGE_SIZE - 1); pa < end; pa += PAGE_SIZE)
+		free_pages += frame_is_free(mm_frames(), pa);
+	ktest_diag(_kt, "image 0x%llx..0x%llx, SizeOfImage ends at 0x%llx",
+		   (unsigned long long)(uintptr_t)__image_start, (unsigned long long)end,
+		   (unsigned long long)(kernel_boot_info()->image.base +
+					kernel_boot_info()->image.size));
+	EXPECT_EQ(free_pages, 0);
 }
 
 KTEST(mm, guard_pages_unmapped)
@@ -99,13 +206,36 @@ KTEST(mm, guard_pages_unmapped)
 
 KTEST(mm, framebuffer_is_write_combining)
 {
+	struct cpu_features cpu;
 	unsigned flags;
+
+	cpu_features_read(&cpu);
 	if (!pt_translate(mm_kernel_pt(), FRAMEBUFFER_BASE, NULL, &flags, NULL))
 		KTEST_SKIP("no framebuffer");
+	if (!cpu.pat)
+		KTEST_SKIP("no PAT: see pat_left_alone_without_pat");
 	EXPECT_TRUE(flags & PT_WC);
 	EXPECT_FALSE(flags & PT_EXEC);
 	/* PAT entry 1 must say WC (1) for PT_WC to mean anything. */
 	EXPECT_EQ((rdmsr(MSR_PAT) >> 8) & 7, 1);
+}
+
+/* Issue 16 item 13: a CPU without PAT (QEMU -cpu ...,pat=off) keeps its
+ * PAT MSR as it was, and the framebuffer is mapped uncached instead of
+ * write-combining (PWT alone would mean write-through). */
+KTEST(mm, pat_left_alone_without_pat)
+{
+	struct cpu_features cpu;
+	unsigned flags;
+
+	cpu_features_read(&cpu);
+	if (cpu.pat)
+		KTEST_SKIP("the CPU has PAT");
+	EXPECT_EQ(rdmsr(MSR_PAT), MMU_PAT_POWER_ON);
+	if (pt_translate(mm_kernel_pt(), FRAMEBUFFER_BASE, NULL, &flags, NULL)) {
+		EXPECT_TRUE(flags & PT_UC);
+		EXPECT_FALSE(flags & PT_WC);
+	}
 }
 
 static struct report_capture capture;
@@ -267,4 +397,77 @@ KTEST(fatal_guard_page, stack_guard_page_hit_is_reported)
 	guard = kstack_guard(KSTACK_BOOT) + 8;
 	ktest_expect_fatal(_kt, "#PF");
 	*(volatile uint64_t *)guard = 1;
+}
+
+/*
+ * Issue 16 item 11: firmware whose identity map sets the user bit.  SMEP
+ * (and SMAP) must come on only after the kernel's own tables are loaded, or
+ * the very next instruction fetch faults, and so does the fault handler:
+ * a triple fault.  This replays mm_init's switch from such tables: a copy
+ * of the live tables with the user bit in every entry, loaded with SMEP and
+ * SMAP off, then mm_load_kernel_tables().  Its own boot: before the fix the
+ * machine resets.
+ */
+KTEST_SUITE_FLAGS(paging_firmware_user_pages, KTEST_OWN_BOOT | KTEST_KERNEL_ONLY);
+
+static unsigned copied_tables;
+
+/* A copy of table @tpa of @level and everything below it, every entry
+ * marked user; 0 if frames ran out. */
+static uint64_t copy_as_user(uint64_t tpa, int level)
+{
+	uint64_t copy = frame_alloc(mm_frames());
+	const uint64_t *from = mm_phys_to_virt(tpa);
+	uint64_t *to = mm_phys_to_virt(copy);
+
+	if (!copy)
+		return 0;
+	copied_tables++;
+	for (unsigned i = 0; i < 512; i++) {
+		uint64_t e = from[i];
+		bool table = (e & PTE_P) && level > 1 && !(level <= 3 && (e & PTE_PS));
+		if (table) {
+			uint64_t child = copy_as_user(e & PTE_ADDR_MASK, level - 1);
+			if (!child)
+				return 0;
+			e = (e & ~PTE_ADDR_MASK) | child;
+		}
+		to[i] = e & PTE_P ? e | PTE_US : e;
+	}
+	return copy;
+}
+
+static void free_copy(uint64_t tpa, int level)
+{
+	const uint64_t *t = mm_phys_to_virt(tpa);
+
+	for (unsigned i = 0; i < 512 && level > 1; i++)
+		if ((t[i] & PTE_P) && !(level <= 3 && (t[i] & PTE_PS)))
+			free_copy(t[i] & PTE_ADDR_MASK, level - 1);
+	frame_free(mm_frames(), tpa);
+}
+
+KTEST(paging_firmware_user_pages, smep_and_smap_come_after_the_switch)
+{
+	struct cpu_features cpu;
+	struct pt_ctx *pt = mm_kernel_pt();
+	int levels = pt->levels == 5 ? 5 : 4;
+
+	cpu_features_read(&cpu);
+	if (!cpu.smep && !cpu.smap)
+		KTEST_SKIP("the CPU has neither SMEP nor SMAP");
+	uint64_t user_root = copy_as_user(pt->root, levels);
+	ASSERT_NE(user_root, 0);
+	ktest_diag(_kt, "%u tables copied, every page marked user", copied_tables);
+	hal_irqflags_t f = hal_irq_save();
+	mmu_disable_user_protections();
+	mmu_write_cr3(user_root); /* as the firmware left it */
+	mm_load_kernel_tables();  /* mm_init's step */
+	hal_irq_restore(f);
+	EXPECT_EQ(hal_read_cr3() & PTE_ADDR_MASK, pt->root);
+	if (cpu.smep)
+		EXPECT_TRUE(hal_read_cr4() & CR4_SMEP);
+	if (cpu.smap)
+		EXPECT_TRUE(hal_read_cr4() & CR4_SMAP);
+	free_copy(user_root, levels);
 }
