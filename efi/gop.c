@@ -6,10 +6,8 @@
  * draw into after ExitBootServices, so they are never chosen; if nothing
  * usable exists, the kernel runs serial-only.
  */
+#include "efi/gop_mode.h"
 #include "efi/loader.h"
-
-#define GOP_MAX_WIDTH 1920
-#define GOP_MAX_HEIGHT 1080
 
 struct mode_wish {
 	UINT32 width, height; /* 0 0: no video= on the command line */
@@ -44,66 +42,57 @@ static struct mode_wish parse_video(const char *cmdline)
 	return w;
 }
 
-static bool drawable(const EFI_GRAPHICS_OUTPUT_MODE_INFORMATION *info)
+/* QueryMode, as efi/gop_mode.c wants it. */
+struct gop_ctx {
+	EFI_BOOT_SERVICES *bs;
+	EFI_GRAPHICS_OUTPUT_PROTOCOL *gop;
+};
+
+static void plain_mode(const EFI_GRAPHICS_OUTPUT_MODE_INFORMATION *info, struct gop_mode *m)
 {
-	return info->PixelFormat == PixelRedGreenBlueReserved8BitPerColor ||
-	       info->PixelFormat == PixelBlueGreenRedReserved8BitPerColor ||
-	       info->PixelFormat == PixelBitMask;
+	*m = (struct gop_mode){
+		.width = info->HorizontalResolution,
+		.height = info->VerticalResolution,
+		.pixels_per_scanline = info->PixelsPerScanLine,
+		.format = info->PixelFormat,
+		.red_mask = info->PixelInformation.RedMask,
+		.green_mask = info->PixelInformation.GreenMask,
+		.blue_mask = info->PixelInformation.BlueMask,
+		.reserved_mask = info->PixelInformation.ReservedMask,
+	};
 }
 
-/* The mode to use: an exact video= match, else the largest within the cap. */
-static INT64 choose_mode(EFI_GRAPHICS_OUTPUT_PROTOCOL *gop, struct mode_wish wish)
+static bool query(void *ctx, uint32_t mode, struct gop_mode *m, void **buffer)
 {
-	INT64 best = -1, exact = -1;
-	UINT64 best_area = 0;
+	struct gop_ctx *c = ctx;
+	EFI_GRAPHICS_OUTPUT_MODE_INFORMATION *info = NULL;
+	UINTN size;
 
-	for (UINT32 m = 0; m < gop->Mode->MaxMode; m++) {
-		EFI_GRAPHICS_OUTPUT_MODE_INFORMATION *info;
-		UINTN size;
-		if (gop->QueryMode(gop, m, &size, &info) != EFI_SUCCESS || !drawable(info))
-			continue;
-		UINT32 w = info->HorizontalResolution, h = info->VerticalResolution;
-		if (w == wish.width && h == wish.height)
-			exact = m;
-		if (w <= GOP_MAX_WIDTH && h <= GOP_MAX_HEIGHT && (UINT64)w * h > best_area) {
-			best = m;
-			best_area = (UINT64)w * h;
-		}
-	}
-	if (wish.width && exact < 0)
-		efi_print("efi: video=%ux%u is not offered by the firmware; using the default\n",
-			  wish.width, wish.height);
-	return exact >= 0 ? exact : best;
+	if (c->gop->QueryMode(c->gop, mode, &size, &info) != EFI_SUCCESS || !info)
+		return false;
+	plain_mode(info, m);
+	*buffer = info;
+	return true;
+}
+
+/* QueryMode allocates the description from pool: hand it back. */
+static void release(void *ctx, void *buffer)
+{
+	struct gop_ctx *c = ctx;
+
+	c->bs->FreePool(buffer);
 }
 
 static void record_mode(EFI_GRAPHICS_OUTPUT_PROTOCOL *gop, struct boot_fb *fb)
 {
-	EFI_GRAPHICS_OUTPUT_MODE_INFORMATION *info = gop->Mode->Info;
+	struct gop_mode m;
+	const char *why;
 
-	fb->base = gop->Mode->FrameBufferBase;
-	fb->size = gop->Mode->FrameBufferSize;
-	fb->width = info->HorizontalResolution;
-	fb->height = info->VerticalResolution;
-	fb->pixels_per_scanline = info->PixelsPerScanLine;
-	switch (info->PixelFormat) {
-	case PixelRedGreenBlueReserved8BitPerColor:
-		fb->format = BOOT_FB_RGBX;
-		break;
-	case PixelBlueGreenRedReserved8BitPerColor:
-		fb->format = BOOT_FB_BGRX;
-		break;
-	case PixelBitMask:
-		fb->format = BOOT_FB_BITMASK;
-		fb->red_mask = info->PixelInformation.RedMask;
-		fb->green_mask = info->PixelInformation.GreenMask;
-		fb->blue_mask = info->PixelInformation.BlueMask;
-		fb->reserved_mask = info->PixelInformation.ReservedMask;
-		break;
-	default:
-		fb->format = BOOT_FB_NONE;
-	}
-	if (!fb->base || fb->format == BOOT_FB_NONE)
-		fb->format = BOOT_FB_NONE;
+	plain_mode(gop->Mode->Info, &m);
+	if (!gop_framebuffer(&m, gop->Mode->FrameBufferBase, gop->Mode->FrameBufferSize, fb,
+			     &why))
+		efi_print("efi: GOP mode %ux%u unusable: %s; the console will be serial-only\n",
+			  m.width, m.height, why);
 }
 
 void efi_gop_setup(EFI_BOOT_SERVICES *bs, const char *cmdline, struct boot_fb *fb)
@@ -118,7 +107,14 @@ void efi_gop_setup(EFI_BOOT_SERVICES *bs, const char *cmdline, struct boot_fb *f
 		efi_print("efi: no Graphics Output Protocol: the console will be serial-only\n");
 		return;
 	}
-	INT64 mode = choose_mode(gop, parse_video(cmdline));
+	struct mode_wish wish = parse_video(cmdline);
+	struct gop_ctx ctx = { bs, gop };
+	struct fw_gop fw = { gop->Mode->MaxMode, query, release, &ctx };
+	bool missing;
+	int64_t mode = gop_choose(&fw, wish.width, wish.height, &missing);
+	if (missing)
+		efi_print("efi: video=%ux%u is not offered by the firmware; using the default\n",
+			  wish.width, wish.height);
 	if (mode < 0) {
 		efi_print("efi: GOP offers only blit-only modes: the console will be serial-only\n");
 		return;
@@ -129,6 +125,4 @@ void efi_gop_setup(EFI_BOOT_SERVICES *bs, const char *cmdline, struct boot_fb *f
 			efi_report("GOP SetMode (keeping the current mode)", st);
 	}
 	record_mode(gop, fb);
-	if (fb->format == BOOT_FB_NONE)
-		efi_print("efi: the current GOP mode has no framebuffer: serial-only console\n");
 }

@@ -28,11 +28,10 @@ void efi_cmdline_read(EFI_BOOT_SERVICES *bs, EFI_LOADED_IMAGE *image, struct boo
 /* efi/acpi.c — the RSDP from the configuration table (ACPI 2.0 preferred). */
 void efi_find_rsdp(EFI_SYSTEM_TABLE *st, struct boot_info *bi);
 
-/* efi/memmap.c — the memory-map buffer must be sized and allocated before
- * anything else is allocated last; then exit boot services. */
-EFI_STATUS efi_alloc_boot_data(EFI_BOOT_SERVICES *bs, struct boot_info **bi,
-			       void **map_buf, UINTN *map_cap);
+/* efi/memmap.c — the real boot services behind efi/exit.c: the boot info
+ * and map buffer are allocated first, and boot services exited last. */
+EFI_STATUS efi_alloc_boot_data(EFI_BOOT_SERVICES *bs, struct boot_info **bi);
 EFI_STATUS efi_exit_boot_services(EFI_BOOT_SERVICES *bs, EFI_HANDLE image,
-				  struct boot_info *bi, void *map_buf, UINTN map_cap);
+				  struct boot_info *bi);
 
 #endif

@@ -22,8 +22,6 @@ EFI_STATUS efi_main(EFI_HANDLE image_handle, EFI_SYSTEM_TABLE *st)
 	EFI_GUID loaded_image_guid = EFI_LOADED_IMAGE_PROTOCOL_GUID;
 	EFI_LOADED_IMAGE *image;
 	struct boot_info *bi;
-	void *map_buf;
-	UINTN map_cap;
 	EFI_STATUS status;
 
 	zero_bss();
@@ -38,7 +36,7 @@ EFI_STATUS efi_main(EFI_HANDLE image_handle, EFI_SYSTEM_TABLE *st)
 		  (unsigned long long)(uintptr_t)image->ImageBase);
 
 	/* Allocates the boot info and the map buffer: all later steps only fill them. */
-	status = efi_alloc_boot_data(bs, &bi, &map_buf, &map_cap);
+	status = efi_alloc_boot_data(bs, &bi);
 	if (status != EFI_SUCCESS)
 		return status;
 	bi->magic = BOOT_INFO_MAGIC;
@@ -52,9 +50,8 @@ EFI_STATUS efi_main(EFI_HANDLE image_handle, EFI_SYSTEM_TABLE *st)
 	efi_gop_setup(bs, bi->cmdline, &bi->fb);
 	efi_find_rsdp(st, bi);
 
-	status = efi_exit_boot_services(bs, image_handle, bi, map_buf, map_cap);
-	if (status != EFI_SUCCESS)
-		return status;
-	/* No boot service may be called from here on. */
+	/* No boot service may be called after this, even if it fails: the
+	 * kernel then reports the failure (bi->loader_failed) and halts. */
+	efi_exit_boot_services(bs, image_handle, bi);
 	kernel_main(bi);
 }

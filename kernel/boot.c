@@ -37,6 +37,18 @@ const struct boot_info *boot_info_check(const struct boot_info *bi)
 		hal_halt_forever();
 	}
 	boot_info = *bi;
+	if (bi->loader_failed[0]) {
+		/* The loader could not leave boot services and may not print
+		 * any more: say it here, on the screen too, and stop. */
+		char what[sizeof bi->loader_failed + 1];
+		memcpy(what, bi->loader_failed, sizeof bi->loader_failed);
+		what[sizeof bi->loader_failed] = '\0';
+		con_init(&boot_info.fb);
+		kprintf("efi: %s failed (EFI status 0x%llx) after %u ExitBootServices "
+			"call(s): cannot start; halting\n", what,
+			(unsigned long long)bi->loader_status, bi->exit_boot_services_tries);
+		hal_halt_forever();
+	}
 	return &boot_info;
 }
 

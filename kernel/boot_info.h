@@ -12,14 +12,14 @@
 #include <stdint.h>
 
 #define BOOT_INFO_MAGIC 0x544f4f42504f4f43ull /* "COOPBOOT", little-endian */
-#define BOOT_INFO_VERSION 1
+#define BOOT_INFO_VERSION 2
 #define BOOT_CMDLINE_MAX 1024 /* bytes, including the terminating NUL */
 
 enum boot_fb_format {
 	BOOT_FB_NONE = 0,    /* no usable framebuffer: serial-only console */
 	BOOT_FB_RGBX = 1,    /* byte 0 red, 1 green, 2 blue, 3 reserved */
 	BOOT_FB_BGRX = 2,    /* byte 0 blue, 1 green, 2 red, 3 reserved */
-	BOOT_FB_BITMASK = 3, /* 32-bit pixels laid out by the masks below */
+	BOOT_FB_BITMASK = 3, /* pixels laid out by the masks below */
 };
 
 struct boot_fb {
@@ -29,6 +29,10 @@ struct boot_fb {
 	uint32_t pixels_per_scanline; /* the pitch, in pixels (>= width) */
 	uint32_t format;              /* enum boot_fb_format */
 	uint32_t red_mask, green_mask, blue_mask, reserved_mask;
+	/* 4 for RGBX and BGRX; for BITMASK the bytes the masks span (2, 3 or
+	 * 4).  The loader checks that size covers pitch * height of them. */
+	uint32_t bytes_per_pixel;
+	uint32_t pad;
 };
 
 /* UEFI memory types, numbered as the UEFI spec numbers them. */
@@ -107,10 +111,18 @@ struct boot_info {
 	uint32_t pad0;
 
 	struct boot_range image;     /* the loaded BOOTX64.EFI (kernel inside) */
-	struct boot_range boot_data; /* this struct and the memory map buffer */
+	struct boot_range boot_data; /* this struct and the first map buffer */
+	uint64_t memmap_capacity;    /* bytes at memmap.base (a bigger buffer
+					replaces the first if the map outgrew it) */
 	uint64_t efi_runtime_services; /* EFI_RUNTIME_SERVICES *, for ResetSystem */
 	uint32_t exit_boot_services_tries; /* 1 unless the map key went stale */
-	uint32_t pad1;
+	uint32_t memmap_reallocations;     /* times the map outgrew its buffer */
+
+	/* Set when the loader could not exit boot services: it may no longer
+	 * print (the firmware console is off limits after the first
+	 * ExitBootServices call), so the kernel reports it and halts. */
+	char loader_failed[32];  /* the boot service that failed, or "" */
+	uint64_t loader_status;  /* its EFI_STATUS */
 };
 
 /* The kernel's single entry point, called by the loader after

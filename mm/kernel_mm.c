@@ -67,6 +67,7 @@ static void frames_init(const struct boot_info *bi)
 	const struct boot_range reserved[] = {
 		image_range(bi),
 		bi->boot_data,
+		{ bi->memmap.base, bi->memmap_capacity }, /* a bigger buffer, if it moved */
 		{ bi->fb.base, bi->fb.format == BOOT_FB_NONE ? 0 : bi->fb.size },
 	};
 	int err = frame_init(&frames, (const void *)(uintptr_t)bi->memmap.base,

@@ -68,10 +68,13 @@ static void forget_screen(struct conrender *r)
 int conrender_init(struct conrender *r, const struct boot_fb *fb, void *pixels,
 		   const struct psf_font *font, struct con_cell *drawn, size_t drawn_cells)
 {
+	unsigned bpp = fb->bytes_per_pixel ? fb->bytes_per_pixel : 4;
+
 	memset(r, 0, sizeof *r);
-	if (!format_usable(fb) || !pixels)
+	if (!format_usable(fb) || !pixels || bpp < 2 || bpp > 4)
 		return CONRENDER_ERR_FORMAT;
-	if (!font || !font->width || !font->height || fb->pixels_per_scanline < fb->width)
+	if (!font || !font->width || !font->height || fb->pixels_per_scanline < fb->width ||
+	    fb->size < (uint64_t)fb->pixels_per_scanline * fb->height * bpp)
 		return CONRENDER_ERR_SIZE;
 	r->cols = fb->width / font->width;
 	r->rows = fb->height / font->height;
@@ -85,6 +88,8 @@ int conrender_init(struct conrender *r, const struct boot_fb *fb, void *pixels,
 		return CONRENDER_ERR_SIZE;
 	r->fb = *fb;
 	r->pixels = pixels;
+	r->bpp = bpp;
+	r->pitch = (size_t)fb->pixels_per_scanline * bpp;
 	r->font = font;
 	r->drawn = drawn;
 	for (unsigned i = 0; i < 16; i++) {
@@ -101,10 +106,36 @@ void conrender_grid_size(const struct conrender *r, unsigned *cols, unsigned *ro
 	*rows = r->rows;
 }
 
-static uint32_t *cell_origin(const struct conrender *r, unsigned col, unsigned row)
+static uint8_t *cell_origin(const struct conrender *r, unsigned col, unsigned row)
 {
 	size_t y = (size_t)row * r->font->height, x = (size_t)col * r->font->width;
-	return r->pixels + y * r->fb.pixels_per_scanline + x;
+	return r->pixels + y * r->pitch + x * r->bpp;
+}
+
+/* One scanline of @width pixels: @bits (MSB first) picks fg or bg, or all
+ * fg when @bits is NULL.  32-bit pixels take one store each; 24-bit ones
+ * three bytes (no pixel is 4-byte aligned there); 16-bit ones one store. */
+static void draw_span(const struct conrender *r, uint8_t *line, const uint8_t *bits,
+		      uint32_t width, uint32_t fg, uint32_t bg)
+{
+	switch (r->bpp) {
+	case 4:
+		for (uint32_t x = 0; x < width; x++)
+			((uint32_t *)line)[x] = !bits || (bits[x >> 3] & (0x80 >> (x & 7))) ? fg : bg;
+		break;
+	case 3:
+		for (uint32_t x = 0; x < width; x++, line += 3) {
+			uint32_t c = !bits || (bits[x >> 3] & (0x80 >> (x & 7))) ? fg : bg;
+			line[0] = (uint8_t)c;
+			line[1] = (uint8_t)(c >> 8);
+			line[2] = (uint8_t)(c >> 16);
+		}
+		break;
+	default:
+		for (uint32_t x = 0; x < width; x++)
+			((uint16_t *)line)[x] =
+				(uint16_t)(!bits || (bits[x >> 3] & (0x80 >> (x & 7))) ? fg : bg);
+	}
 }
 
 static void draw_cell(struct conrender *r, unsigned col, unsigned row,
@@ -113,14 +144,10 @@ static void draw_cell(struct conrender *r, unsigned col, unsigned row,
 	const struct psf_font *f = r->font;
 	const uint8_t *bits = psf_glyph(f, psf_glyph_index(f, c->cp));
 	uint32_t fg = r->palette[c->attr & 15], bg = r->palette[c->attr >> 4];
-	uint32_t *line = cell_origin(r, col, row);
+	uint8_t *line = cell_origin(r, col, row);
 
-	for (uint32_t y = 0; y < f->height; y++) {
-		const uint8_t *rowbits = bits + y * f->bytes_per_row;
-		for (uint32_t x = 0; x < f->width; x++)
-			line[x] = (rowbits[x >> 3] & (0x80 >> (x & 7))) ? fg : bg;
-		line += r->fb.pixels_per_scanline;
-	}
+	for (uint32_t y = 0; y < f->height; y++, line += r->pitch)
+		draw_span(r, line, bits + y * f->bytes_per_row, f->width, fg, bg);
 	r->drawn[(size_t)row * r->cols + col] = *c;
 }
 
@@ -129,12 +156,10 @@ static void draw_cursor(struct conrender *r, unsigned col, unsigned row)
 	const struct psf_font *f = r->font;
 	uint32_t thick = f->height >= 8 ? f->height / 8 : 1;
 	uint32_t fg = r->palette[r->drawn[(size_t)row * r->cols + col].attr & 15];
-	uint32_t *line = cell_origin(r, col, row) +
-			 (size_t)(f->height - thick) * r->fb.pixels_per_scanline;
+	uint8_t *line = cell_origin(r, col, row) + (size_t)(f->height - thick) * r->pitch;
 
-	for (uint32_t y = 0; y < thick; y++, line += r->fb.pixels_per_scanline)
-		for (uint32_t x = 0; x < f->width; x++)
-			line[x] = fg;
+	for (uint32_t y = 0; y < thick; y++, line += r->pitch)
+		draw_span(r, line, NULL, f->width, fg, fg);
 	r->cursor_col = col;
 	r->cursor_row = row;
 	r->cursor_shown = true;

@@ -1,5 +1,7 @@
 /*
- * conrender.h — draws a congrid on a linear 32-bit-per-pixel framebuffer.
+ * conrender.h — draws a congrid on a linear framebuffer of 4, 3 or 2 bytes
+ * per pixel (boot_fb.bytes_per_pixel: 24-bit modes such as -vga cirrus's
+ * are drawn byte by byte, the others a pixel per store).
  *
  * The renderer keeps a shadow of what it last drew ("drawn", supplied by the
  * caller) and redraws only cells that differ from it, so it never reads the
@@ -22,7 +24,9 @@
 
 struct conrender {
 	struct boot_fb fb;      /* a copy: the caller's may go away */
-	uint32_t *pixels;       /* where we write the framebuffer */
+	uint8_t *pixels;        /* where we write the framebuffer */
+	unsigned bpp;           /* bytes per pixel: 2, 3 or 4 */
+	size_t pitch;           /* bytes per scanline */
 	const struct psf_font *font;
 	struct con_cell *drawn; /* what is on screen now, cols * rows */
 	unsigned cols, rows;
@@ -36,7 +40,9 @@ struct conrender {
  * @drawn: @drawn_cells cells of storage for the on-screen shadow; if it is
  * smaller than the screen's grid, the grid is cut to fit it.
  * Returns 0, or CONRENDER_ERR_* (BOOT_FB_NONE, a BITMASK format with an empty
- * colour mask, a pitch below the width, or a screen smaller than one glyph).
+ * colour mask, bytes per pixel other than 2, 3 or 4 (0 means 4), a pitch
+ * below the width, a size short of pitch * height, or a screen smaller than
+ * one glyph).
  * Draws nothing: the first conrender_sync() paints every cell.
  */
 int conrender_init(struct conrender *r, const struct boot_fb *fb, void *pixels,

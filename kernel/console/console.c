@@ -78,8 +78,8 @@ void con_describe(char *buf, size_t n)
 		fmt_snprintf(buf, n, "serial-only (no framebuffer)");
 		return;
 	}
-	fmt_snprintf(buf, n, "%ux%u %s font %ux%u grid %ux%u", render.fb.width,
-		     render.fb.height, format_name(render.fb.format), font.width,
+	fmt_snprintf(buf, n, "%ux%u %s %u-bit font %ux%u grid %ux%u", render.fb.width,
+		     render.fb.height, format_name(render.fb.format), render.bpp * 8, font.width,
 		     font.height, grid.cols, grid.rows);
 }
 

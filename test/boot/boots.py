@@ -187,6 +187,35 @@ def _command(m, keys, expect, timeout=10, via="keyboard"):
     return m.wait_for_serial(expect, timeout=timeout, start=start)
 
 
+def _expect_banner_on_screen(m, t):
+    """The banner is the first console line, at column 0 of one of the top
+    rows (row 0 may be the status bar).  Its colour is the one of its first
+    cell; every pixel of the line must then match the font in that colour on
+    black.  A dump can catch the kernel mid-drawing, so a mismatch is
+    retried twice before it counts."""
+    serial = m.serial_text()
+    banner = re.search(BANNER + ".*$", serial, re.MULTILINE)
+    if "console: serial-only" in serial:
+        t.skip("kernel reports a serial-only console")
+    assert banner, "no banner line on serial"
+    text = banner.group(0).rstrip()
+    for attempt in range(3):
+        try:
+            screen = m.screendump()
+            text = text[:screen.cols].rstrip()
+            where = screen.find_text(text[:16])
+            assert where and where[0] == 0 and where[1] <= 2, (
+                f"banner {text[:16]!r} not at column 0 of rows 0-2; the "
+                f"screen reads:\n{screen.text()[:800]}")
+            _ch, fg, _bg = screen.cell(*where)
+            screen.expect_text(0, where[1], text, fg=fg, bg=0)
+            return
+        except AssertionError:
+            if attempt == 2:
+                raise
+            time.sleep(0.3)
+
+
 @boot("shell", memory="256M", timeout=120, seconds=16, machine=dict(cpu="qemu64"))
 def shell(m, t):
     """A normal boot, end to end (issues #2, #4, #6): the banner is drawn on
@@ -195,33 +224,8 @@ def shell(m, t):
     its output shows on serial and screen."""
     with t.step("prompt"):
         m.wait_for_serial(PROMPT, timeout=60)
-    serial = m.serial_text()
-    banner = re.search(BANNER + ".*$", serial, re.MULTILINE)
     with t.step("banner_on_screen"):
-        if "console: serial-only" in serial:
-            t.skip("kernel reports a serial-only console")
-        assert banner, "no banner line on serial"
-        # The banner is the first console line, at column 0 of one of the
-        # top rows (row 0 may be the status bar).  Its colour is the one of
-        # its first cell; every pixel of the line must then match the font
-        # in that colour on black.  A dump can catch the kernel mid-drawing,
-        # so a mismatch is retried twice before it counts.
-        text = banner.group(0).rstrip()
-        for attempt in range(3):
-            try:
-                screen = m.screendump()
-                text = text[:screen.cols].rstrip()
-                where = screen.find_text(text[:16])
-                assert where and where[0] == 0 and where[1] <= 2, (
-                    f"banner {text[:16]!r} not at column 0 of rows 0-2; the "
-                    f"screen reads:\n{screen.text()[:800]}")
-                _ch, fg, _bg = screen.cell(*where)
-                screen.expect_text(0, where[1], text, fg=fg, bg=0)
-                break
-            except AssertionError:
-                if attempt == 2:
-                    raise
-                time.sleep(0.3)
+        _expect_banner_on_screen(m, t)
     with t.step("status_bar"):
         screen = m.screendump("status.ppm")
         if "| up " not in screen.row_text(0):
@@ -294,6 +298,29 @@ def shell(m, t):
     # -cpu qemu64 (no TSC-deadline mode): the platform checks of the
     # platform_* boots below.
     platform_checks(m, t, _APIC, _HPET, "IOAPIC")
+
+
+@boot("cirrus_24bit", memory="128M", timeout=90, seconds=9, machine=dict(display="cirrus"))
+def cirrus_24bit(m, t):
+    """-vga cirrus: OVMF's one mode is 1024x768 with 24-bit bit-mask pixels,
+    3 bytes each (issue 11 item 2, issue 16 item 10).  Drawn as 4-byte
+    pixels, every text row came out three times across, smeared.  The banner
+    and a typed command must be on screen, pixel for pixel."""
+    with t.step("prompt"):
+        m.wait_for_serial(PROMPT, timeout=60)
+    with t.step("mode_is_24_bit_bitmask"):
+        assert re.search(r"^console: 1024x768 BITMASK 24-bit ", m.serial_text(),
+                         re.MULTILINE), "not the 24-bit cirrus mode"
+    with t.step("banner_on_screen"):
+        _expect_banner_on_screen(m, t)
+    with t.step("typed_text_on_screen"):
+        _command(m, "echo drawn in 24 bits\n", r"^drawn in 24 bits\r?$")
+        screen = m.screendump("typed.ppm")
+        where = screen.find_text("coop> echo drawn in 24 bits")
+        assert where, f"command line not on screen; it reads:\n{screen.text()[:1200]}"
+        _ch, fg, bg = screen.cell(*where)
+        screen.expect_text(where[0], where[1], "coop> echo drawn in 24 bits", fg=fg, bg=bg)
+        assert screen.find_text("drawn in 24 bits"), "output not on screen"
 
 
 @boot("no_keyboard_no_display", memory="128M", timeout=90, expect="off",

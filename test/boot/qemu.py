@@ -116,7 +116,7 @@ class Machine:
                "-drive", f"if=pflash,format=raw,readonly=on,file={OVMF_CODE}",
                "-drive", f"if=pflash,format=raw,file={vars_copy}",
                "-nic", "none", "-no-reboot", "-display", "none",
-               "-vga", "none" if self.display == "none" else "std",
+               "-vga", self.display,
                "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
                # wait=on: the guest does not start until the runner is
                # connected, so no output is dropped for want of a reader.

@@ -7,7 +7,7 @@ each cell is recognised (a tiny OCR: its two colours and the glyph whose
 bitmap it matches) so the message says what the screen shows instead.
 
 The grid geometry comes from the kernel's serial line
-`console: <W>x<H> <fmt> font <fw>x<fh> grid <cols>x<rows>`; Screen.from_console_line
+`console: <W>x<H> <fmt> [<bits>-bit] font <fw>x<fh> grid <cols>x<rows>`; Screen.from_console_line
 does the parsing.  Cells start at the top-left pixel, cell (c, r) at
 (c * fw + ox, r * fh + oy) with origin (ox, oy) = (0, 0) unless given.
 """
@@ -29,7 +29,7 @@ PALETTE = [  # VGA palette, index -> (r, g, b); shared with the kernel (BRIEF.md
 _COLOUR_INDEX = {rgb: i for i, rgb in enumerate(PALETTE)}
 
 CONSOLE_LINE = re.compile(
-    r"console: (\d+)x(\d+) (\S+) font (\d+)x(\d+) grid (\d+)x(\d+)")
+    r"console: (\d+)x(\d+) (\S+)(?: \d+-bit)? font (\d+)x(\d+) grid (\d+)x(\d+)")
 
 
 class Font:

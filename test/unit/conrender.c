@@ -13,6 +13,7 @@ KTEST_SUITE(conrender);
 #define PITCH 50
 #define POISON 0xDEADBEEFu
 static uint32_t fb_mem[PITCH * H];
+static unsigned bpp = 4; /* of the framebuffer under test */
 static struct con_cell drawn[CON_MAX_COLS * CON_MAX_ROWS];
 static struct con_cell cells[5 * 3];
 static struct psf_font font;
@@ -23,13 +24,32 @@ static struct boot_fb make_fb(uint32_t format)
 {
 	struct boot_fb fb = { .base = 0x80000000, .size = sizeof fb_mem, .width = W,
 			      .height = H, .pixels_per_scanline = PITCH, .format = format };
+	bpp = 4;
 	return fb;
+}
+
+/* Pixel (x, y) of the framebuffer under test, whatever its bytes per pixel. */
+static uint32_t px(unsigned x, unsigned y)
+{
+	const uint8_t *p = (const uint8_t *)fb_mem + ((size_t)y * PITCH + x) * bpp;
+	uint32_t v = 0;
+
+	for (unsigned i = 0; i < bpp; i++)
+		v |= (uint32_t)p[i] << (8 * i);
+	return v;
+}
+
+static uint32_t poison_value(void)
+{
+	return bpp == 4 ? POISON : POISON & ((1u << (8 * bpp)) - 1);
 }
 
 static void poison(void)
 {
-	for (size_t i = 0; i < PITCH * H; i++)
-		fb_mem[i] = POISON;
+	uint8_t *p = (uint8_t *)fb_mem;
+
+	for (size_t i = 0; i < (size_t)PITCH * H * bpp; i++)
+		p[i] = (uint8_t)(POISON >> (8 * (i % bpp)));
 }
 
 /* Sets up font, grid and renderer for @fb; returns conrender_init's result. */
@@ -43,10 +63,6 @@ static int setup(const struct boot_fb *fb)
 	return r;
 }
 
-static uint32_t px(unsigned x, unsigned y)
-{
-	return fb_mem[y * PITCH + x];
-}
 
 /* Checks every pixel of cell @col,@row against the font bits of @cp, with
  * the packed palette colours @fg and @bg; returns the number of mismatches.
@@ -77,7 +93,7 @@ static unsigned margin_touched(void)
 	unsigned n = 0;
 	for (unsigned y = 0; y < H; y++)
 		for (unsigned x = 0; x < PITCH; x++)
-			if ((x >= 40 || y >= 48) && px(x, y) != POISON)
+			if ((x >= 40 || y >= 48) && px(x, y) != poison_value())
 				n++;
 	return n;
 }
@@ -87,7 +103,7 @@ static unsigned cells_untouched(void)
 	unsigned n = 0;
 	for (unsigned r = 0; r < 3; r++)
 		for (unsigned c = 0; c < 5; c++)
-			n += px(c * 8, r * 16) == POISON;
+			n += px(c * 8, r * 16) == poison_value();
 	return n;
 }
 
@@ -144,6 +160,7 @@ KTEST(conrender, grid_size_and_shadow_limit)
 	EXPECT_EQ(c, 5);
 	EXPECT_EQ(r, 2); /* cut to fit 12 shadow cells */
 	fb.width = 100000, fb.pixels_per_scanline = 100000, fb.height = 100000;
+	fb.size = 100000ull * 100000 * 4;
 	ASSERT_EQ(conrender_init(&rend, &fb, fb_mem, &font, drawn, sizeof drawn / sizeof *drawn), 0);
 	conrender_grid_size(&rend, &c, &r);
 	EXPECT_EQ(c, CON_MAX_COLS);
@@ -190,6 +207,55 @@ KTEST(conrender, bitmask_glyph_pixels_exact)
 	fb.reserved_mask = 0xffff0000;
 	glyph_pixels_exact(_kt, &fb);
 	EXPECT_EQ(px(8, 16), 0x0015); /* 0xAA blue in 5 bits = 21 */
+}
+
+/*
+ * Issue 11 item 2 / issue 16 item 10: 24-bit bit-mask modes (-vga cirrus:
+ * 3 bytes per pixel) were drawn as if 4: every row smeared three times.
+ * Exact pixels, three bytes each, nothing past the pitch.
+ */
+KTEST(conrender, bitmask_24bit_glyph_pixels_exact)
+{
+	struct boot_fb fb = make_fb(BOOT_FB_BITMASK);
+	fb.red_mask = 0xff0000, fb.green_mask = 0xff00, fb.blue_mask = 0xff;
+	fb.bytes_per_pixel = bpp = 3;
+	fb.size = (uint64_t)PITCH * H * 3;
+	glyph_pixels_exact(_kt, &fb);
+	EXPECT_EQ(px(8, 16), 0x0000AA); /* blue background */
+	EXPECT_EQ(px(0, 0), 0);
+	bpp = 4;
+}
+
+KTEST(conrender, bitmask_16bit_glyph_pixels_exact)
+{
+	struct boot_fb fb = make_fb(BOOT_FB_BITMASK);
+	fb.red_mask = 0xf800, fb.green_mask = 0x07e0, fb.blue_mask = 0x001f;
+	fb.bytes_per_pixel = bpp = 2;
+	fb.size = (uint64_t)PITCH * H * 2;
+	glyph_pixels_exact(_kt, &fb);
+	EXPECT_EQ(px(8, 16), 0x0015);
+	bpp = 4;
+}
+
+/* Item 10: a framebuffer smaller than pitch x height x bytes per pixel, or
+ * with bytes per pixel the renderer cannot draw, is refused. */
+KTEST(conrender, init_checks_size_and_bytes_per_pixel)
+{
+	struct boot_fb fb = make_fb(BOOT_FB_RGBX);
+	fb.size = (uint64_t)PITCH * H * 4 - 1;
+	EXPECT_EQ(setup(&fb), CONRENDER_ERR_SIZE);
+	fb = make_fb(BOOT_FB_RGBX);
+	fb.bytes_per_pixel = 1;
+	EXPECT_EQ(setup(&fb), CONRENDER_ERR_FORMAT);
+	fb.bytes_per_pixel = 5;
+	EXPECT_EQ(setup(&fb), CONRENDER_ERR_FORMAT);
+	fb = make_fb(BOOT_FB_BITMASK);
+	fb.red_mask = 0xff0000, fb.green_mask = 0xff00, fb.blue_mask = 0xff;
+	fb.bytes_per_pixel = 3;
+	fb.size = (uint64_t)PITCH * H * 3 - 3;
+	EXPECT_EQ(setup(&fb), CONRENDER_ERR_SIZE);
+	fb.size += 3;
+	EXPECT_EQ(setup(&fb), 0);
 }
 
 KTEST(conrender, sync_redraws_only_changed_cells)
