@@ -30,7 +30,9 @@
 static struct heap kheap;
 static struct heap_pages *pages;
 static bool pages_busy; /* a commit or decommit is running outside the lock */
-static bool no_defer;   /* the last commit failed: let the heap report OOM */
+static bool no_defer;   /* commit now, whatever the size: at boot, and once a
+			   commit outside the lock failed (so the heap reports
+			   the failure) */
 
 static bool grow(void *ctx, uintptr_t old_end, size_t bytes)
 {
@@ -38,12 +40,12 @@ static bool grow(void *ctx, uintptr_t old_end, size_t bytes)
 	size_t missing;
 
 	(void)ctx;
-	if (pages_busy || no_defer)
+	if (pages_busy)
 		return false;
 	if (want_end <= pages->mapped_end)
 		return true; /* committed ahead by kmalloc_aligned() */
 	missing = heap_align_up(want_end - pages->mapped_end, PAGE);
-	if (missing <= GROW_NOW)
+	if (missing <= GROW_NOW || no_defer)
 		return heap_pages_commit(pages, missing);
 	heap_grow_later(&kheap, bytes);
 	return false;
@@ -52,9 +54,16 @@ static bool grow(void *ctx, uintptr_t old_end, size_t bytes)
 int kmalloc_init(enum heap_design d, struct heap_pages *backing, size_t initial,
 		 size_t limit)
 {
+	int err;
+
 	pages = backing;
-	return heap_init(&kheap, d, (void *)backing->base, initial, limit, grow, NULL,
-			 HEAP_DEBUG);
+	/* At boot there is nobody to defer to (the block design commits its
+	 * class map here: 2 MiB at 64 GiB), and interrupts are off anyway. */
+	no_defer = true;
+	err = heap_init(&kheap, d, (void *)backing->base, initial, limit, grow, NULL,
+			HEAP_DEBUG);
+	no_defer = false;
+	return err;
 }
 
 void kmalloc_set_hooks(heap_log_fn log, heap_error_fn on_error)

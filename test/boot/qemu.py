@@ -61,13 +61,18 @@ class Machine:
 
     def __init__(self, efi, workdir, cmdline="", memory="128M", machine="q35",
                  cpu=None, smp=1, medium="fat", display="std", timeout=60,
-                 extra_args=(), icount=None, qemu="qemu-system-x86_64"):
+                 extra_args=(), icount=None, qemu="qemu-system-x86_64",
+                 lazy_memory=False):
         self.efi = os.path.abspath(efi)
         self.workdir = os.path.abspath(workdir)
         self.cmdline, self.memory, self.machine = cmdline, memory, machine
         self.cpu, self.smp, self.medium, self.display = cpu, smp, medium, display
         self.timeout, self.extra_args, self.icount = timeout, list(extra_args), icount
         self.qemu = qemu
+        # Guest RAM the host only provides as the guest touches it, so a
+        # 64 GiB guest boots on a smaller host (reserve=off: no swap is set
+        # aside for it either).
+        self.lazy_memory = lazy_memory
         self.serial_log = os.path.join(self.workdir, "serial.log")
         self.proc = None
         self._qmp = None
@@ -111,7 +116,11 @@ class Machine:
         # OVMF_CODE_4M.fd does not need SMM, and emulating it costs TCG about
         # 1.5 s per boot.
         machine = self.machine if "smm=" in self.machine else self.machine + ",smm=off"
-        cmd = [self.qemu, "-machine", machine, "-m", str(self.memory),
+        backend = []
+        if self.lazy_memory:
+            machine += ",memory-backend=ram0"
+            backend = ["-object", f"memory-backend-ram,id=ram0,size={self.memory},reserve=off"]
+        cmd = [self.qemu, "-machine", machine, "-m", str(self.memory), *backend,
                "-smp", str(self.smp),
                "-drive", f"if=pflash,format=raw,readonly=on,file={OVMF_CODE}",
                "-drive", f"if=pflash,format=raw,file={vars_copy}",
