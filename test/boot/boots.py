@@ -119,20 +119,14 @@ add("smoke", cmdline="test=all", memory="128M", seconds=15,
     machine=dict(icount=TIMING_ICOUNT, smp=2))
 # A few GiB, and -cpu max: the direct map then uses 1 GiB pages.  Every
 # suite but the timing ones.
+# Also firmware and CPU corner cases (issue 16): the switch from firmware
+# tables that mark every page user, on a CPU with SMEP and SMAP (item 11);
+# and a CPU without PAT, whose PAT MSR must stay as it was (item 13; the
+# smoke boot's CPU has PAT).
 MEMORY_SUITES = ("cpu,mm,mm_frame,mm_pagetable,heap_api,heap_merge,heap_block,heap_list,"
                  "heap_bump,heap_block_checks,heap_list_checks,heap_bump_checks,"
                  "sched_executor,sched_prims")
-add("memory_4g", cmdline="test=" + MEMORY_SUITES, memory="4G", machine=dict(cpu="max"),
-    seconds=9)
-# Big machines (issue 16 item 1: above ~32 GiB the default heap panicked at
-# boot).  QEMU backs the guest's RAM only where it is touched, so these run
-# on a smaller host; OVMF and the kernel touch a few MiB of it.
-add("memory_36g", cmdline="test=all", memory="36G", timeout=150, seconds=42,
-    machine=dict(lazy_memory=True, icount=TIMING_ICOUNT))
-# Firmware and CPU corner cases (issue 16): the switch from firmware tables
-# that mark every page user, on a CPU with SMEP and SMAP (items 11); and a
-# CPU without PAT, whose PAT MSR must stay as it was (item 13).
-add("firmware_quirks", cmdline="test=paging_firmware_user_pages,mm",
+add("memory_4g", cmdline="test=paging_firmware_user_pages," + MEMORY_SUITES, memory="4G",
     machine=dict(cpu="max,pat=off"), seconds=9)
 
 
