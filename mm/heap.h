@@ -105,8 +105,16 @@ struct heap_list_state {
 
 #define HEAP_BLOCK_CLASSES 16 /* 16, 32, 48, 64, 96, 128, ... 3072, 4096 */
 
+/* One size class: allocation pops `free`, the free list of the chunk it
+ * currently carves from; other chunks with a free object wait on `avail`. */
+struct heap_block_class {
+	struct heap_free_obj *free;
+	struct heap_chunk *cur;
+	struct heap_chunk *avail;
+};
+
 struct heap_block_state {
-	struct heap_chunk *avail[HEAP_BLOCK_CLASSES]; /* chunks with a free object */
+	struct heap_block_class cls[HEAP_BLOCK_CLASSES];
 	uintptr_t map_bias; /* chunk class map, indexed by address >> chunk shift */
 	size_t map_bytes;
 	size_t chunk_bytes; /* list blocks holding size-class chunks */

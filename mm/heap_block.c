@@ -6,15 +6,17 @@
  * Small objects have no header.  They live in 32 KiB chunks, aligned to
  * 32 KiB, that hold objects of one class only; a byte map at the start of the
  * heap records each chunk's class, so free() finds the class from the address
- * with one shift and one load.  Each chunk keeps its own free list and a
- * count of live objects in a 32-byte trailer at its end, and each class keeps
- * a list of its chunks that have a free object.  Allocation pops the first
- * such chunk's list; free pushes onto the object's own chunk: O(1) both
- * ways, no division.  A chunk whose last object comes back returns to the
- * list heap at once (unless its class allocates from it next), so memory
- * freed in bulk is whole again and can go back to the frame allocator
- * (heap_shrink).  An object is aligned to the largest power of two that
- * divides its class size; a request for more alignment takes the next class.
+ * with one shift and one load.  Each class allocates from one chunk at a
+ * time, its "current" chunk, whose free list the class holds: allocation
+ * pops it, and a free of one of its objects pushes back onto it, so a loop
+ * that allocates and frees touches nothing else.  Every other chunk keeps
+ * its own free list and count in a 32-byte trailer at its end; a chunk that
+ * gets a free object back joins its class's `avail` list, where the class
+ * finds its next current chunk, and a chunk whose last object comes back
+ * returns to the list heap at once.  So memory freed in bulk is whole again
+ * and can go back to the frame allocator (heap_shrink).  O(1) both ways, no
+ * division.  An object is aligned to the largest power of two that divides
+ * its class size; a request for more alignment takes the next class.
  *
  * A chunk is one list-heap block: its 16-byte list header sits in the last 16
  * bytes of the chunk before it, and its trailer just below that.  Larger
@@ -35,10 +37,10 @@ struct heap_free_obj {
 };
 
 struct heap_chunk {
-	struct heap_free_obj *free;     /* this chunk's free objects */
-	struct heap_chunk *next, *prev; /* its class's chunks with a free object */
-	uint32_t live;                  /* objects handed out */
-	uint16_t cls, slots;
+	struct heap_free_obj *free;     /* freed objects, while not current */
+	struct heap_chunk *next, *prev; /* its class's avail list */
+	uint16_t nfree, slots;          /* objects on `free`; all objects */
+	uint16_t cls, pad;
 };
 
 #define CHUNK_SHIFT 15
@@ -112,21 +114,21 @@ static int block_init(struct heap *h, size_t initial)
 
 /* ---- the class lists ------------------------------------------------------ */
 
-static void avail_push(struct heap_block_state *b, struct heap_chunk *c)
+static void avail_push(struct heap_block_class *k, struct heap_chunk *c)
 {
 	c->prev = NULL;
-	c->next = b->avail[c->cls];
+	c->next = k->avail;
 	if (c->next)
 		c->next->prev = c;
-	b->avail[c->cls] = c;
+	k->avail = c;
 }
 
-static void avail_remove(struct heap_block_state *b, struct heap_chunk *c)
+static void avail_remove(struct heap_block_class *k, struct heap_chunk *c)
 {
 	if (c->prev)
 		c->prev->next = c->next;
 	else
-		b->avail[c->cls] = c->next;
+		k->avail = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
 }
@@ -145,52 +147,66 @@ static void *large_alloc(struct heap *h, size_t size, size_t align)
 	return p;
 }
 
-/* Gives class `cls` a fresh chunk, every slot on its free list. */
-static struct heap_chunk *refill(struct heap *h, unsigned cls)
+/* A fresh chunk for class @cls, every slot on the returned list. */
+static struct heap_chunk *carve(struct heap *h, unsigned cls, struct heap_free_obj **list)
 {
 	struct heap_block_state *b = &h->u.block;
 	size_t block, size = class_size(cls);
 	uintptr_t c = (uintptr_t)heap_list_take(h, &b->big, CHUNK - LIST_HDR, CHUNK, &block);
-	struct heap_free_obj **link;
 	struct heap_chunk *ch;
 
 	if (!c)
 		return NULL;
 	ch = chunk_of(c);
 	*ch = (struct heap_chunk){ .cls = (uint16_t)cls, .slots = classes[cls].slots };
-	link = &ch->free;
 	for (uintptr_t o = c; o < c + (size_t)ch->slots * size; o += size) {
-		*link = (struct heap_free_obj *)o;
-		link = &(*link)->next;
+		*list = (struct heap_free_obj *)o;
+		list = &(*list)->next;
 		if (heap_debug(h))
 			((struct heap_free_obj *)o)->canary = o ^ NEW_KEY;
 	}
-	*link = NULL;
+	*list = NULL;
 	*map_entry(b, c) = (uint8_t)(cls + 1);
 	b->chunk_bytes += block;
 	b->slot_bytes += (size_t)ch->slots * size;
-	avail_push(b, ch);
 	return ch;
 }
 
-/* The chunk's last object came back: its memory returns to the list heap. */
+/* A chunk with no live object left returns to the list heap. */
 static void release(struct heap *h, struct heap_chunk *c)
 {
 	struct heap_block_state *b = &h->u.block;
 	uintptr_t base = chunk_base((uintptr_t)c);
 
-	avail_remove(b, c);
 	*map_entry(b, base) = 0;
 	b->slot_bytes -= (size_t)c->slots * class_size(c->cls);
 	b->chunk_bytes -= heap_list_give(h, &b->big, (void *)base);
 }
 
+/* The class's current chunk is used up (every object live): carve on from
+ * the first chunk with a free object, or a fresh one.  False if none. */
+static bool next_chunk(struct heap *h, struct heap_block_class *k, unsigned cls)
+{
+	struct heap_chunk *c = k->avail;
+
+	if (c) {
+		avail_remove(k, c);
+		k->free = c->free;
+		c->free = NULL;
+		c->nfree = 0;
+	} else if (!(c = carve(h, cls, &k->free))) {
+		return false;
+	}
+	k->cur = c;
+	return true;
+}
+
 /* ---- allocation ------------------------------------------------------------ */
 
 /* A popped object with neither canary was written after it was freed: the
- * rest of that chunk's list cannot be trusted, so the chunk stops serving
+ * rest of that list cannot be trusted, so the current chunk is given up
  * (its slots stay lost) and the allocation starts over. */
-static bool pop_ok(struct heap *h, struct heap_chunk *c, struct heap_free_obj *o)
+static bool pop_ok(struct heap *h, struct heap_block_class *k, struct heap_free_obj *o)
 {
 	uintptr_t a = (uintptr_t)o;
 
@@ -199,8 +215,8 @@ static bool pop_ok(struct heap *h, struct heap_chunk *c, struct heap_free_obj *o
 		return true;
 	}
 	heap_report(h, HEAP_ERR_CORRUPT, o);
-	c->free = NULL;
-	avail_remove(&h->u.block, c);
+	k->free = NULL;
+	k->cur = NULL;
 	return false;
 }
 
@@ -214,17 +230,17 @@ static void *block_alloc(struct heap *h, size_t size, size_t align)
 	unsigned cls = size_class(want);
 	if (align > HEAP_MIN_ALIGN && (class_size(cls) & (align - 1)))
 		cls++; /* 3 * 2^k is only 2^k aligned: the next class is 2^(k+2) */
+	struct heap_block_class *k = &b->cls[cls];
 	for (;;) {
-		struct heap_chunk *c = b->avail[cls];
-		if (__builtin_expect(!c, 0) && !(c = refill(h, cls)))
-			return large_alloc(h, size, align);
-		struct heap_free_obj *o = c->free;
-		if (heap_debug(h) && !pop_ok(h, c, o))
+		struct heap_free_obj *o = k->free;
+		if (__builtin_expect(!o, 0)) {
+			if (!next_chunk(h, k, cls))
+				return large_alloc(h, size, align);
+			o = k->free;
+		}
+		if (heap_debug(h) && !pop_ok(h, k, o))
 			continue;
-		c->free = o->next;
-		if (__builtin_expect(!c->free, 0))
-			avail_remove(b, c); /* full: out of the class list */
-		c->live++;
+		k->free = o->next;
 		h->used += class_size(cls);
 		return o;
 	}
@@ -281,25 +297,22 @@ static bool large_free(struct heap *h, void *p)
 	return n != 0;
 }
 
-/* The chunk has no live object left.  The class's first chunk stays (the
- * next allocation comes from it, and a loop that allocates and frees one
- * object must not carve a chunk each time); any other goes back. */
-static void emptied(struct heap *h, struct heap_chunk *c)
+/* An object of a chunk the class does not carve from: onto the chunk's own
+ * list.  The first free object puts the chunk on `avail`; the last live
+ * object's return sends the chunk back to the list heap. */
+static void free_elsewhere(struct heap *h, struct heap_block_class *k,
+			   struct heap_free_obj *o)
 {
-	if (h->u.block.avail[c->cls] != c)
+	struct heap_chunk *c = chunk_of((uintptr_t)o);
+
+	o->next = c->free;
+	c->free = o;
+	if (++c->nfree == 1)
+		avail_push(k, c);
+	if (c->nfree == c->slots) {
+		avail_remove(k, c);
 		release(h, c);
-}
-
-/* A full chunk has a free object again: it goes first in its class's list.
- * An empty chunk that was first goes back, so a class never holds more than
- * one empty chunk. */
-static void reopen(struct heap *h, struct heap_chunk *c)
-{
-	struct heap_chunk *first = h->u.block.avail[c->cls];
-
-	if (first && !first->live)
-		release(h, first);
-	avail_push(&h->u.block, c);
+	}
 }
 
 static bool block_free(struct heap *h, void *p)
@@ -308,17 +321,16 @@ static bool block_free(struct heap *h, void *p)
 	int cls = classify(h, p);
 
 	if (__builtin_expect(cls >= 0, 1)) {
-		struct heap_chunk *c = chunk_of((uintptr_t)p);
-		bool was_full = !c->free;
-		o->next = c->free;
+		struct heap_block_class *k = &h->u.block.cls[cls];
 		if (heap_debug(h))
 			o->canary = (uintptr_t)o ^ FREE_KEY;
-		c->free = o;
 		h->used -= class_size((unsigned)cls);
-		if (__builtin_expect(was_full, 0))
-			reopen(h, c);
-		if (__builtin_expect(--c->live == 0, 0))
-			emptied(h, c);
+		if (__builtin_expect(chunk_of((uintptr_t)o) == k->cur, 1)) {
+			o->next = k->free;
+			k->free = o;
+		} else {
+			free_elsewhere(h, k, o);
+		}
 		return true;
 	}
 	return cls == -1 && large_free(h, p);
@@ -361,7 +373,7 @@ static size_t block_largest_free(const struct heap *h)
 	size_t best = heap_list_largest(&b->big);
 
 	for (unsigned cls = HEAP_BLOCK_CLASSES; cls-- > 0;) {
-		if (b->avail[cls]) {
+		if (b->cls[cls].free || b->cls[cls].avail) {
 			if (class_size(cls) > best)
 				best = class_size(cls);
 			break;
@@ -370,13 +382,25 @@ static size_t block_largest_free(const struct heap *h)
 	return best;
 }
 
-/* Each class may keep one empty chunk to allocate from next; let them go. */
+static size_t list_length(const struct heap_free_obj *o, size_t bound)
+{
+	size_t n = 0;
+
+	for (; o && n <= bound; o = o->next)
+		n++;
+	return n;
+}
+
+/* A class's current chunk may be empty: let it go too (heap_shrink). */
 static void block_flush(struct heap *h)
 {
 	for (unsigned cls = 0; cls < HEAP_BLOCK_CLASSES; cls++) {
-		struct heap_chunk *c = h->u.block.avail[cls];
-		if (c && !c->live)
-			release(h, c);
+		struct heap_block_class *k = &h->u.block.cls[cls];
+		if (k->cur && list_length(k->free, k->cur->slots) == k->cur->slots) {
+			release(h, k->cur);
+			k->cur = NULL;
+			k->free = NULL;
+		}
 	}
 }
 
@@ -393,31 +417,51 @@ static uintptr_t block_cut(struct heap *h, uintptr_t new_end)
 /* ---- checking -------------------------------------------------------------- */
 
 struct census {
-	size_t small_used, slot_bytes, chunks_with_free;
+	size_t small_used, slot_bytes, in_avail;
 };
 
-/* One chunk, met on the list heap's walk: its free list holds only its own
- * slots, each once, canaries intact, and free + live = slots. */
+/* Every object on @o is a free slot of chunk @base, at most @bound of them,
+ * canaries intact; returns how many, or SIZE_MAX. */
+static size_t check_list(struct heap *h, const struct heap_free_obj *o, uintptr_t base,
+			 size_t size, size_t bound)
+{
+	size_t n = 0;
+
+	for (; o; o = o->next) {
+		uintptr_t a = (uintptr_t)o;
+		if (++n > bound || a < base || a >= base + bound * size || (a - base) % size ||
+		    (heap_debug(h) && o->canary != (a ^ FREE_KEY) && o->canary != (a ^ NEW_KEY)))
+			return SIZE_MAX;
+	}
+	return n;
+}
+
+/* One chunk, met on the list heap's walk.  The current chunk's free objects
+ * are on its class's list; any other's on its own, counted, and it waits on
+ * `avail` exactly when it has some (and is not empty: that goes back). */
 static bool check_chunk(struct heap *h, uintptr_t base, struct census *n)
 {
 	unsigned cls = *map_entry(&h->u.block, base) - 1u;
+	const struct heap_block_class *k = &h->u.block.cls[cls];
 	const struct heap_chunk *c = chunk_of(base);
-	size_t size = class_size(cls), free = 0;
+	size_t size = class_size(cls), free;
 
-	if (c->cls != cls || c->slots != classes[cls].slots || c->live > c->slots)
+	if (c->cls != cls || c->slots != classes[cls].slots)
 		return false;
-	for (const struct heap_free_obj *o = c->free; o; o = o->next) {
-		uintptr_t a = (uintptr_t)o;
-		if (++free > c->slots || a < base || a >= base + (size_t)c->slots * size ||
-		    (a - base) % size ||
-		    (heap_debug(h) && o->canary != (a ^ FREE_KEY) && o->canary != (a ^ NEW_KEY)))
+	if (c == k->cur) {
+		free = check_list(h, k->free, base, size, c->slots);
+		if (c->free || c->nfree)
 			return false;
+	} else {
+		free = check_list(h, c->free, base, size, c->slots);
+		if (free != c->nfree || free == c->slots)
+			return false;
+		n->in_avail += free != 0;
 	}
-	if (free + c->live != c->slots)
+	if (free == SIZE_MAX)
 		return false;
-	n->small_used += c->live * size;
+	n->small_used += (c->slots - free) * size;
 	n->slot_bytes += (size_t)c->slots * size;
-	n->chunks_with_free += free != 0;
 	return true;
 }
 
@@ -429,14 +473,15 @@ static bool visit_block(struct heap *h, uintptr_t payload, size_t size, void *ct
 	return check_chunk(h, payload, ctx);
 }
 
-/* Every chunk on a class list has a free object and belongs to that class. */
+/* Every chunk on a class's avail list has a free object, is not current,
+ * and belongs to that class. */
 static bool check_avail(const struct heap_block_state *b, size_t *n)
 {
 	*n = 0;
 	for (unsigned cls = 0; cls < HEAP_BLOCK_CLASSES; cls++) {
 		const struct heap_chunk *prev = NULL;
-		for (const struct heap_chunk *c = b->avail[cls]; c; prev = c, c = c->next)
-			if (c->cls != cls || !c->free || c->prev != prev ||
+		for (const struct heap_chunk *c = b->cls[cls].avail; c; prev = c, c = c->next)
+			if (c->cls != cls || !c->nfree || c == b->cls[cls].cur || c->prev != prev ||
 			    *map_entry(b, chunk_base((uintptr_t)c)) != cls + 1 || ++*n > (1ul << 40))
 				return false;
 	}
@@ -451,7 +496,7 @@ static bool block_check(struct heap *h)
 
 	if (!heap_list_walk(h, &b->big, h->base + b->map_bytes, &list_used, visit_block, &n))
 		return false;
-	if (!check_avail(b, &avail) || avail != n.chunks_with_free ||
+	if (!check_avail(b, &avail) || avail != n.in_avail ||
 	    list_used != b->large_used + b->chunk_bytes ||
 	    n.small_used != h->used - b->large_used || n.slot_bytes != b->slot_bytes) {
 		heap_report(h, HEAP_ERR_CORRUPT, (void *)h->base);

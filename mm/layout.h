@@ -16,16 +16,23 @@
  *                        |  |- IST stacks  16 KiB each    |   #DF, NMI, #MC
  *                        | .dynamic .rela .dynsym R  NX   |
  *                        +--------------------------------+
- *                        | unmapped                       |
+ *                        | unmapped (firmware runtime     | mapped VA == PA, W+X code/data
+ *                        |  regions only on the way out)  | and UC NX MMIO, before ResetSystem
  *  0xffff_8000_0000_0000 +--------------------------------+ DIRECT_MAP_BASE
- *                        | all RAM: VA = PA + base RW NX  | 1 GiB pages if the CPU has
- *                        | up to the highest RAM address  | them, else 2 MiB
+ *                        | RAM: VA = PA + base    RW NX   | write-back RAM types of the map
+ *                        |  - the image's frames  R  NX   | only (mm/physmap.c); large pages
+ *                        |  - holes, MMIO, the            | (1 GiB, 2 MiB) only wholly inside
+ *                        |    framebuffer: unmapped       | RAM; no frame W here and X there
+ *                        | up to the highest RAM address, | frames above 64 TiB are never
+ *                        | at most DIRECT_MAP_MAX_SIZE    | handed out (mm/frame.h)
  *  0xffff_c000_0000_0000 +--------------------------------+ HEAP_BASE
  *                        | kernel heap            RW NX   | 4 KiB pages, mapped as it
- *                        | grows up to HEAP_MAX_SIZE      | grows (mm/kernel_mm.c)
+ *                        |  [block heap: chunk class map] | grows, unmapped as it shrinks
+ *                        | up to its limit: free RAM less | (mm/heap_pages.c, mm/kmalloc.c)
+ *                        | page tables and a reserve      |
  *  0xffff_e000_0000_0000 +--------------------------------+ FRAMEBUFFER_BASE
- *                        | GOP framebuffer        RW NX   | write-combining (PAT 1)
- *                        +--------------------------------+
+ *                        | GOP framebuffer        RW NX   | write-combining (PAT 1);
+ *                        +--------------------------------+ uncached without PAT
  *                        | unmapped                       |
  *  0xffff_f000_0000_0000 +--------------------------------+ MMIO_BASE
  *                        | device registers       RW NX   | uncached: local APIC, IOAPICs,
@@ -34,9 +41,12 @@
  *                        | up to MMIO_MAX_SIZE            | does not reach
  *                        +--------------------------------+
  *
- * No page is both writable and executable (test/kernel/mm.c audits the
+ * No page is both writable and executable, and no frame is writable through
+ * one mapping and executable through another (test/kernel/mm.c audits the
  * live tables).  The low half holds nothing but the image: the firmware's
- * identity map is gone once the kernel loads its own CR3.
+ * identity map is gone once the kernel loads its own CR3.  If the firmware
+ * left 5-level paging on (CR4.LA57), the same 48-bit layout sits in the
+ * first and last entries of a PML5 (mm/pagetable.h).
  */
 #ifndef COOP_MM_LAYOUT_H
 #define COOP_MM_LAYOUT_H
