@@ -98,10 +98,10 @@ static void invalidate(void *ctx, uintptr_t va)
 	mmu_invlpg(va);
 }
 
-static void map_or_panic(uintptr_t va, uint64_t pa, uint64_t size, unsigned flags,
-			 const char *what)
+static void map_or_panic(struct pt_ctx *pt, uintptr_t va, uint64_t pa, uint64_t size,
+			 unsigned flags, const char *what)
 {
-	int err = pt_map(&kernel_pt, va, pa, size, flags);
+	int err = pt_map(pt, va, pa, size, flags);
 	if (err)
 		panic("paging: cannot map %s at 0x%llx (+0x%llx): error %d", what,
 		      (unsigned long long)va, (unsigned long long)size, err);
@@ -110,27 +110,27 @@ static void map_or_panic(uintptr_t va, uint64_t pa, uint64_t size, unsigned flag
 /* The image keeps its UEFI address (VA == PA), mapped section by section.
  * efi/coop.lds starts every section on a page, so a section's last page
  * ends where the next one starts: round both ends up. */
-static void map_image_section(const char *start, const char *end, unsigned flags,
-			      const char *what)
+static void map_image_section(struct pt_ctx *pt, const char *start, const char *end,
+			      unsigned flags, const char *what)
 {
 	uintptr_t s = ALIGN_UP((uintptr_t)start, PAGE_SIZE);
 	uintptr_t e = ALIGN_UP((uintptr_t)end, PAGE_SIZE);
 	if (e > s)
-		map_or_panic(s, s, e - s, flags, what);
+		map_or_panic(pt, s, s, e - s, flags, what);
 }
 
-static void map_image(void)
+static void map_image(struct pt_ctx *pt)
 {
-	map_image_section(__image_start, __text_start, 0, "image headers");
-	map_image_section(__text_start, __text_end, PT_EXEC, "kernel text");
-	map_image_section(__text_end, __rodata_start, 0, "image .reloc");
-	map_image_section(__rodata_start, __rodata_end, 0, "kernel rodata");
-	map_image_section(__data_start, __data_end, PT_WRITE, "kernel data");
-	map_image_section(__data_end, __image_end, 0, "image dynamic tables");
+	map_image_section(pt, __image_start, __text_start, 0, "image headers");
+	map_image_section(pt, __text_start, __text_end, PT_EXEC, "kernel text");
+	map_image_section(pt, __text_end, __rodata_start, 0, "image .reloc");
+	map_image_section(pt, __rodata_start, __rodata_end, 0, "kernel rodata");
+	map_image_section(pt, __data_start, __data_end, PT_WRITE, "kernel data");
+	map_image_section(pt, __data_end, __image_end, 0, "image dynamic tables");
 	/* Guard pages: an overflowing stack faults here instead of corrupting
 	 * whatever lies below it. */
 	for (int id = 0; id < KSTACK_COUNT; id++)
-		if (pt_unmap(&kernel_pt, kstack_guard((enum kstack_id)id), PAGE_SIZE))
+		if (pt_unmap(pt, kstack_guard((enum kstack_id)id), PAGE_SIZE))
 			panic("paging: cannot unmap the %s stack's guard page",
 			      kstack_name((enum kstack_id)id));
 }
@@ -151,7 +151,7 @@ static struct physmap_src memmap_of(const struct boot_info *bi)
  * firmware list it as RAM, is left out, so its write-combining mapping has
  * no write-back alias (SDM vol. 3, 11.12.4).
  */
-static void map_direct(const struct boot_info *bi)
+static void map_direct(struct pt_ctx *pt, const struct boot_info *bi)
 {
 	struct physmap_src src = memmap_of(bi);
 	const struct boot_range readonly[] = {
@@ -161,7 +161,7 @@ static void map_direct(const struct boot_info *bi)
 	const struct boot_range excluded[] = {
 		{ bi->fb.base, bi->fb.format == BOOT_FB_NONE ? 0 : bi->fb.size },
 	};
-	int err = physmap_direct(&kernel_pt, DIRECT_MAP_BASE, &src, DIRECT_MAP_MAX_SIZE,
+	int err = physmap_direct(pt, DIRECT_MAP_BASE, &src, DIRECT_MAP_MAX_SIZE,
 				 readonly, 2, excluded, 1, &direct_map_size);
 	if (err)
 		panic("paging: cannot build the direct map: error %d", err);
@@ -169,14 +169,14 @@ static void map_direct(const struct boot_info *bi)
 
 static uint64_t fb_mapped_size;
 
-static void map_framebuffer(const struct boot_fb *fb)
+static void map_framebuffer(struct pt_ctx *pt, const struct boot_fb *fb)
 {
 	if (fb->format == BOOT_FB_NONE || !framebuffer_moved)
 		return;
 	uint64_t base = ALIGN_DOWN(fb->base, PAGE_SIZE);
 	fb_mapped_size = ALIGN_UP(fb->base + fb->size, PAGE_SIZE) - base;
 	/* Without PAT, PWT selects write-through: uncached is the safe choice. */
-	map_or_panic(FRAMEBUFFER_BASE, base, fb_mapped_size,
+	map_or_panic(pt, FRAMEBUFFER_BASE, base, fb_mapped_size,
 		     PT_WRITE | (cpu.pat ? PT_WC : PT_UC), "framebuffer");
 }
 
@@ -198,11 +198,16 @@ static void build_page_tables(const struct boot_info *bi)
 		 * from long mode, so the tables follow it. */
 		.levels = cpu.la57_on ? 5 : 4,
 	};
-	if (pt_init(&kernel_pt))
+	mm_build_tables(&kernel_pt, bi);
+}
+
+void mm_build_tables(struct pt_ctx *pt, const struct boot_info *bi)
+{
+	if (pt_init(pt))
 		panic("paging: no frame for the top-level table");
-	map_image();
-	map_direct(bi);
-	map_framebuffer(&bi->fb);
+	map_image(pt);
+	map_direct(pt, bi);
+	map_framebuffer(pt, &bi->fb);
 }
 
 /*

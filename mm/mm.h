@@ -32,6 +32,12 @@ void *mm_phys_to_virt(uint64_t pa);
 bool mm_has_1g_pages(void);
 uint64_t mm_direct_map_size(void);
 
+/* Maps the kernel's address space into @pt as mm_init did into the live
+ * tables (image and guard pages, direct map, framebuffer; the heap maps
+ * itself as it grows): for tests that build it another way, e.g. with
+ * five levels.  @pt's callbacks and level count are the caller's. */
+void mm_build_tables(struct pt_ctx *pt, const struct boot_info *bi);
+
 /* Loads the kernel's tables into CR3 and turns on the protections that need
  * them (SMEP, SMAP) — mm_init's own step, for tests that changed CR3. */
 void mm_load_kernel_tables(void);
