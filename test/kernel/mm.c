@@ -13,6 +13,7 @@
 #include "mm/mm.h"
 #include "mm/stacks.h"
 #include "test/kernel/report_capture.h"
+#include "test/unit/sdm_walk.h"
 #include "test/ktest/ktest.h"
 
 KTEST_SUITE_FLAGS(mm, KTEST_KERNEL_ONLY);
@@ -499,26 +500,9 @@ static void copy_free(void *ctx, uint64_t pa)
 	frame_free(mm_frames(), pa);
 }
 
-static bool walk5(uint64_t root, uint64_t va, uint64_t *pa, uint64_t *e_out)
+static bool walk5(uint64_t root, uint64_t va, uint64_t *pa, uint64_t *leaf)
 {
-	uint64_t tpa = root;
-
-	if ((uint64_t)((int64_t)(va << 7) >> 7) != va)
-		return false;
-	for (int level = 5; level >= 1; level--) {
-		unsigned shift = 12 + 9 * (unsigned)(level - 1);
-		uint64_t e = ((const uint64_t *)mm_phys_to_virt(tpa))[(va >> shift) & 511];
-		if (!(e & PTE_P))
-			return false;
-		if (level == 1 || (level <= 3 && (e & PTE_PS))) {
-			uint64_t size = 1ull << shift;
-			*pa = (e & PTE_ADDR_MASK & ~(size - 1)) + (va & (size - 1));
-			*e_out = e;
-			return true;
-		}
-		tpa = e & PTE_ADDR_MASK;
-	}
-	return false;
+	return sdm_walk5(root, DIRECT_MAP_BASE, va, pa, leaf);
 }
 
 struct five_check {

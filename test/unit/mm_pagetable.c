@@ -6,6 +6,7 @@
  */
 #include "kernel/lib/string.h"
 #include "mm/pagetable.h"
+#include "test/unit/sdm_walk.h"
 #include "test/ktest/ktest.h"
 
 KTEST_SUITE(mm_pagetable);
@@ -444,30 +445,9 @@ KTEST(mm_pagetable, split_moves_the_pat_bit)
 
 /* ---- 5-level paging (issue 16 item 3) --------------------------------------- */
 
-/*
- * The CPU's walk with CR4.LA57 set, written from the SDM (vol. 3, 4.5)
- * independently of the mapper: a 57-bit canonical address, five levels,
- * 1 GiB and 2 MiB leaves.
- */
 static bool walk5(uint64_t va, uint64_t *pa)
 {
-	uint64_t tpa = pt.root;
-
-	if ((uint64_t)((int64_t)(va << 7) >> 7) != va)
-		return false; /* not canonical with 57 bits */
-	for (int level = 5; level >= 1; level--) {
-		unsigned shift = 12 + 9 * (unsigned)(level - 1);
-		uint64_t e = ((uint64_t *)(uintptr_t)(tpa + pt.phys_offset))[(va >> shift) & 511];
-		if (!(e & PTE_P))
-			return false;
-		if (level == 1 || (level <= 3 && (e & PTE_PS))) {
-			uint64_t size = 1ull << shift;
-			*pa = (e & PTE_ADDR_MASK & ~(size - 1)) + (va & (size - 1));
-			return true;
-		}
-		tpa = e & PTE_ADDR_MASK;
-	}
-	return false;
+	return sdm_walk5(pt.root, pt.phys_offset, va, pa, NULL);
 }
 
 static unsigned walked;
@@ -482,7 +462,8 @@ static void count_leaf(void *ctx, uintptr_t va, uint64_t pa, uint64_t size, unsi
 
 /*
  * With five levels the kernel's 48-bit layout maps where it did: the image
- * low, the direct map, heap and framebuffer high.  A CPU walk with LA57 finds
+ * low, the direct map, heap and framebuffer high.  A CPU walk with LA57
+ * (sdm_walk5, written from the SDM independently of the mapper) finds
  * every page the mapper placed, and nothing at the addresses that only
  * 57-bit paging makes canonical (a PML5 wrapped around a PML4 would alias
  * the high half there).
