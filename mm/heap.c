@@ -96,6 +96,29 @@ bool heap_extend(struct heap *h, size_t bytes)
 void heap_grow_later(struct heap *h, size_t bytes) { h->grow_later = bytes; }
 size_t heap_grow_wanted(const struct heap *h) { return h->grow_later; }
 
+void heap_commit_later(struct heap *h, uintptr_t start, size_t bytes)
+{
+	h->commit_later = start;
+	h->commit_later_bytes = bytes;
+}
+
+bool heap_commit_wanted(const struct heap *h, uintptr_t *start, size_t *bytes)
+{
+	*start = h->commit_later;
+	*bytes = h->commit_later_bytes;
+	return h->commit_later_bytes != 0;
+}
+
+void heap_set_paging(struct heap *h, const struct heap_paging *paging)
+{
+	h->paging = *paging;
+}
+
+bool heap_decommit_next(struct heap *h, uintptr_t *start, size_t *bytes)
+{
+	return h->ops->decommit_next && h->paging.commit && h->ops->decommit_next(h, start, bytes);
+}
+
 /* Where heap_shrink would put the end, given the lowest it could go. */
 static uintptr_t shrink_target(const struct heap *h, uintptr_t low)
 {
@@ -188,11 +211,11 @@ void *heap_alloc(struct heap *h, size_t size, size_t align)
 		align = HEAP_MIN_ALIGN;
 	if (size == 0)
 		size = 1;
-	h->grow_later = 0;
+	h->grow_later = h->commit_later_bytes = 0;
 	if (size <= h->limit_end - h->base && align <= h->limit_end - h->base)
 		p = h->ops->alloc(h, size, align);
 	if (__builtin_expect(!p, 0)) {
-		if (!h->grow_later)
+		if (!h->grow_later && !h->commit_later_bytes)
 			report_oom(h, size, align);
 		return NULL;
 	}

@@ -18,8 +18,13 @@
  *
  * Committed memory above the last block in use can be given back:
  * heap_shrink() moves the end down and tells the owner how much to decommit.
- * A grow callback may also answer "later" (heap_grow_later()): the owner
- * then commits outside its lock and retries.
+ * A live block near the end pins what lies below it, so the pages inside big
+ * free blocks can go back too, the heap keeping their addresses
+ * (heap_decommit_next(), with heap_set_paging()): such a block is marked, and
+ * whatever is carved from it later is committed again first.  A grow or
+ * commit callback may also answer "later" (heap_grow_later(),
+ * heap_commit_later()): the owner then commits outside its lock and
+ * retries.
  *
  * Failures are explicit: an allocation that cannot be served returns NULL and
  * logs the request and the heap state.  With HEAP_DEBUG, frees of pointers the
@@ -93,6 +98,22 @@ struct heap_stats {
 	uint64_t shrinks; /* heap_shrink calls that gave memory back */
 };
 
+/*
+ * Pages given back from inside the heap (heap_decommit_next) come back
+ * through `commit`: make every page of [start, start + bytes) usable, some
+ * of them are already; false if it cannot now (after heap_commit_later(),
+ * if later it can).  `mapped` says whether the page holding an address is
+ * usable: the debug checks ask before they read an old header there.
+ */
+struct heap_paging {
+	bool (*commit)(void *ctx, uintptr_t start, size_t bytes);
+	bool (*mapped)(void *ctx, uintptr_t addr);
+	void *ctx;
+};
+
+#define HEAP_PAGE 4096u
+#define HEAP_DECOMMIT_MIN (64u * 1024u) /* free blocks this big give pages back */
+
 /* Per-design state; the layouts are private to mm/heap_<design>.c. */
 #define HEAP_LIST_BINS 40 /* bin k: free blocks of [2^(k+5), 2^(k+6)) bytes */
 
@@ -130,6 +151,9 @@ struct heap {
 	uintptr_t base, end, limit_end; /* [base, end) is committed */
 	uintptr_t min_end;              /* heap_shrink never goes below */
 	size_t grow_later;              /* bytes a grow callback deferred */
+	uintptr_t commit_later;         /* a range a commit callback deferred */
+	size_t commit_later_bytes;
+	struct heap_paging paging;      /* all NULL: pages are never given back */
 	size_t shrink_min;              /* see heap_shrink_worth() */
 	size_t shrink_used;             /* used, at the last heap_shrink */
 	uint64_t shrink_grows;          /* grows, at the last heap_shrink */
@@ -192,6 +216,22 @@ bool heap_shrink_worth(const struct heap *h);
  * last allocation did not defer). */
 void heap_grow_later(struct heap *h, size_t bytes);
 size_t heap_grow_wanted(const struct heap *h);
+/* The same for a paging commit callback: "commit [start, start + bytes)
+ * outside your lock, then retry"; heap_commit_wanted() returns the range
+ * (false if the last allocation did not defer one). */
+void heap_commit_later(struct heap *h, uintptr_t start, size_t bytes);
+bool heap_commit_wanted(const struct heap *h, uintptr_t *start, size_t *bytes);
+
+/* Lets heap_decommit_next() give pages back (the list and block designs). */
+void heap_set_paging(struct heap *h, const struct heap_paging *paging);
+/*
+ * Finds a free block of at least HEAP_DECOMMIT_MIN bytes whose inside has
+ * not been given back yet, marks it given back, and returns the whole pages
+ * inside it that the heap does not use: the caller unmaps
+ * [*start, *start + *bytes).  False when there is none left.  Cost: a walk
+ * of the big blocks' bins.
+ */
+bool heap_decommit_next(struct heap *h, uintptr_t *start, size_t *bytes);
 
 const char *heap_design_name(enum heap_design d);
 /* "bump", "list" or "block".  Returns 0, or -1 for an unknown name. */
@@ -231,6 +271,8 @@ struct heap_ops {
 	/* Moves the end down to @new_end (>= trim_point) or a little above it;
 	 * returns the new end (h->end itself is the caller's to set). */
 	uintptr_t (*cut)(struct heap *h, uintptr_t new_end);
+	/* Optional: heap_decommit_next(). */
+	bool (*decommit_next)(struct heap *h, uintptr_t *start, size_t *bytes);
 	bool (*check)(struct heap *h);
 };
 
@@ -262,6 +304,8 @@ bool heap_list_grow_in_place(struct heap *h, struct heap_list_state *l, void *p,
 size_t heap_list_largest(const struct heap_list_state *l);
 uintptr_t heap_list_trim_point(const struct heap *h, const struct heap_list_state *l);
 uintptr_t heap_list_cut(struct heap *h, struct heap_list_state *l, uintptr_t new_end);
+bool heap_list_decommit_next(struct heap *h, struct heap_list_state *l, uintptr_t *start,
+			     size_t *bytes);
 /* Called for each live block on the walk; false stops it as corrupt. */
 typedef bool (*heap_list_visit_fn)(struct heap *h, uintptr_t payload, size_t size,
 				   void *ctx);

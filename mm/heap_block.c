@@ -414,6 +414,11 @@ static uintptr_t block_cut(struct heap *h, uintptr_t new_end)
 	return heap_list_cut(h, &h->u.block.big, new_end);
 }
 
+static bool block_decommit_next(struct heap *h, uintptr_t *start, size_t *bytes)
+{
+	return heap_list_decommit_next(h, &h->u.block.big, start, bytes);
+}
+
 /* ---- checking -------------------------------------------------------------- */
 
 struct census {
@@ -516,5 +521,6 @@ const struct heap_ops heap_block_ops = {
 	.flush = block_flush,
 	.trim_point = block_trim_point,
 	.cut = block_cut,
+	.decommit_next = block_decommit_next,
 	.check = block_check,
 };

@@ -17,6 +17,14 @@
  * when no bin can serve: so memory collects at the top, where growth extends
  * it and heap_shrink() can give it back.  The block design reuses this
  * engine for its large objects and its chunks.
+ *
+ * Pages given back from inside a big free block (heap_decommit_next) are
+ * the block's inside only: its header and links (first 32 bytes) and its
+ * footer (last 8) always stay, so every walk and merge reads mapped memory.
+ * The block is marked PARTIAL (pages inside may be gone) and GIVEN_BACK
+ * (all are, so far); merges and cuts keep PARTIAL, and whatever is carved
+ * from a PARTIAL block is committed again first, with the new headers and
+ * footers it needs.
  */
 #include "mm/heap.h"
 
@@ -34,6 +42,9 @@ struct heap_free_block {
 #define HDR sizeof(struct list_hdr)
 #define MIN_BLOCK 48u /* header, two links and the footer, rounded to 16 */
 #define PREV_FREE 1u  /* in size: the block just before this one is free */
+#define PARTIAL 2u    /* in a free block's size: pages inside may be given back */
+#define GIVEN_BACK 4u /* ... and all of them were, when it was last marked */
+#define LINKS 32u     /* header and links: never given back */
 #define SIZE_MASK (~(size_t)(HEAP_MIN_ALIGN - 1))
 #define BIN_SHIFT 5   /* MIN_BLOCK lies in bin 0: [32, 64) */
 #define LIST_LIVE 0x6c6973744c495645ull /* "listLIVE" */
@@ -41,6 +52,7 @@ struct heap_free_block {
 
 static struct list_hdr *hdr_at(uintptr_t block) { return (struct list_hdr *)block; }
 static size_t bsize(const struct list_hdr *h) { return h->size & SIZE_MASK; }
+static bool partial(const struct list_hdr *h) { return h->size & PARTIAL; }
 static bool is_free_at(uintptr_t b) { return hdr_at(b)->tag == ((b + HDR) ^ LIST_FREE); }
 
 static size_t *footer(uintptr_t b, size_t size)
@@ -94,16 +106,31 @@ static void bin_remove(struct heap_list_state *l, struct heap_free_block *f)
 
 /* ---- blocks ---------------------------------------------------------------- */
 
-/* Writes a free block's header and footer.  Its predecessor is live: two
- * free blocks are never neighbours. */
-static struct heap_free_block *make_free(uintptr_t start, size_t size)
+/* Writes a free block's header and footer; @partial: pages inside may be
+ * given back.  Its predecessor is live: two free blocks are never
+ * neighbours. */
+static struct heap_free_block *make_free_as(uintptr_t start, size_t size, bool partial)
 {
 	struct heap_free_block *f = (struct heap_free_block *)start;
 
-	f->h.size = size;
+	f->h.size = size | (partial ? PARTIAL : 0);
 	f->h.tag = (start + HDR) ^ LIST_FREE;
 	*footer(start, size) = size;
 	return f;
+}
+
+static struct heap_free_block *make_free(uintptr_t start, size_t size)
+{
+	return make_free_as(start, size, false);
+}
+
+/* Before carving [lo, hi) out of free block @f: if pages inside @f may be
+ * gone, bring back those the carve will write. */
+static bool commit_for(struct heap *h, const struct heap_free_block *f, uintptr_t lo,
+		       uintptr_t hi)
+{
+	return !partial(&f->h) || !h->paging.commit || hi <= lo ||
+	       h->paging.commit(h->paging.ctx, lo, hi - lo);
 }
 
 /* Tells the block at @b (if the heap has one there) whether its
@@ -131,6 +158,18 @@ static void file_free(struct heap *h, struct heap_list_state *l, struct heap_fre
 	}
 }
 
+/* The bytes a carve of @need at payload @p from @f writes: the block, the
+ * front gap's footer, the rest's header and links. */
+static void carve_span(const struct heap_free_block *f, uintptr_t p, size_t need,
+		       uintptr_t *lo, uintptr_t *hi)
+{
+	uintptr_t start = (uintptr_t)f, end = start + bsize(&f->h), b = p - HDR;
+	uintptr_t bend = end - (b + need) < MIN_BLOCK ? end : b + need;
+
+	*lo = b > start ? b - sizeof(size_t) : b;
+	*hi = bend < end ? bend + LINKS : bend;
+}
+
 /* Where a payload aligned to @align fits in free block @f, if it does. */
 static bool fits(const struct heap_free_block *f, size_t need, size_t align, uintptr_t *p)
 {
@@ -155,14 +194,16 @@ static void *carve(struct heap *h, struct heap_list_state *l, struct heap_free_b
 	uintptr_t start = (uintptr_t)f, end = start + bsize(&f->h);
 	uintptr_t b = p - HDR, bend = b + need;
 
+	bool was_partial = partial(&f->h);
+
 	if (end - bend < MIN_BLOCK)
 		bend = end; /* too small to stand alone: give it away */
 	if (b > start)
-		bin_insert(l, make_free(start, b - start));
+		bin_insert(l, make_free_as(start, b - start, was_partial));
 	hdr_at(b)->size = (bend - b) | (b > start ? PREV_FREE : 0);
 	hdr_at(b)->tag = p ^ LIST_LIVE;
 	if (bend < end) {
-		struct heap_free_block *rest = make_free(bend, end - bend);
+		struct heap_free_block *rest = make_free_as(bend, end - bend, was_partial);
 		if (was_top)
 			l->top = rest;
 		else
@@ -211,7 +252,7 @@ void heap_list_add_end(struct heap *h, struct heap_list_state *l, uintptr_t star
 	(void)h;
 	l->free_bytes += bytes;
 	if (l->top)
-		make_free((uintptr_t)l->top, bsize(&l->top->h) + bytes);
+		make_free_as((uintptr_t)l->top, bsize(&l->top->h) + bytes, partial(&l->top->h));
 	else
 		l->top = make_free(start, bytes);
 }
@@ -226,13 +267,21 @@ void *heap_list_take(struct heap *h, struct heap_list_state *l, size_t size,
 	if (need < MIN_BLOCK)
 		need = MIN_BLOCK;
 	for (;;) {
-		if ((f = find(l, need, align, &p))) {
-			bin_remove(l, f);
-			return carve(h, l, f, false, p, need, block);
+		bool top = false;
+		if (!(f = find(l, need, align, &p)) && l->top && fits(l->top, need, align, &p)) {
+			f = l->top;
+			top = true;
 		}
-		if ((f = l->top) && fits(f, need, align, &p)) {
-			l->top = NULL;
-			return carve(h, l, f, true, p, need, block);
+		if (f) {
+			uintptr_t lo, hi;
+			carve_span(f, p, need, &lo, &hi);
+			if (!commit_for(h, f, lo, hi))
+				return NULL; /* no frames for pages given back, or later */
+			if (top)
+				l->top = NULL;
+			else
+				bin_remove(l, f);
+			return carve(h, l, f, top, p, need, block);
 		}
 		if (!grow_for(h, l, need, align))
 			return NULL;
@@ -248,8 +297,9 @@ static struct list_hdr *live_hdr(struct heap *h, void *p)
 
 	if (!heap_debug(h))
 		return hd;
-	if (a < h->base + HDR || a >= h->end || (a & (HEAP_MIN_ALIGN - 1))) {
-		heap_report(h, HEAP_ERR_FOREIGN, p);
+	if (a < h->base + HDR || a >= h->end || (a & (HEAP_MIN_ALIGN - 1)) ||
+	    (h->paging.mapped && !h->paging.mapped(h->paging.ctx, a - HDR))) {
+		heap_report(h, HEAP_ERR_FOREIGN, p); /* not mapped: inside a free block */
 		return NULL;
 	}
 	if (hd->tag == (a ^ LIST_LIVE)) {
@@ -274,6 +324,7 @@ size_t heap_list_give(struct heap *h, struct heap_list_state *l, void *p)
 	size = bsize(hd);
 	start = (uintptr_t)hd;
 	end = start + size;
+	bool merged_partial = false;
 	hd->tag = (uintptr_t)p ^ LIST_FREE; /* stays behind to catch a double free */
 	if (end < h->end && is_free_at(end)) { /* merge with the next block */
 		struct heap_free_block *next = (struct heap_free_block *)end;
@@ -281,13 +332,15 @@ size_t heap_list_give(struct heap *h, struct heap_list_state *l, void *p)
 			l->top = NULL;
 		else
 			bin_remove(l, next);
+		merged_partial |= partial(&next->h);
 		end += bsize(&next->h);
 	}
 	if (hd->size & PREV_FREE) { /* merge with the previous block */
 		start -= *(size_t *)(start - sizeof(size_t));
 		bin_remove(l, (struct heap_free_block *)start);
+		merged_partial |= partial(hdr_at(start));
 	}
-	file_free(h, l, make_free(start, end - start));
+	file_free(h, l, make_free_as(start, end - start, merged_partial));
 	l->free_bytes += size;
 	return size;
 }
@@ -310,7 +363,10 @@ bool heap_list_grow_in_place(struct heap *h, struct heap_list_state *l, void *p,
 
 	if (bend >= h->end || !is_free_at(bend) || bsize(hd) + bsize(&f->h) < need)
 		return false;
-	bool was_top = f == l->top;
+	uintptr_t hi = bend + (need - bsize(hd)) + LINKS; /* the rest's header too */
+	if (!commit_for(h, f, bend, hi < bend + bsize(&f->h) ? hi : bend + bsize(&f->h)))
+		return false;
+	bool was_top = f == l->top, was_partial = partial(&f->h);
 	if (was_top)
 		l->top = NULL;
 	else
@@ -321,9 +377,9 @@ bool heap_list_grow_in_place(struct heap *h, struct heap_list_state *l, void *p,
 		more = bsize(&f->h);
 		set_prev_free(h, bend + more, false);
 	} else if (was_top) {
-		l->top = make_free(bend + more, left);
+		l->top = make_free_as(bend + more, left, was_partial);
 	} else {
-		bin_insert(l, make_free(bend + more, left));
+		bin_insert(l, make_free_as(bend + more, left, was_partial));
 	}
 	hd->size += more;
 	l->free_bytes -= more;
@@ -361,12 +417,38 @@ uintptr_t heap_list_cut(struct heap *h, struct heap_list_state *l, uintptr_t new
 		new_end = top + MIN_BLOCK; /* what is left must still be a block */
 	if (new_end >= h->end)
 		return h->end;
+	if (new_end != top &&
+	    !commit_for(h, l->top, new_end - sizeof(size_t), new_end)) /* the new footer */
+		return h->end;
 	l->free_bytes -= h->end - new_end;
 	if (new_end == top)
 		l->top = NULL;
 	else
-		make_free(top, new_end - top);
+		make_free_as(top, new_end - top, partial(&l->top->h));
 	return new_end;
+}
+
+bool heap_list_decommit_next(struct heap *h, struct heap_list_state *l, uintptr_t *start,
+			     size_t *bytes)
+{
+	uint64_t bins = l->nonempty & (~0ull << bin_of(HEAP_DECOMMIT_MIN));
+
+	(void)h;
+	for (; bins; bins &= bins - 1) {
+		unsigned k = (unsigned)__builtin_ctzll(bins);
+		for (struct heap_free_block *f = l->bin[k]; f; f = f->next) {
+			uintptr_t b = (uintptr_t)f, e = b + bsize(&f->h);
+			uintptr_t lo = heap_align_up(b + LINKS, HEAP_PAGE);
+			uintptr_t hi = (e - sizeof(size_t)) & ~(uintptr_t)(HEAP_PAGE - 1);
+			if ((f->h.size & GIVEN_BACK) || bsize(&f->h) < HEAP_DECOMMIT_MIN || hi <= lo)
+				continue;
+			f->h.size |= PARTIAL | GIVEN_BACK;
+			*start = lo;
+			*bytes = hi - lo;
+			return true;
+		}
+	}
+	return false;
 }
 
 /* ---- checking ---------------------------------------------------------------- */
@@ -384,7 +466,11 @@ static bool walk_one(struct heap *h, const struct heap_list_state *l, uintptr_t 
 	size_t size = bsize(hd);
 	bool free = is_free_at(b);
 
-	if (size < MIN_BLOCK || size > h->end - b || (hd->size & ~SIZE_MASK & ~PREV_FREE))
+	size_t flags = hd->size & ~SIZE_MASK;
+
+	if (size < MIN_BLOCK || size > h->end - b ||
+	    (flags & ~(free ? PREV_FREE | PARTIAL | GIVEN_BACK : PREV_FREE)) ||
+	    ((flags & GIVEN_BACK) && !(flags & PARTIAL)))
 		return false;
 	if (!free && hd->tag != ((b + HDR) ^ LIST_LIVE))
 		return false;
@@ -507,6 +593,11 @@ static uintptr_t list_cut(struct heap *h, uintptr_t new_end)
 	return heap_list_cut(h, &h->u.list, new_end);
 }
 
+static bool list_decommit_next(struct heap *h, uintptr_t *start, size_t *bytes)
+{
+	return heap_list_decommit_next(h, &h->u.list, start, bytes);
+}
+
 static bool list_check(struct heap *h)
 {
 	size_t used;
@@ -530,5 +621,6 @@ const struct heap_ops heap_list_ops = {
 	.largest_free = list_largest_free,
 	.trim_point = list_trim_point,
 	.cut = list_cut,
+	.decommit_next = list_decommit_next,
 	.check = list_check,
 };

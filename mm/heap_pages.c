@@ -8,18 +8,21 @@
 #define PAGE 4096u
 #define TABLE_SLACK (2 * 4 * (uint64_t)PAGE) /* a partial table per end per level */
 
-/* Unmaps [from, to), which this module mapped, and frees the frames. */
+/* Unmaps the mapped pages of [from, to), which this module mapped, and
+ * frees the frames. */
 static void unmap_range(struct heap_pages *hp, uintptr_t from, uintptr_t to)
 {
 	uint64_t pa;
 
 	if (from >= to)
 		return;
-	for (uintptr_t va = from; va < to; va += PAGE)
-		if (pt_translate(hp->pt, va, &pa, NULL, NULL))
+	for (uintptr_t va = from; va < to; va += PAGE) {
+		if (pt_translate(hp->pt, va, &pa, NULL, NULL)) {
 			frame_free(hp->frames, pa);
-	pt_unmap(hp->pt, from, to - from); /* frees the tables it empties */
-	hp->pages_unmapped += (to - from) / PAGE;
+			hp->pages_unmapped++;
+		}
+	}
+	pt_unmap(hp->pt, from, to - from); /* holes are fine; frees emptied tables */
 }
 
 /* Maps up to HEAP_PAGES_BATCH pages from *va towards @end; false on the
@@ -71,6 +74,81 @@ void heap_pages_decommit(struct heap_pages *hp, uintptr_t new_end)
 		hp->mapped_end = from;
 		hal_irq_restore(f);
 	}
+}
+
+/* ---- pages in the middle ----------------------------------------------------- */
+
+static uintptr_t down(uintptr_t x) { return x & ~(uintptr_t)(PAGE - 1); }
+static uintptr_t up(uintptr_t x) { return (x + PAGE - 1) & ~(uintptr_t)(PAGE - 1); }
+
+bool heap_pages_mapped(const struct heap_pages *hp, uintptr_t addr)
+{
+	return pt_translate(hp->pt, down(addr), NULL, NULL, NULL);
+}
+
+size_t heap_pages_missing(const struct heap_pages *hp, uintptr_t start, size_t bytes)
+{
+	size_t n = 0;
+
+	for (uintptr_t va = down(start); va < up(start + bytes); va += PAGE)
+		n += !pt_translate(hp->pt, va, NULL, NULL, NULL);
+	return n;
+}
+
+/* Maps the unmapped pages from *va on, up to HEAP_PAGES_BATCH of them. */
+static void fill_batch(struct heap_pages *hp, uintptr_t *va, uintptr_t end)
+{
+	hal_irqflags_t f = hal_irq_save();
+
+	for (unsigned n = 0; n < HEAP_PAGES_BATCH && *va < end; *va += PAGE) {
+		if (pt_translate(hp->pt, *va, NULL, NULL, NULL))
+			continue;
+		uint64_t pa = frame_alloc(hp->frames);
+		if (!pa || pt_map(hp->pt, *va, pa, PAGE, PT_WRITE | PT_GLOBAL) != PT_OK) {
+			if (pa)
+				frame_free(hp->frames, pa); /* no table: the page stays a hole */
+			hp->failures++;
+			continue;
+		}
+		hp->pages_mapped++;
+		n++;
+	}
+	hal_irq_restore(f);
+}
+
+bool heap_pages_commit_range(struct heap_pages *hp, uintptr_t start, size_t bytes)
+{
+	uintptr_t va = down(start), end = up(start + bytes);
+	size_t missing = heap_pages_missing(hp, start, bytes);
+
+	/* Frames for the pages and a table for each 2 MiB, with room to spare:
+	 * all or nothing. */
+	if (hp->frames->free_frames < missing + missing / 256 + 8) {
+		hp->failures++;
+		return false;
+	}
+	while (va < end)
+		fill_batch(hp, &va, end);
+	return heap_pages_missing(hp, start, bytes) == 0;
+}
+
+void heap_pages_decommit_range(struct heap_pages *hp, uintptr_t start, size_t bytes)
+{
+	uintptr_t va = up(start), end = down(start + bytes);
+
+	while (va < end) {
+		uintptr_t to = end - va > HEAP_PAGES_BATCH * PAGE ? va + HEAP_PAGES_BATCH * PAGE
+								 : end;
+		hal_irqflags_t f = hal_irq_save();
+		unmap_range(hp, va, to);
+		hal_irq_restore(f);
+		va = to;
+	}
+}
+
+uint64_t heap_pages_mapped_bytes(const struct heap_pages *hp)
+{
+	return (hp->pages_mapped - hp->pages_unmapped) * (uint64_t)PAGE;
 }
 
 size_t heap_pages_limit(uint64_t free_bytes, uint64_t reserve)

@@ -45,6 +45,22 @@ bool heap_pages_commit(struct heap_pages *hp, size_t bytes);
 void heap_pages_decommit(struct heap_pages *hp, uintptr_t new_end);
 
 /*
+ * Pages in the middle, for what the heap gives back from inside free blocks
+ * (heap_decommit_next) and takes again.  _commit_range maps a fresh frame at
+ * every page of [start, start + bytes) (rounded out to pages) that has none,
+ * in batches like heap_pages_commit; it maps nothing and returns false if
+ * the free frames cannot cover it.  _decommit_range unmaps the pages wholly
+ * inside [start, start + bytes) that are mapped, and frees their frames.
+ * _missing counts the pages of the range that are not mapped.
+ */
+bool heap_pages_commit_range(struct heap_pages *hp, uintptr_t start, size_t bytes);
+void heap_pages_decommit_range(struct heap_pages *hp, uintptr_t start, size_t bytes);
+size_t heap_pages_missing(const struct heap_pages *hp, uintptr_t start, size_t bytes);
+bool heap_pages_mapped(const struct heap_pages *hp, uintptr_t addr);
+/* Bytes of heap mapped now. */
+uint64_t heap_pages_mapped_bytes(const struct heap_pages *hp);
+
+/*
  * How many bytes of heap @free_bytes of frames can back while keeping
  * @reserve bytes for everyone else: each heap page also costs its share of
  * the page tables that map it (1/512 of a page, plus 1/512 of that for the

@@ -400,6 +400,7 @@ void mm_print_stats(void)
 {
 	struct frame_stats fs;
 	struct heap_stats hs;
+	uint64_t heap_mapped = heap_pages_mapped_bytes(&heap_backing);
 	char a[24], b[24], c[24], d[24];
 
 	frame_stats(&frames, &fs);
@@ -408,23 +409,22 @@ void mm_print_stats(void)
 	meminfo_format_size(c, sizeof c, fs.used_bytes);
 	meminfo_format_size(d, sizeof d, fs.reserved_bytes);
 	kprintf("frames: %s managed = %s free + %s in use + %s reserved\n", a, b, c, d);
-	meminfo_format_size(a, sizeof a, heap_backing.mapped_end - heap_backing.base);
-	meminfo_format_size(b, sizeof b, fs.used_bytes - (heap_backing.mapped_end - heap_backing.base));
+	meminfo_format_size(a, sizeof a, heap_mapped);
+	meminfo_format_size(b, sizeof b, fs.used_bytes - heap_mapped);
 	kprintf("  in use: %s heap, %s page tables and other (%llu allocs, %llu frees)\n", a, b,
 		(unsigned long long)fs.allocs, (unsigned long long)fs.frees);
 	kprintf("  reserved: kernel image, boot data, framebuffer, allocator metadata, "
 		"firmware memory kept\n");
 	kmalloc_stats(&hs);
-	meminfo_format_size(a, sizeof a, hs.size);
-	meminfo_format_size(b, sizeof b, hs.used);
-	meminfo_format_size(c, sizeof c, hs.free);
-	meminfo_format_size(d, sizeof d, hs.overhead);
-	kprintf("heap: %s committed = %s used + %s free + %s overhead\n", a, b, c, d);
+	meminfo_format_size(a, sizeof a, hs.used);
+	meminfo_format_size(b, sizeof b, hs.size);
+	meminfo_format_size(c, sizeof c, heap_mapped);
+	meminfo_format_size(d, sizeof d, hs.limit);
+	kprintf("heap: %s used; %s of address space, %s of it mapped; limit %s\n", a, b, c, d);
 	meminfo_format_size(a, sizeof a, hs.peak_used);
 	meminfo_format_size(b, sizeof b, hs.largest_free);
-	meminfo_format_size(c, sizeof c, hs.limit);
-	kprintf("  %zu live allocations, peak %s used, largest free block %s, limit %s, "
+	kprintf("  %zu live allocations, peak %s used, largest free block %s, "
 		"%llu grows, %llu shrinks\n",
-		hs.live_allocs, a, b, c, (unsigned long long)hs.grows,
+		hs.live_allocs, a, b, (unsigned long long)hs.grows,
 		(unsigned long long)hs.shrinks);
 }

@@ -11,10 +11,12 @@
  * itself and defers anything bigger (heap_grow_later); kmalloc then commits
  * the pages with interrupts on between batches (mm/heap_pages.c) and tries
  * again.  Memory goes back the same way round: when a task's kfree leaves
- * enough of the heap unused, heap_shrink() cuts it and the pages are
- * unmapped afterwards, also in batches.  Interrupt handlers may free but
- * never shrink; one that allocated while pages are being mapped or unmapped
- * would get NULL.
+ * enough of the heap unused, heap_shrink() cuts its end, or, if a live
+ * block pins the end, heap_decommit_next() hands out the pages inside big
+ * free blocks; they are unmapped afterwards, also in batches, and mapped
+ * again (the paging commit callback) when the heap carves from there.
+ * Interrupt handlers may free but never give memory back; one that
+ * allocated while pages are being mapped or unmapped would get NULL.
  *
  * Kernel only: on the host kmalloc is libc's (test/host/host_kmalloc.c).
  */
@@ -33,6 +35,8 @@ static bool pages_busy; /* a commit or decommit is running outside the lock */
 static bool no_defer;   /* commit now, whatever the size: at boot, and once a
 			   commit outside the lock failed (so the heap reports
 			   the failure) */
+static size_t pass_used = SIZE_MAX; /* heap used at the last give-back pass */
+static uint64_t pass_grows;
 
 static bool grow(void *ctx, uintptr_t old_end, size_t bytes)
 {
@@ -51,6 +55,29 @@ static bool grow(void *ctx, uintptr_t old_end, size_t bytes)
 	return false;
 }
 
+/* Pages the heap gave back from inside a free block, wanted again. */
+static bool commit(void *ctx, uintptr_t start, size_t bytes)
+{
+	size_t missing;
+
+	(void)ctx;
+	if (pages_busy)
+		return false;
+	missing = heap_pages_missing(pages, start, bytes);
+	if (!missing)
+		return true;
+	if (missing * PAGE <= GROW_NOW || no_defer)
+		return heap_pages_commit_range(pages, start, bytes);
+	heap_commit_later(&kheap, start, bytes);
+	return false;
+}
+
+static bool mapped(void *ctx, uintptr_t addr)
+{
+	(void)ctx;
+	return heap_pages_mapped(pages, addr);
+}
+
 int kmalloc_init(enum heap_design d, struct heap_pages *backing, size_t initial,
 		 size_t limit)
 {
@@ -62,6 +89,7 @@ int kmalloc_init(enum heap_design d, struct heap_pages *backing, size_t initial,
 	no_defer = true;
 	err = heap_init(&kheap, d, (void *)backing->base, initial, limit, grow, NULL,
 			HEAP_DEBUG);
+	heap_set_paging(&kheap, &(struct heap_paging){ commit, mapped, NULL });
 	no_defer = false;
 	return err;
 }
@@ -72,16 +100,18 @@ void kmalloc_set_hooks(heap_log_fn log, heap_error_fn on_error)
 	heap_set_error_handler(&kheap, on_error);
 }
 
-/* Maps the heap's pages up to @end, with interrupts on between batches. */
-static bool commit_ahead(uintptr_t end)
+/* What the last allocation deferred (a grow to @end, or pages given back
+ * from inside), committed with interrupts on between batches. */
+static bool commit_deferred(uintptr_t end, size_t grow, uintptr_t start, size_t bytes)
 {
 	bool ok = true;
 
-	if (end > pages->mapped_end) {
-		pages_busy = true;
-		ok = heap_pages_commit(pages, heap_align_up(end - pages->mapped_end, PAGE));
-		pages_busy = false;
-	}
+	pages_busy = true;
+	if (grow && end + grow > pages->mapped_end)
+		ok = heap_pages_commit(pages, heap_align_up(end + grow - pages->mapped_end, PAGE));
+	if (bytes)
+		ok = ok && heap_pages_commit_range(pages, start, bytes);
+	pages_busy = false;
 	return ok;
 }
 
@@ -96,12 +126,14 @@ static void *with_growth(void *(*op)(void *a, size_t b, size_t c), void *a, size
 	for (;;) {
 		hal_irqflags_t f = hal_irq_save();
 		void *p = op(a, b, c);
-		size_t want = p ? 0 : heap_grow_wanted(&kheap);
-		uintptr_t end = kheap.end;
+		size_t grow = p ? 0 : heap_grow_wanted(&kheap), bytes = 0;
+		uintptr_t end = kheap.end, start = 0;
+		if (!p)
+			heap_commit_wanted(&kheap, &start, &bytes);
 		hal_irq_restore(f);
-		if (p || !want)
+		if (p || (!grow && !bytes))
 			return p;
-		if (!commit_ahead(end + want)) {
+		if (!commit_deferred(end, grow, start, bytes)) {
 			f = hal_irq_save();
 			no_defer = true;
 			p = op(a, b, c);
@@ -148,13 +180,45 @@ void *krealloc(void *p, size_t size)
 	return with_growth(realloc_op, p, size, 0);
 }
 
+/* Worth a pass over the free blocks: a MiB or more mapped but unused, and
+ * the heap grew or `used` fell by a MiB since the last pass. */
+static bool give_back_worth(void)
+{
+	uint64_t mapped = heap_pages_mapped_bytes(pages);
+
+	return mapped >= kheap.used + HEAP_SHRINK_MIN &&
+	       (kheap.grows != pass_grows || kheap.used + HEAP_SHRINK_MIN <= pass_used);
+}
+
+/* Unmaps the pages inside big free blocks, one block at a time: the heap
+ * marks it under the lock, the pages go with interrupts on. */
+static void give_back_inside(void)
+{
+	uintptr_t start;
+	size_t bytes;
+
+	pass_used = kheap.used;
+	pass_grows = kheap.grows;
+	for (;;) {
+		hal_irqflags_t f = hal_irq_save();
+		bool found = heap_decommit_next(&kheap, &start, &bytes);
+		pages_busy = found;
+		hal_irq_restore(f);
+		if (!found)
+			return;
+		heap_pages_decommit_range(pages, start, bytes);
+		pages_busy = false;
+	}
+}
+
 void kfree(void *p)
 {
 	hal_irqflags_t f = hal_irq_save();
+	bool task = !hal_in_interrupt() && !pages_busy;
 	size_t cut = 0;
 
 	heap_free(&kheap, p);
-	if (!hal_in_interrupt() && !pages_busy && heap_shrink_worth(&kheap))
+	if (task && heap_shrink_worth(&kheap))
 		cut = heap_shrink(&kheap);
 	uintptr_t end = kheap.end;
 	if (cut)
@@ -164,6 +228,8 @@ void kfree(void *p)
 		heap_pages_decommit(pages, heap_align_up(end, PAGE));
 		pages_busy = false;
 	}
+	if (task && give_back_worth())
+		give_back_inside();
 }
 
 void kmalloc_stats(struct heap_stats *s)

@@ -1,16 +1,19 @@
 /*
  * libFuzzer target for the heap designs.  The input picks a design and a grow
  * budget, then is read as a sequence of operations (alloc with size and
- * alignment, free, realloc, shrink) checked against a shadow model: blocks never
- * overlap, alignment holds, contents survive, and the heap's consistency walk
- * and statistics agree at the end.  Any violation aborts.
+ * alignment, free, realloc, shrink, give pages back) checked against a
+ * shadow model: blocks never overlap, alignment holds, contents survive, and
+ * the heap's consistency walk and statistics agree at the end; memory the
+ * heap gave back stays ASan-poisoned until it commits it again.  Any
+ * violation aborts.
  */
+#include <sanitizer/asan_interface.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include "mm/heap.h"
-
 #include <string.h>
+
+#include "mm/heap.h"
 
 #define ARENA_BYTES (4u << 20)
 #define SLOTS 64u
@@ -51,7 +54,26 @@ static bool fz_grow(void *ctx, uintptr_t old_end, size_t bytes)
 		return false;
 	f->budget -= bytes;
 	f->committed += bytes;
+	ASAN_UNPOISON_MEMORY_REGION((void *)old_end, bytes);
 	return true;
+}
+
+/* Pages come back whole, as from an MMU; memory the heap gave back stays
+ * poisoned until then, so touching it is an ASan error. */
+static bool fz_commit(void *ctx, uintptr_t start, size_t bytes)
+{
+	uintptr_t lo = start & ~(uintptr_t)(HEAP_PAGE - 1);
+	uintptr_t hi = (start + bytes + HEAP_PAGE - 1) & ~(uintptr_t)(HEAP_PAGE - 1);
+
+	(void)ctx;
+	ASAN_UNPOISON_MEMORY_REGION((void *)lo, hi - lo);
+	return true;
+}
+
+static bool fz_mapped(void *ctx, uintptr_t addr)
+{
+	(void)ctx;
+	return !__asan_address_is_poisoned((void *)(addr & ~(uintptr_t)(HEAP_PAGE - 1)));
 }
 
 static void verify(struct fz *f, unsigned i, size_t n)
@@ -94,7 +116,7 @@ static void one_op(struct fz *f)
 	size_t size, align;
 	uint8_t *p;
 
-	switch (op % 4) {
+	switch (op % 5) {
 	case 0:
 		size = read_size(f);
 		align = (size_t)1 << (next(f) % 14);
@@ -125,9 +147,17 @@ static void one_op(struct fz *f)
 		place(f, i, p, size, 16);
 		break;
 	case 3: /* give back what is free at the top; the next grow refills */
-		f->committed -= heap_shrink(&f->heap);
+		size = heap_shrink(&f->heap);
+		f->committed -= size;
+		ASAN_POISON_MEMORY_REGION((void *)f->committed, size);
 		check(f->committed == f->heap.end);
 		break;
+	case 4: { /* give back the pages inside big free blocks */
+		uintptr_t start;
+		while (heap_decommit_next(&f->heap, &start, &size))
+			ASAN_POISON_MEMORY_REGION((void *)start, size);
+		break;
+	}
 	}
 }
 
@@ -144,7 +174,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	initial = (size_t)(next(&f) + 1) * 4096;
 	f.budget = (size_t)next(&f) * 16384;
 	f.committed = (uintptr_t)arena + initial;
+	ASAN_UNPOISON_MEMORY_REGION(arena, ARENA_BYTES);
+	ASAN_POISON_MEMORY_REGION(arena + initial, ARENA_BYTES - initial);
 	check(heap_init(&f.heap, d, arena, initial, ARENA_BYTES, fz_grow, &f, HEAP_DEBUG) == 0);
+	heap_set_paging(&f.heap, &(struct heap_paging){ fz_commit, fz_mapped, &f });
 	while (f.left)
 		one_op(&f);
 	check(heap_check(&f.heap) && f.heap.errors == 0);

@@ -171,3 +171,32 @@ KTEST(heap_pages, commit_and_decommit_in_bounded_batches)
 	EXPECT_EQ(mapped_pages(HEAP_VA, HEAP_VA + bytes), 0);
 	EXPECT_EQ(fx.hp.mapped_end, HEAP_VA);
 }
+
+/* Pages in the middle of the heap (what heap_decommit_next gives back):
+ * unmapped with their frames freed, mapped again on demand, all or none. */
+KTEST(heap_pages, middle_pages_go_and_come_back)
+{
+	uint64_t before;
+
+	ASSERT_TRUE(setup(8 * MIB));
+	ASSERT_TRUE(heap_pages_commit(&fx.hp, 2 * MIB));
+	before = free_frames();
+	heap_pages_decommit_range(&fx.hp, HEAP_VA + 0x10800, 0x80000); /* rounded in */
+	EXPECT_EQ(heap_pages_missing(&fx.hp, HEAP_VA, 2 * MIB), 0x7f);
+	EXPECT_TRUE(heap_pages_mapped(&fx.hp, HEAP_VA + 0x10fff));
+	EXPECT_FALSE(heap_pages_mapped(&fx.hp, HEAP_VA + 0x11000));
+	EXPECT_EQ(free_frames(), before + 0x7f);
+	EXPECT_EQ(heap_pages_mapped_bytes(&fx.hp), 2 * MIB - 0x7f * 4096);
+	/* Back, partly overlapping mapped pages. */
+	ASSERT_TRUE(heap_pages_commit_range(&fx.hp, HEAP_VA + 0x20000, 0x100));
+	EXPECT_EQ(heap_pages_missing(&fx.hp, HEAP_VA, 2 * MIB), 0x7e);
+	ASSERT_TRUE(heap_pages_commit_range(&fx.hp, HEAP_VA, 2 * MIB));
+	EXPECT_EQ(heap_pages_missing(&fx.hp, HEAP_VA, 2 * MIB), 0);
+	EXPECT_EQ(free_frames(), before);
+	/* More than the frames left: nothing happens. */
+	heap_pages_decommit_range(&fx.hp, HEAP_VA, 2 * MIB);
+	uint64_t spare = free_frames();
+	ASSERT_TRUE(heap_pages_commit(&fx.hp, (spare - 300) * 4096)); /* leave ~300 */
+	EXPECT_FALSE(heap_pages_commit_range(&fx.hp, HEAP_VA, 2 * MIB)); /* needs 512+ */
+	EXPECT_EQ(heap_pages_missing(&fx.hp, HEAP_VA, 2 * MIB), 512);
+}
