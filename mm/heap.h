@@ -127,9 +127,11 @@ struct heap_list_state {
 #define HEAP_BLOCK_CLASSES 16 /* 16, 32, 48, 64, 96, 128, ... 3072, 4096 */
 
 /* One size class: allocation pops `free`, the free list of the chunk it
- * currently carves from; other chunks with a free object wait on `avail`. */
+ * currently allocates from, then carves that chunk's slots never used yet
+ * ([carve, carve_end)); other chunks with a free object wait on `avail`. */
 struct heap_block_class {
 	struct heap_free_obj *free;
+	uintptr_t carve, carve_end;
 	struct heap_chunk *cur;
 	struct heap_chunk *avail;
 };

@@ -8,8 +8,9 @@
  * heap records each chunk's class, so free() finds the class from the address
  * with one shift and one load.  Each class allocates from one chunk at a
  * time, its "current" chunk, whose free list the class holds: allocation
- * pops it, and a free of one of its objects pushes back onto it, so a loop
- * that allocates and frees touches nothing else.  Every other chunk keeps
+ * pops it, or else takes the chunk's next slot never used yet, and a free of
+ * one of its objects pushes back onto it, so a loop that allocates and
+ * frees touches nothing else.  Every other chunk keeps
  * its own free list and count in a 32-byte trailer at its end; a chunk that
  * gets a free object back joins its class's `avail` list, where the class
  * finds its next current chunk, and a chunk whose last object comes back
@@ -22,10 +23,11 @@
  * bytes of the chunk before it, and its trailer just below that.  Larger
  * sizes, and small ones when no chunk can be had, go to the list heap.
  *
- * Debug mode: a free object carries a canary beside its link: its address ^
- * FREE_KEY once freed, ^ NEW_KEY while never handed out.  Freeing an object
- * that has either is a double free or a free of a slot never handed out;
- * popping one with neither means the object was written after being freed.
+ * Debug mode: a free object carries a canary beside its link, its address
+ * ^ FREE_KEY.  Freeing an object that has it is a double free, freeing a
+ * slot of the current chunk not carved yet is a free of a slot never handed
+ * out (only the current chunk has such slots: an exact check), and popping
+ * an object without it means the object was written after being freed.
  */
 #include "mm/heap.h"
 
@@ -50,7 +52,6 @@ struct heap_chunk {
 #define SLOT_BYTES (CHUNK - LIST_HDR - TRAILER) /* room for objects */
 #define MAX_SMALL 4096u
 #define FREE_KEY 0x626c6b4652454521ull /* "blkFREE!" */
-#define NEW_KEY 0x626c6b4e45572121ull  /* "blkNEW!!" */
 
 /* ceil(2^32 / size): (offset * RECIP) >> 32 is offset / size for every
  * offset inside a chunk (offset < 2^15, size < 2^13), with no division. */
@@ -147,8 +148,8 @@ static void *large_alloc(struct heap *h, size_t size, size_t align)
 	return p;
 }
 
-/* A fresh chunk for class @cls, every slot on the returned list. */
-static struct heap_chunk *carve(struct heap *h, unsigned cls, struct heap_free_obj **list)
+/* A fresh chunk for class @cls, its slots all still to carve. */
+static struct heap_chunk *fresh_chunk(struct heap *h, unsigned cls)
 {
 	struct heap_block_state *b = &h->u.block;
 	size_t block, size = class_size(cls);
@@ -159,13 +160,6 @@ static struct heap_chunk *carve(struct heap *h, unsigned cls, struct heap_free_o
 		return NULL;
 	ch = chunk_of(c);
 	*ch = (struct heap_chunk){ .cls = (uint16_t)cls, .slots = classes[cls].slots };
-	for (uintptr_t o = c; o < c + (size_t)ch->slots * size; o += size) {
-		*list = (struct heap_free_obj *)o;
-		list = &(*list)->next;
-		if (heap_debug(h))
-			((struct heap_free_obj *)o)->canary = o ^ NEW_KEY;
-	}
-	*list = NULL;
 	*map_entry(b, c) = (uint8_t)(cls + 1);
 	b->chunk_bytes += block;
 	b->slot_bytes += (size_t)ch->slots * size;
@@ -194,7 +188,11 @@ static bool next_chunk(struct heap *h, struct heap_block_class *k, unsigned cls)
 		k->free = c->free;
 		c->free = NULL;
 		c->nfree = 0;
-	} else if (!(c = carve(h, cls, &k->free))) {
+		k->carve = k->carve_end = 0; /* it left the class fully carved */
+	} else if ((c = fresh_chunk(h, cls))) {
+		k->carve = chunk_base((uintptr_t)c);
+		k->carve_end = k->carve + (size_t)c->slots * class_size(cls);
+	} else {
 		return false;
 	}
 	k->cur = c;
@@ -203,21 +201,40 @@ static bool next_chunk(struct heap *h, struct heap_block_class *k, unsigned cls)
 
 /* ---- allocation ------------------------------------------------------------ */
 
-/* A popped object with neither canary was written after it was freed: the
+/* A popped object without its canary was written after it was freed: the
  * rest of that list cannot be trusted, so the current chunk is given up
  * (its slots stay lost) and the allocation starts over. */
 static bool pop_ok(struct heap *h, struct heap_block_class *k, struct heap_free_obj *o)
 {
-	uintptr_t a = (uintptr_t)o;
-
-	if (o->canary == (a ^ FREE_KEY) || o->canary == (a ^ NEW_KEY)) {
+	if (o->canary == ((uintptr_t)o ^ FREE_KEY)) {
 		o->canary = 0;
 		return true;
 	}
 	heap_report(h, HEAP_ERR_CORRUPT, o);
 	k->free = NULL;
 	k->cur = NULL;
+	k->carve = k->carve_end = 0;
 	return false;
+}
+
+/* The current chunk's free list is empty: its next slot never used, or the
+ * next chunk's. */
+static void *carve_next(struct heap *h, struct heap_block_class *k, unsigned cls)
+{
+	uintptr_t o;
+
+	if (k->carve == k->carve_end) {
+		if (!next_chunk(h, k, cls))
+			return NULL;
+		if (k->free)
+			return NULL; /* the caller pops it */
+	}
+	o = k->carve;
+	k->carve += class_size(cls);
+	if (heap_debug(h)) /* the memory may hold a stale canary */
+		((struct heap_free_obj *)o)->canary = 0;
+	h->used += class_size(cls);
+	return (void *)o;
 }
 
 static void *block_alloc(struct heap *h, size_t size, size_t align)
@@ -234,9 +251,11 @@ static void *block_alloc(struct heap *h, size_t size, size_t align)
 	for (;;) {
 		struct heap_free_obj *o = k->free;
 		if (__builtin_expect(!o, 0)) {
-			if (!next_chunk(h, k, cls))
+			void *p = carve_next(h, k, cls);
+			if (p)
+				return p;
+			if (!(o = k->free))
 				return large_alloc(h, size, align);
-			o = k->free;
 		}
 		if (heap_debug(h) && !pop_ok(h, k, o))
 			continue;
@@ -269,8 +288,9 @@ static int classify_checked(struct heap *h, const void *p)
 	cls = tag - 1;
 	uint32_t off = (uint32_t)(a - chunk_base(a));
 	uint32_t slot = (uint32_t)(((uint64_t)off * classes[cls].recip) >> 32);
-	if (slot * classes[cls].size != off || slot >= classes[cls].slots ||
-	    o->canary == (a ^ NEW_KEY)) {
+	const struct heap_block_class *k = &b->cls[cls];
+	bool uncarved = a >= k->carve && a < k->carve_end;
+	if (slot * classes[cls].size != off || slot >= classes[cls].slots || uncarved) {
 		heap_report(h, HEAP_ERR_FOREIGN, p);
 		return -2;
 	}
@@ -373,7 +393,8 @@ static size_t block_largest_free(const struct heap *h)
 	size_t best = heap_list_largest(&b->big);
 
 	for (unsigned cls = HEAP_BLOCK_CLASSES; cls-- > 0;) {
-		if (b->cls[cls].free || b->cls[cls].avail) {
+		const struct heap_block_class *k = &b->cls[cls];
+		if (k->free || k->avail || k->carve != k->carve_end) {
 			if (class_size(cls) > best)
 				best = class_size(cls);
 			break;
@@ -396,10 +417,13 @@ static void block_flush(struct heap *h)
 {
 	for (unsigned cls = 0; cls < HEAP_BLOCK_CLASSES; cls++) {
 		struct heap_block_class *k = &h->u.block.cls[cls];
-		if (k->cur && list_length(k->free, k->cur->slots) == k->cur->slots) {
+		size_t uncarved = (k->carve_end - k->carve) / class_size(cls);
+		if (k->cur &&
+		    list_length(k->free, k->cur->slots) + uncarved == k->cur->slots) {
 			release(h, k->cur);
 			k->cur = NULL;
 			k->free = NULL;
+			k->carve = k->carve_end = 0;
 		}
 	}
 }
@@ -425,17 +449,17 @@ struct census {
 	size_t small_used, slot_bytes, in_avail;
 };
 
-/* Every object on @o is a free slot of chunk @base, at most @bound of them,
- * canaries intact; returns how many, or SIZE_MAX. */
+/* Every object on @o is a carved slot of chunk @base (below @carved), at
+ * most @bound of them, canaries intact; returns how many, or SIZE_MAX. */
 static size_t check_list(struct heap *h, const struct heap_free_obj *o, uintptr_t base,
-			 size_t size, size_t bound)
+			 size_t size, size_t bound, uintptr_t carved)
 {
 	size_t n = 0;
 
 	for (; o; o = o->next) {
 		uintptr_t a = (uintptr_t)o;
-		if (++n > bound || a < base || a >= base + bound * size || (a - base) % size ||
-		    (heap_debug(h) && o->canary != (a ^ FREE_KEY) && o->canary != (a ^ NEW_KEY)))
+		if (++n > bound || a < base || a >= carved || (a - base) % size ||
+		    (heap_debug(h) && o->canary != (a ^ FREE_KEY)))
 			return SIZE_MAX;
 	}
 	return n;
@@ -453,18 +477,22 @@ static bool check_chunk(struct heap *h, uintptr_t base, struct census *n)
 
 	if (c->cls != cls || c->slots != classes[cls].slots)
 		return false;
+	uintptr_t all = base + (size_t)c->slots * size;
 	if (c == k->cur) {
-		free = check_list(h, k->free, base, size, c->slots);
-		if (c->free || c->nfree)
+		bool carving = k->carve_end == all && k->carve >= base && k->carve <= all;
+		if (k->carve != k->carve_end && !carving)
 			return false;
+		uintptr_t carved = carving ? k->carve : all;
+		free = check_list(h, k->free, base, size, c->slots, carved);
+		if (c->free || c->nfree || free == SIZE_MAX)
+			return false;
+		free += (all - carved) / size;
 	} else {
-		free = check_list(h, c->free, base, size, c->slots);
+		free = check_list(h, c->free, base, size, c->slots, all);
 		if (free != c->nfree || free == c->slots)
 			return false;
 		n->in_avail += free != 0;
 	}
-	if (free == SIZE_MAX)
-		return false;
 	n->small_used += (c->slots - free) * size;
 	n->slot_bytes += (size_t)c->slots * size;
 	return true;
