@@ -254,8 +254,11 @@ static void *block_alloc(struct heap *h, size_t size, size_t align)
 			void *p = carve_next(h, k, cls);
 			if (p)
 				return p;
+			/* No chunk: from the list heap, unless the owner is about to
+			 * commit memory (a deferred grow) and try again. */
 			if (!(o = k->free))
-				return large_alloc(h, size, align);
+				return h->grow_later || h->commit_later_bytes
+					       ? NULL : large_alloc(h, size, align);
 		}
 		if (heap_debug(h) && !pop_ok(h, k, o))
 			continue;

@@ -26,7 +26,10 @@
 #include "kernel/lib/string.h"
 #include "mm/heap_pages.h"
 
-#define GROW_NOW (64u * 1024u) /* at most this much is mapped inside the lock */
+/* At most this much is mapped inside the lock: enough for the block heap
+ * to take a 32 KiB-aligned chunk (a 128 KiB grow at worst) without a
+ * second pass, and 64 pages at most with interrupts off. */
+#define GROW_NOW (256u * 1024u)
 #define PAGE 4096u
 
 static struct heap kheap;
