@@ -211,7 +211,8 @@ void *heap_alloc(struct heap *h, size_t size, size_t align)
 		align = HEAP_MIN_ALIGN;
 	if (size == 0)
 		size = 1;
-	h->grow_later = h->commit_later_bytes = 0;
+	if (__builtin_expect(h->grow_later | h->commit_later_bytes, 0))
+		h->grow_later = h->commit_later_bytes = 0; /* the last call's deferral */
 	if (size <= h->limit_end - h->base && align <= h->limit_end - h->base)
 		p = h->ops->alloc(h, size, align);
 	if (__builtin_expect(!p, 0)) {
