@@ -247,6 +247,10 @@ struct heap_pages;
 int kmalloc_init(enum heap_design d, struct heap_pages *backing, size_t initial,
 		 size_t limit);
 void kmalloc_set_hooks(heap_log_fn log, heap_error_fn on_error);
+/* Gives back now all the memory kfree would give back in time (the free end,
+ * the pages inside big free blocks), whatever has happened since the last
+ * time.  Task context only. */
+void kmalloc_trim(void);
 void kmalloc_stats(struct heap_stats *s);
 enum heap_design kmalloc_design(void);
 bool kmalloc_check(void);

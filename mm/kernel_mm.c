@@ -293,9 +293,21 @@ volatile void *mm_map_mmio(uint64_t pa, uint64_t size)
 	return map_window(pa, size, PT_WRITE | PT_UC);
 }
 
+/* Whether every page of [pa, pa + size) is in the direct map: it holds RAM
+ * only, and firmware may keep tables in reserved memory below its end. */
+static bool in_direct_map(uint64_t pa, uint64_t size)
+{
+	if (!size || pa + size < pa || pa + size > direct_map_size)
+		return false;
+	for (uint64_t a = ALIGN_DOWN(pa, PAGE_SIZE); a < pa + size; a += PAGE_SIZE)
+		if (!pt_translate(&kernel_pt, DIRECT_MAP_BASE + a, NULL, NULL, NULL))
+			return false;
+	return true;
+}
+
 const void *mm_map_firmware_table(uint64_t pa, uint64_t size)
 {
-	if (pa + size >= pa && pa + size <= direct_map_size)
+	if (in_direct_map(pa, size))
 		return mm_phys_to_virt(pa);
 	return map_window(pa, size, 0);
 }

@@ -235,6 +235,21 @@ void kfree(void *p)
 		give_back_inside();
 }
 
+void kmalloc_trim(void)
+{
+	hal_irqflags_t f = hal_irq_save();
+	size_t cut = pages_busy ? 0 : heap_shrink(&kheap);
+	uintptr_t end = kheap.end;
+
+	pages_busy = cut != 0;
+	hal_irq_restore(f);
+	if (cut) {
+		heap_pages_decommit(pages, heap_align_up(end, PAGE));
+		pages_busy = false;
+	}
+	give_back_inside();
+}
+
 void kmalloc_stats(struct heap_stats *s)
 {
 	hal_irqflags_t f = hal_irq_save();

@@ -412,13 +412,14 @@ KTEST(mm, freed_memory_below_a_live_block_goes_back)
 		kfree(list);
 		list = next;
 	}
+	kmalloc_trim(); /* the last MiB freed may be short of the next pass */
 	frame_stats(mm_frames(), &f2);
 	ktest_diag(_kt, "free frames %llu KiB -> %llu KiB -> %llu KiB",
 		   (unsigned long long)(f0.free_bytes >> 10),
 		   (unsigned long long)(f1.free_bytes >> 10),
 		   (unsigned long long)(f2.free_bytes >> 10));
 	EXPECT_LE(f1.free_bytes + 8 * 1024 * 1024, f0.free_bytes);
-	EXPECT_GE(f2.free_bytes + 1024 * 1024, f0.free_bytes);
+	EXPECT_GE(f2.free_bytes + 512 * 1024, f0.free_bytes);
 	kfree(pin);
 	EXPECT_TRUE(kmalloc_check());
 }
@@ -520,8 +521,8 @@ KTEST(paging_firmware_user_pages, smep_and_smap_come_after_the_switch)
  * mode, so this builds this very address space a second time with five
  * levels (the code mm_init runs), then walks it the way a CPU with CR4.LA57
  * would (written from the SDM, independently of the mapper): every page of
- * the live 4-level tables outside the heap is there, the same, and nothing
- * else is.
+ * the live 4-level tables outside the heap and the MMIO window is there, the
+ * same, and nothing else is.
  */
 static uint64_t copy_alloc(void *ctx)
 {
@@ -544,13 +545,15 @@ struct five_check {
 	uint64_t root, pages, missing, different, extra;
 };
 
-/* Live leaf: the 5-level tables must have it (heap pages aside). */
+/* Live leaf: the 5-level tables must have it (the heap and the MMIO window
+ * map themselves, later). */
 static void live_leaf(void *ctx, uintptr_t va, uint64_t pa, uint64_t size, unsigned flags)
 {
 	struct five_check *c = ctx;
 	uint64_t got, e;
 
-	if (va >= HEAP_BASE && va < HEAP_BASE + HEAP_MAX_SIZE)
+	if ((va >= HEAP_BASE && va < HEAP_BASE + HEAP_MAX_SIZE) ||
+	    (va >= MMIO_BASE && va < MMIO_BASE + MMIO_MAX_SIZE))
 		return;
 	c->pages++;
 	if (!walk5(c->root, va, &got, &e) || !walk5(c->root, va + size - 1, &got, &e))
@@ -589,4 +592,36 @@ KTEST(mm, five_level_tables_map_the_same_address_space)
 	EXPECT_EQ(c.different, 0);
 	EXPECT_EQ(c.extra, 0);
 	pt_destroy(&five);
+}
+
+/*
+ * The direct map holds RAM only, but firmware may keep tables (ACPI) in
+ * reserved memory below its end: mm_map_firmware_table must not hand out a
+ * direct-map address there, which would fault.  Any reserved page of the
+ * map below the direct map's end stands in for such a table.
+ */
+KTEST(mm, firmware_table_outside_ram_is_readable)
+{
+	const struct boot_memmap *m = &kernel_boot_info()->memmap;
+	const void *descs = mm_phys_to_virt(m->base);
+	size_t n = m->desc_size ? m->size / m->desc_size : 0;
+	uint64_t pa = 0;
+
+	for (size_t i = 0; i < n && !pa; i++) {
+		const struct boot_mem_desc *d = meminfo_desc(descs, m->desc_size, i);
+		if (d->type == BOOT_MEM_RESERVED && d->num_pages &&
+		    d->phys_start + PAGE_SIZE <= mm_direct_map_size())
+			pa = d->phys_start;
+	}
+	if (!pa)
+		KTEST_SKIP("no reserved memory below the direct map's end");
+	EXPECT_FALSE(pt_translate(mm_kernel_pt(), DIRECT_MAP_BASE + pa, NULL, NULL, NULL));
+	const void *t = mm_map_firmware_table(pa + 8, 16);
+	ASSERT_NOT_NULL(t);
+	struct fault_expectation e;
+	expect_pf(&e);
+	uint64_t r = probe_read64(t);
+	fault_expect_clear();
+	EXPECT_NE(r, PROBE_FAULTED);
+	ktest_diag(_kt, "reserved page 0x%llx read through %p", (unsigned long long)pa, t);
 }
