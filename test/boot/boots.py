@@ -325,7 +325,7 @@ def cirrus_24bit(m, t):
 def _mem(m):
     """Runs `mem` over serial; returns (heap mapped, frames free) in KiB."""
     out = _command(m, "mem\r", r"shrinks", via="serial")
-    text = m.serial_text()[out.start() - 2000:]
+    text = m.serial_text()[max(0, out.start() - 2000):]
     def kib(pattern):
         v, unit = re.findall(pattern, text)[-1]
         return float(v) * {"B": 1 / 1024, "KiB": 1, "MiB": 1024, "GiB": 1024 ** 2}[unit]
