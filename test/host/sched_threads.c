@@ -6,6 +6,7 @@
  * fails them even when the schedule happened to be benign.
  */
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 
@@ -25,6 +26,26 @@ KTEST_SUITE_FLAGS(sched_threads, KTEST_HOST_ONLY);
 #define SCALE 1
 #define HANDSHAKE_SCALE 1
 #endif
+
+/*
+ * A wait for the other thread spins first, since the races these tests look
+ * for happen only while both threads run at once; then it yields, so that on a
+ * busy machine (make test runs QEMU boots beside us) a thread whose partner is
+ * descheduled does not burn its whole time slice spinning.
+ */
+static void backoff(unsigned *spins)
+{
+	if (++*spins > 256)
+		sched_yield();
+}
+
+static void wait_for_value(_Atomic uint64_t *word, uint64_t want)
+{
+	unsigned spins = 0;
+
+	while (atomic_load_explicit(word, memory_order_acquire) != want)
+		backoff(&spins);
+}
 
 /* ---- interrupt storm: a second thread wakes tasks through atomic wakers -- */
 
@@ -214,8 +235,7 @@ static void *ticking_thread(void *arg)
 {
 	(void)arg;
 	for (uint64_t r = 1; r <= TICK_ROUNDS; r++) {
-		while (atomic_load_explicit(&tick_round, memory_order_acquire) != r)
-			;
+		wait_for_value(&tick_round, r);
 		timerq_tick(&tick_tq, r);
 		atomic_store_explicit(&tick_done, r, memory_order_release);
 	}
@@ -242,8 +262,7 @@ KTEST(sched_threads, tick_and_executor_never_both_miss_a_timer)
 		sleep_until_init(&s, r);
 		atomic_store_explicit(&tick_round, r, memory_order_release);
 		timerq_add(&tick_tq, &s.timer, r, &w);	/* races the tick to r */
-		while (atomic_load_explicit(&tick_done, memory_order_acquire) != r)
-			;
+		wait_for_value(&tick_done, r);
 		if (!timerq_due(&tick_tq))
 			missed++;
 		timerq_run_expired(&tick_tq);
@@ -281,8 +300,10 @@ static void *cancelling_thread(void *arg)
 {
 	(void)arg;
 	for (int i = 0; i < CANCEL_TASKS; i++) {
+		unsigned spins = 0;
+
 		while (atomic_load_explicit(&cancel_spawned, memory_order_acquire) <= i)
-			;
+			backoff(&spins);
 		task_cancel(&cancel_h[i]);
 	}
 	return NULL;
