@@ -4,13 +4,22 @@ Every boot gets a fresh ESP (BOOTX64.EFI + CMDLINE.TXT), a private copy of the
 OVMF variable store and its own sockets, so boots can run in parallel.  The
 serial port is a unix-socket chardev that QEMU holds the guest for until the
 runner connects; a reader thread appends everything the guest prints to
-serial.log, the source of truth for wait_for_serial().  QMP (also a unix socket) is opened on first use.
+serial.log, the source of truth for wait_for_serial().  QMP (also a unix
+socket) is opened on first use; a second QMP socket only carries events.
 
 How a boot ends (Machine.wait):
     passed   QEMU exit status 33: isa-debug-exit 0x10, all tests passed
     failed   exit status 35: isa-debug-exit 0x11, some test failed
-    crashed  any other exit: triple fault or reset (-no-reboot), QEMU error
+    off      the guest switched the machine off (ACPI, UEFI ResetSystem)
+    reset    the guest reset the machine: a triple fault, or a reboot
+             (-no-reboot turns either into an exit)
+    crashed  any other exit: a QEMU error, a signal, or an exit whose cause
+             QEMU did not report
     hung     no exit before the timeout: the process group is killed
+    stopped  Machine.stop() ended a boot that was still running
+
+`off` and `reset` both end QEMU with status 0; the SHUTDOWN event on a QMP
+socket of its own (read from the first moment) tells them apart.
 """
 import os
 import re
@@ -43,7 +52,7 @@ def clean_serial(raw):
 
 @dataclass
 class BootResult:
-    status: str          # passed, failed, crashed, hung, stopped
+    status: str          # passed, failed, off, reset, crashed, hung, stopped
     exit_code: "int | None"
     seconds: float
     serial: str          # cleaned serial log
@@ -80,6 +89,8 @@ class Machine:
         self._tmp = None
         self._started = None
         self._drain = None
+        self._events = None
+        self.shutdown_reason = None     # from QEMU's SHUTDOWN event, if any
         self.result = None
 
     # ---- lifecycle -------------------------------------------------------
@@ -96,6 +107,7 @@ class Machine:
         # Socket paths must be short (108 bytes): keep them in /tmp.
         self._tmp = tempfile.mkdtemp(prefix="coop-qemu-")
         self.qmp_path = os.path.join(self._tmp, "qmp.sock")
+        self.events_path = os.path.join(self._tmp, "events.sock")
         self.serial_path = os.path.join(self._tmp, "serial.sock")
         open(self.serial_log, "wb").close()
         cmd = self.command()
@@ -108,6 +120,8 @@ class Machine:
         out.close()
         self._drain = threading.Thread(target=self._drain_serial, daemon=True)
         self._drain.start()
+        self._events = threading.Thread(target=self._watch_events, daemon=True)
+        self._events.start()
 
     def command(self):
         """The QEMU command line (also written to <workdir>/qemu-cmd.txt)."""
@@ -131,7 +145,8 @@ class Machine:
                # connected, so no output is dropped for want of a reader.
                "-chardev", f"socket,id=ser0,path={self.serial_path},server=on,wait=on",
                "-serial", "chardev:ser0",
-               "-qmp", f"unix:{self.qmp_path},server=on,wait=off"]
+               "-qmp", f"unix:{self.qmp_path},server=on,wait=off",
+               "-qmp", f"unix:{self.events_path},server=on,wait=off"]
         if self.cpu:
             cmd += ["-cpu", self.cpu]
         if self.icount is not None:
@@ -187,13 +202,47 @@ class Machine:
                     pass
             return
 
+    def _watch_events(self):
+        """Listens on the second QMP socket until QEMU exits, keeping the
+        reason of its SHUTDOWN event ("guest-shutdown", "guest-reset"...)."""
+        deadline = time.monotonic() + 30
+        conn = None
+        while conn is None and self.proc.poll() is None and time.monotonic() < deadline:
+            try:
+                conn = qmplib.QMP(self.events_path, connect_timeout=0.2)
+            except (OSError, qmplib.QMPError, ValueError):
+                time.sleep(0.05)
+        if conn is None:
+            return
+        try:
+            for event in conn.listen():
+                if event.get("event") == "SHUTDOWN":
+                    self.shutdown_reason = event.get("data", {}).get("reason")
+        except (OSError, qmplib.QMPError, ValueError):
+            pass
+        finally:
+            conn.close()
+
+    def _exit_status(self, code):
+        if code == EXIT_PASSED:
+            return "passed"
+        if code == EXIT_FAILED:
+            return "failed"
+        if code == 0 and self.shutdown_reason == "guest-shutdown":
+            return "off"
+        if code == 0 and self.shutdown_reason in ("guest-reset", "guest-panic"):
+            return "reset"
+        return "crashed"
+
     def wait(self, timeout=None):
         """Waits for QEMU to exit; returns the BootResult (see module doc)."""
         timeout = self.timeout if timeout is None else timeout
         remaining = max(0.0, self._started + timeout - time.monotonic())
         try:
             code = self.proc.wait(remaining)
-            status = {EXIT_PASSED: "passed", EXIT_FAILED: "failed"}.get(code, "crashed")
+            if self._events is not None:
+                self._events.join(timeout=5)
+            status = self._exit_status(code)
         except subprocess.TimeoutExpired:
             self.kill()
             code, status = None, "hung"

@@ -53,6 +53,19 @@ class QMP:
                 raise QMPError(f"{command}: {reply['error'].get('desc', reply)}")
             self.events.append(reply)
 
+    def listen(self):
+        """Yields the asynchronous events, as they come, until QEMU closes
+        the connection (it does so when it exits)."""
+        self.sock.settimeout(None)
+        yield from self.events
+        while True:
+            line = self.file.readline()
+            if not line:
+                return
+            msg = json.loads(line)
+            if "event" in msg:
+                yield msg
+
     def close(self):
         try:
             self.file.close()

@@ -1,7 +1,9 @@
 """Tests of the boot runner itself, with a fake QEMU (a small script), so
 they take about a second: exit status mapping, hang detection and cleanup of
-the whole process group, and run_boot's outcomes."""
+the whole process group, run_boot's outcomes and how it words them, and that
+nothing is left in the temporary directory."""
 import os
+import shutil
 import stat
 import tempfile
 import time
@@ -13,20 +15,37 @@ from boot.qemu import Machine
 FAKE = """#!/usr/bin/env python3
 # Fake qemu-system-x86_64: serves the -chardev socket as QEMU does, waits
 # for the runner to connect (wait=on), sends SERIAL, then sleeps SLEEP
-# seconds in a child process, then exits with EXIT.
-import socket, subprocess, sys
-SERIAL, SLEEP, EXIT = {serial!r}, {sleep!r}, {exit!r}
+# seconds in a child process, then exits with EXIT.  With SHUTDOWN set it
+# also serves the last -qmp socket (the runner's event watcher) and sends a
+# SHUTDOWN event with that reason before it exits, as QEMU does.
+import json, socket, subprocess, sys
+SERIAL, SLEEP, EXIT, SHUTDOWN = {serial!r}, {sleep!r}, {exit!r}, {shutdown!r}
 args = " ".join(sys.argv)
-path = args.split("socket,id=ser0,path=")[1].split(",")[0]
-server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-server.bind(path)
-server.listen(1)
-conn, _ = server.accept()
+def serve(path):
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(path)
+    server.listen(1)
+    return server
+serial = serve(args.split("socket,id=ser0,path=")[1].split(",")[0])
+if SHUTDOWN:
+    events = serve(args.split("-qmp unix:")[-1].split(",")[0])
+conn, _ = serial.accept()
 conn.sendall(SERIAL.encode())
+if SHUTDOWN:
+    qmp, _ = events.accept()
+    f = qmp.makefile("rw")
+    f.write(json.dumps({{"QMP": {{"version": {{}}}}}}) + "\\n"); f.flush()
+    f.readline()
+    f.write(json.dumps({{"return": {{}}}}) + "\\n"); f.flush()
 with open({pidfile!r}, "w") as f:
     child = subprocess.Popen(["sleep", str(SLEEP)])
     f.write(str(child.pid))
 child.wait()
+if SHUTDOWN:
+    f = qmp.makefile("w")
+    f.write(json.dumps({{"event": "SHUTDOWN",
+                        "data": {{"guest": True, "reason": SHUTDOWN}}}}) + "\\n")
+    f.flush()
 sys.exit(EXIT)
 """
 
@@ -45,14 +64,15 @@ def alive(pid):
 class FakeQemuTest(unittest.TestCase):
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix="coop-fakeqemu-")
+        self.addCleanup(shutil.rmtree, self.dir, ignore_errors=True)
         self.efi = os.path.join(self.dir, "BOOTX64.EFI")
         open(self.efi, "wb").close()
         self.pidfile = os.path.join(self.dir, "child.pid")
 
-    def fake(self, serial="", sleep=0, exit=33):
+    def fake(self, serial="", sleep=0, exit=33, shutdown=None):
         path = os.path.join(self.dir, "qemu")
         with open(path, "w") as f:
-            f.write(FAKE.format(serial=serial, sleep=sleep, exit=exit,
+            f.write(FAKE.format(serial=serial, sleep=sleep, exit=exit, shutdown=shutdown,
                                 pidfile=self.pidfile))
         os.chmod(path, os.stat(path).st_mode | stat.S_IEXEC)
         return path
@@ -66,7 +86,9 @@ class FakeQemuTest(unittest.TestCase):
         self.assertEqual(self.boot(exit=33).status, "passed")
         self.assertEqual(self.boot(exit=35).status, "failed")
         r = self.boot(exit=0)
-        self.assertEqual((r.status, r.exit_code), ("crashed", 0))
+        self.assertEqual((r.status, r.exit_code), ("crashed", 0))   # cause unknown
+        self.assertEqual(self.boot(exit=0, shutdown="guest-shutdown").status, "off")
+        self.assertEqual(self.boot(exit=0, shutdown="guest-reset").status, "reset")
 
     def test_hang_is_detected_and_the_process_group_killed(self):
         t0 = time.monotonic()
@@ -85,7 +107,7 @@ class FakeQemuTest(unittest.TestCase):
 
     def run_boot(self, b, **fake):
         b.machine = dict(qemu=self.fake(**fake))
-        outs, _ = boots.run_boot(b, self.efi, os.path.join(self.dir, "w"))
+        outs, self.last = boots.run_boot(b, self.efi, os.path.join(self.dir, "w"))
         return {o.name: o for o in outs}
 
     def test_run_boot_outcomes(self):
@@ -93,6 +115,26 @@ class FakeQemuTest(unittest.TestCase):
         self.assertEqual({n: o.status for n, o in outs.items()},
                          {"boot/x/exit": "pass", "boot/x/banner": "pass",
                           "boot/x/s": "pass"})
+
+    def test_endings_are_worded_as_intended(self):
+        off = boots.Boot("o", expect="off", timeout=20)
+        outs = self.run_boot(off, exit=0, shutdown="guest-shutdown")
+        self.assertEqual(outs["boot/o/exit"].status, "pass")
+        self.assertEqual(boots.describe(off, self.last), "powered off as expected")
+
+        outs = self.run_boot(off, exit=0, shutdown="guest-reset")
+        self.assertEqual(outs["boot/o/exit"].status, "fail")
+        self.assertEqual(outs["boot/o/exit"].reason,
+                         "reset itself (a triple fault or a reboot); expected a power-off")
+
+        live = boots.Boot("l", timeout=20)
+        outs = self.run_boot(live, serial="coop 1\n", sleep=60)
+        self.assertEqual(outs["boot/l/exit"].status, "pass")
+        self.assertEqual(boots.describe(live, self.last), "stopped after the last check")
+
+        tests = boots.Boot("t", cmdline="test=all")
+        self.run_boot(tests, serial=KTAP_OK)
+        self.assertEqual(boots.describe(tests, self.last), "every test passed")
 
     def test_run_boot_reports_a_hang_with_the_serial_tail(self):
         b = boots.Boot("h", cmdline="test=all", timeout=1)
@@ -117,6 +159,31 @@ class FakeQemuTest(unittest.TestCase):
         self.assertEqual(outs["boot/i/ok"].status, "pass")
         self.assertEqual(outs["boot/i/skipped"].status, "skip")
         self.assertEqual(outs["boot/i/timeout"].status, "fail")
+
+
+class CleanupTest(unittest.TestCase):
+    def test_nothing_left_in_the_temp_dir_passing_or_failing(self):
+        """Runs a passing and a failing fake boot test with the temporary
+        directory pointed at an empty one; it must be empty afterwards."""
+        class Failing(FakeQemuTest):
+            def test_fails(self):
+                self.boot(exit=33)
+                self.fail("deliberately")
+
+        scratch = tempfile.mkdtemp(prefix="coop-cleanup-")
+        saved = tempfile.tempdir
+        tempfile.tempdir = scratch
+        try:
+            suite = unittest.TestSuite([FakeQemuTest("test_exit_statuses"),
+                                        Failing("test_fails")])
+            result = unittest.TestResult()
+            suite.run(result)
+            self.assertEqual((result.testsRun, len(result.failures), len(result.errors)),
+                             (2, 1, 0))
+            self.assertEqual(os.listdir(scratch), [])
+        finally:
+            tempfile.tempdir = saved
+            shutil.rmtree(scratch, ignore_errors=True)
 
 
 if __name__ == "__main__":
