@@ -249,6 +249,10 @@ test:
 test-matrix: all
 	$(Q)$(PYTHON) test/run.py --matrix --efi $(EFI_IMG)
 
+# test=all in 4 boots at once, three times: the timing tests on a busy host.
+test-stress: all
+	$(Q)$(PYTHON) test/run.py --stress --efi $(EFI_IMG)
+
 # What a host program needs besides the portable code: the fake HAL, libc
 # behind kmalloc, and ktest's output hooks.  Linked as objects, ahead of the
 # portable archive, so they stand in for the kernel's versions.
@@ -317,6 +321,7 @@ help:
 	@echo '  make run          boot in QEMU+OVMF (CMDLINE="..." QEMU_ARGS="...")'
 	@echo '  make test         host unit tests + boot tests (the CI command)'
 	@echo '  make test-matrix  boot tests across machines/memory/CPUs/disks'
+	@echo '  make test-stress  test=all in 4 boots at once, 3 times (busy host)'
 	@echo '  make image        FAT image build/coop.img for a USB stick'
 	@echo '  make usb DEV=/dev/sdX   write the image to a removable disk'
 	@echo '  make debug        QEMU gdb stub + gdb with symbols at the image base'
@@ -326,7 +331,8 @@ help:
 	@echo '  V=1               show full commands'
 
 .PHONY: fuzz-deps bench-deps peer-rust
-.PHONY: all deps run debug image usb test test-matrix fuzz bench clean help host-tests FORCE
+.PHONY: all deps run debug image usb test test-matrix test-stress fuzz bench clean help
+.PHONY: host-tests FORCE
 FORCE:
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

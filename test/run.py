@@ -1,18 +1,25 @@
 #!/usr/bin/env python3
-"""coop's test runner: `make test` and `make test-matrix`.
+"""coop's test runner: `make test`, `make test-matrix` and `make test-stress`.
 
     test/run.py --host build/host/unit-tests --efi esp/EFI/BOOT/BOOTX64.EFI
     test/run.py --matrix --efi esp/EFI/BOOT/BOOTX64.EFI
+    test/run.py --stress --efi esp/EFI/BOOT/BOOTX64.EFI
     test/run.py --efi ... --only 'smoke'        boots whose name matches
 
-Runs, in parallel (-j, default 2 = the cores of a small CI box): the host
-unit-test suites (one process per suite, KTAP on stdout), the
-multi-threaded ones again from the ThreadSanitizer binary (--tsan), the Python
-self-tests of test/boot/, and the QEMU boot tests of test/boot/boots.py.
-Prints one line per test (PASS/FAIL/SKIP/XFAIL name), diagnostics under each
-failure, the serial tail of a boot that crashed or hung, and last of all
-exactly one summary line: `N passed, N failed[, N skipped]`.  Serial logs
-of every boot stay in build/test/<boot>/serial.log.
+Runs, in parallel (-j, default cores + 1): the host unit-test suites (one
+process per suite, KTAP on stdout), the multi-threaded ones again from the
+ThreadSanitizer binary (--tsan), the Python self-tests of test/boot/, and the
+QEMU boot tests of test/boot/boots.py.  Prints one line per test
+(PASS/FAIL/SKIP/XFAIL name), diagnostics under each failure, one line per boot
+saying how it ended, the serial tail of a boot that ended in a way it should
+not have, and last of all exactly one summary line:
+`N passed, N failed[, N skipped]`.  Serial logs of every boot stay in
+build/test/<boot>/serial.log.
+
+--matrix and --stress print a summary per boot (how it ended and its counts)
+and the failures, not every passing test.  --stress boots `test=all` in
+--parallel boots at once (4), --rounds times (3), without -icount, so the
+in-kernel timing tests run on a host as busy as it gets.
 """
 import argparse
 import concurrent.futures
@@ -38,12 +45,10 @@ _print_lock = threading.Lock()
 
 # ---- reporting --------------------------------------------------------------------
 
-def report(outs, verbose_pass=True):
+def report(outs):
     with _print_lock:
         for o in outs:
             tag = {"pass": "PASS", "fail": "FAIL", "skip": "SKIP", "xfail": "XFAIL"}[o.status]
-            if o.status == "pass" and not verbose_pass:
-                continue
             line = f"{tag} {o.name}"
             if o.reason:
                 line += ("  " if o.status == "fail" else " ") + o.reason
@@ -146,20 +151,43 @@ def run_layer_check():
 
 # ---- boots ----------------------------------------------------------------------------
 
-def run_one_boot(b, efi):
+def run_one_boot(b, efi, out_dir=OUT_DIR, counts=False):
+    workdir = os.path.join(out_dir, b.name)
     try:
-        outs, result = boots.run_boot(b, efi, os.path.join(OUT_DIR, b.name))
+        outs, result = boots.run_boot(b, efi, workdir)
     except Exception as e:      # the runner must report, not die
         return [ktap.Outcome(f"boot/{b.name}/(runner)", "fail", f"{type(e).__name__}: {e}")]
+    tally = ""
+    if counts:
+        c = ktap.summary(outs)
+        tally = (f": {c.get('pass', 0) + c.get('xfail', 0)} passed, {c.get('fail', 0)} failed"
+                 + (f", {c['skip']} skipped" if c.get("skip") else ""))
     with _print_lock:
-        print(f"# boot {b.name}: {result.status} in {result.seconds:.1f} s "
-              f"(serial log: {os.path.relpath(os.path.join(OUT_DIR, b.name, 'serial.log'), REPO)})")
+        print(f"# boot {b.name}: {boots.describe(b, result)} in {result.seconds:.1f} s{tally} "
+              f"(serial log: {os.path.relpath(os.path.join(workdir, 'serial.log'), REPO)})")
     return outs
 
 
 # ---- main -------------------------------------------------------------------------------
 
-def main():
+def run_jobs(jobs, workers, show):
+    """Runs (label, fn, args) jobs on `workers` threads; reports each
+    outcome whose status is in `show` as it comes; returns all outcomes."""
+    outcomes = []
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        futures = {pool.submit(fn, *a): label for label, fn, a in jobs}
+        for fut in concurrent.futures.as_completed(futures):
+            try:
+                outs = fut.result()
+            except Exception as e:
+                outs = [ktap.Outcome(f"{futures[fut]} (runner)", "fail",
+                                     f"{type(e).__name__}: {e}")]
+            report([o for o in outs if o.status in show])
+            outcomes += outs
+    return outcomes
+
+
+def parse_args():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--host", help="host unit-test binary (build/host/unit-tests)")
     ap.add_argument("--tsan", help="ThreadSanitizer host binary (build/host-tsan/unit-tests)")
@@ -167,6 +195,10 @@ def main():
                     help="suites to run from the --tsan binary")
     ap.add_argument("--efi", help="BOOTX64.EFI to boot")
     ap.add_argument("--matrix", action="store_true", help="the machine matrix boots")
+    ap.add_argument("--stress", action="store_true",
+                    help="test=all in --parallel boots at once, --rounds times")
+    ap.add_argument("--rounds", type=int, default=3, help="stress rounds (3)")
+    ap.add_argument("--parallel", type=int, default=4, help="stress boots at once (4)")
     # One more job than cores: the interactive boot spends most of its time
     # waiting for typed keys, and a third job fills that idle core time.
     default_jobs = (os.cpu_count() or 2) + 1
@@ -176,22 +208,41 @@ def main():
     ap.add_argument("--no-python", action="store_true", help="skip the Python self-tests")
     ap.add_argument("--qemu-args", default="", help="extra QEMU arguments for every boot")
     ap.add_argument("-q", "--quiet", action="store_true", help="do not list passing tests")
-    args = ap.parse_args()
-    t0 = time.monotonic()
+    return ap.parse_args()
 
-    jobs = []       # (label, callable) — boots first: they are the long pole
-    boot_list = matrix.matrix_boots() if args.matrix else boots.BOOTS
+
+def boot_rounds(args):
+    """The boots to run, as rounds that run one after the other."""
+    if args.stress:
+        rounds = boots.stress_boots(args.rounds, args.parallel)
+    else:
+        rounds = [matrix.matrix_boots() if args.matrix else boots.BOOTS]
     if args.only:
-        boot_list = [b for b in boot_list if re.search(args.only, b.name)]
-    for b in boot_list:
-        b.machine = dict(b.machine, extra_args=args.qemu_args.split())
+        rounds = [[b for b in r if re.search(args.only, b.name)] for r in rounds]
+    for r in rounds:
+        for b in r:
+            b.machine = dict(b.machine, extra_args=args.qemu_args.split())
+    return rounds
+
+
+def main():
+    args = parse_args()
+    t0 = time.monotonic()
+    summary_only = args.matrix or args.stress     # a line per boot, and the failures
+    show = {"fail"} if summary_only else {"fail", "skip", "xfail"}
+    if not (args.quiet or summary_only):
+        show.add("pass")
+
+    rounds = boot_rounds(args)
     outcomes = []
+    if args.efi and not os.path.exists(args.efi):
+        outcomes.append(ktap.Outcome("boot/(image)", "fail", f"{args.efi}: no such file"))
+        rounds = [[]]
+    jobs = []       # (label, callable, args): boots first, they are the long pole
     if args.efi:
-        if not os.path.exists(args.efi):
-            outcomes.append(ktap.Outcome("boot/(image)", "fail", f"{args.efi}: no such file"))
-        else:
-            jobs += [(f"boot {b.name}", run_one_boot, (b, args.efi)) for b in boot_list]
-    if not args.matrix and not args.no_python:
+        jobs += [(f"boot {b.name}", run_one_boot, (b, args.efi, OUT_DIR, summary_only))
+                 for b in rounds[0]]
+    if not summary_only and not args.no_python:
         jobs += [(m, run_python_tests, (m,)) for m in PY_TESTS]
         jobs.append(("layers", run_layer_check, ()))
     if args.host:
@@ -205,17 +256,19 @@ def main():
                  for s in args.tsan_suites]
     report(outcomes)
 
-    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        futures = {pool.submit(fn, *a): label for label, fn, a in jobs}
-        for fut in concurrent.futures.as_completed(futures):
-            try:
-                outs = fut.result()
-            except Exception as e:
-                outs = [ktap.Outcome(f"{futures[fut]} (runner)", "fail",
-                                     f"{type(e).__name__}: {e}")]
-            report(outs, verbose_pass=not args.quiet)
-            outcomes += outs
+    workers = args.parallel if args.stress else args.jobs
+    if args.stress:
+        print(f"# round 1 of {len(rounds)}: {len(rounds[0])} boots at once", flush=True)
+    outcomes += run_jobs(jobs, workers, show)
+    for n, later in enumerate(rounds[1:] if args.efi else [], start=2):
+        with _print_lock:
+            print(f"# round {n} of {len(rounds)}: {len(later)} boots at once", flush=True)
+        outcomes += run_jobs([(f"boot {b.name}", run_one_boot, (b, args.efi, OUT_DIR, True))
+                              for b in later], workers, show)
+    return finish(outcomes, t0)
 
+
+def finish(outcomes, t0):
     counts = ktap.summary(outcomes)
     passed = counts.get("pass", 0) + counts.get("xfail", 0)
     failed, skipped = counts.get("fail", 0), counts.get("skip", 0)
