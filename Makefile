@@ -285,6 +285,14 @@ $(FUZZ_BINS) $(FUZZ_SUPPORT) $(B)/fuzzlib/libcoop.a: | fuzz-deps
 fuzz: $(DEPS_STAMP) $(FUZZ_BINS)
 	$(Q)scripts/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
 
+# The campaign: every target for 10 million inputs or an hour, whichever comes
+# first, one at a time at the lowest priority; what it finds is minimised
+# into test/fuzz/corpus/.  Figures go to test/fuzz/README.md by hand.
+FUZZ_RUNS     ?= 10000000
+FUZZ_MAX_SECS ?= 3600
+fuzz-campaign: $(DEPS_STAMP) $(FUZZ_BINS)
+	$(Q)nice -n 19 scripts/fuzz.sh --keep --runs $(FUZZ_RUNS) $(FUZZ_MAX_SECS) $(FUZZ_BINS)
+
 BENCH_SRCS := $(wildcard test/bench/*.c)
 BENCH_BINS := $(patsubst test/bench/%.c,$(B)/bench/%,$(BENCH_SRCS))
 BN_CFLAGS  := -std=gnu11 -O2 -g $(WARN) -I. -DCOOP_HOST -DCOOP_BENCH \
@@ -326,12 +334,14 @@ help:
 	@echo '  make usb DEV=/dev/sdX   write the image to a removable disk'
 	@echo '  make debug        QEMU gdb stub + gdb with symbols at the image base'
 	@echo '  make fuzz         libFuzzer targets (FUZZ_SECONDS=30 each)'
+	@echo '  make fuzz-campaign   each target 10M inputs or 1 h; keeps the corpus'
 	@echo '  make bench        host and in-kernel benchmarks'
 	@echo '  make clean        remove build outputs'
 	@echo '  V=1               show full commands'
 
 .PHONY: fuzz-deps bench-deps peer-rust
-.PHONY: all deps run debug image usb test test-matrix test-stress fuzz bench clean help
+.PHONY: all deps run debug image usb test test-matrix test-stress fuzz fuzz-campaign bench
+.PHONY: clean help
 .PHONY: host-tests FORCE
 FORCE:
 
