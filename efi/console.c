@@ -1,13 +1,21 @@
 /*
  * console.c — printing on the firmware's text console (ConOut) before the
  * kernel has a console of its own.  OVMF mirrors ConOut to the serial port.
+ *
+ * Warnings are also kept, for the boot info: the kernel clears the screen
+ * before anyone could read them there, so it prints them again in its log.
  */
 #include <stdarg.h>
 
 #include "efi/loader.h"
 #include "kernel/lib/fmt.h"
+#include "kernel/lib/string.h"
 
 static SIMPLE_TEXT_OUTPUT_INTERFACE *con_out;
+/* Room is left in the boot info's copy for the "more warnings" line. */
+static char warnings[BOOT_LOADER_LOG_MAX - 64];
+static size_t warnings_len;
+static bool warnings_cut;
 
 void efi_console_init(EFI_SYSTEM_TABLE *st)
 {
@@ -45,6 +53,42 @@ void efi_print(const char *fmt, ...)
 	fmt_vsnprintf(buf, sizeof buf, fmt, ap);
 	va_end(ap);
 	put_ascii(buf);
+}
+
+void efi_warn(const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	int n = fmt_vsnprintf(buf, sizeof buf - 1, fmt, ap);
+	va_end(ap);
+	size_t len = n < (int)sizeof buf - 2 ? (size_t)n : sizeof buf - 2;
+	buf[len++] = '\n';
+	buf[len] = '\0';
+	put_ascii(buf);
+	/* Whole lines only: a line that does not fit is counted as lost. */
+	if (warnings_len + len < sizeof warnings) {
+		memcpy(warnings + warnings_len, buf, len);
+		warnings_len += len;
+	} else {
+		warnings_cut = true;
+	}
+}
+
+void efi_warnings_copy(struct boot_info *bi)
+{
+	static const char more[] = "efi: more warnings than fit here: see the serial log\n";
+	size_t n = warnings_len;
+
+	_Static_assert(sizeof warnings + sizeof more <= sizeof bi->loader_warnings,
+		       "room for the last line");
+	memcpy(bi->loader_warnings, warnings, n);
+	if (warnings_cut) {
+		memcpy(bi->loader_warnings + n, more, sizeof more - 1);
+		n += sizeof more - 1;
+	}
+	bi->loader_warnings[n] = '\0';
 }
 
 static const struct {
@@ -86,6 +130,6 @@ const char *efi_status_name(EFI_STATUS status)
 
 void efi_report(const char *what, EFI_STATUS status)
 {
-	efi_print("efi: %s failed: %s (0x%llx)\n", what, efi_status_name(status),
-		  (unsigned long long)status);
+	efi_warn("efi: %s failed: %s (0x%llx)", what, efi_status_name(status),
+		 (unsigned long long)status);
 }

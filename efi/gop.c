@@ -2,9 +2,10 @@
  * gop.c — chooses a graphics mode through the Graphics Output Protocol.
  *
  * The largest mode no bigger than 1920x1080 wins, unless the command line
- * asks for video=WxH.  Blit-only modes have no framebuffer the kernel could
- * draw into after ExitBootServices, so they are never chosen; if nothing
- * usable exists, the kernel runs serial-only.
+ * asks for video=WxH (found by the same tokenizer the kernel uses).
+ * Blit-only modes have no framebuffer the kernel could draw into after
+ * ExitBootServices, so they are never chosen; if nothing usable exists, the
+ * kernel runs serial-only.
  */
 #include "efi/gop_mode.h"
 #include "efi/loader.h"
@@ -13,31 +14,36 @@ struct mode_wish {
 	UINT32 width, height; /* 0 0: no video= on the command line */
 };
 
-/* Parses a decimal number; returns the position after it. */
+/* Parses a decimal number of 1..5 digits; returns the position after it, or
+ * NULL if there is none. */
 static const char *parse_uint(const char *s, UINT32 *out)
 {
+	const char *start = s;
 	UINT32 v = 0;
-	while (*s >= '0' && *s <= '9' && v < 100000)
+
+	while (*s >= '0' && *s <= '9' && s - start < 5)
 		v = v * 10 + (UINT32)(*s++ - '0');
 	*out = v;
-	return s;
+	return s > start ? s : NULL;
 }
 
-/* Finds video=WxH among the space-separated tokens. */
-static struct mode_wish parse_video(const char *cmdline)
+/* video=WIDTHxHEIGHT, the value as the shared tokenizer cut it out. */
+static struct mode_wish parse_video(const char *video)
 {
 	struct mode_wish w = { 0, 0 };
-	for (const char *p = cmdline; *p; p++) {
-		if ((p != cmdline && p[-1] != ' ') || p[0] != 'v' || p[1] != 'i' ||
-		    p[2] != 'd' || p[3] != 'e' || p[4] != 'o' || p[5] != '=')
-			continue;
-		const char *q = parse_uint(p + 6, &w.width);
-		if (*q == 'x')
-			q = parse_uint(q + 1, &w.height);
-		if ((*q != ' ' && *q != '\0') || !w.width || !w.height) {
-			efi_print("efi: ignoring malformed video= (want video=WIDTHxHEIGHT)\n");
-			w.width = w.height = 0;
-		}
+	const char *q;
+
+	if (!video)
+		return w;
+	q = parse_uint(video, &w.width);
+	if (q && *q == 'x')
+		q = parse_uint(q + 1, &w.height);
+	else
+		q = NULL;
+	if (!q || *q || !w.width || !w.height) {
+		efi_warn("efi: video=%s is not WIDTHxHEIGHT (such as video=1024x768); "
+			 "using the default mode", video);
+		w.width = w.height = 0;
 	}
 	return w;
 }
@@ -91,11 +97,11 @@ static void record_mode(EFI_GRAPHICS_OUTPUT_PROTOCOL *gop, struct boot_fb *fb)
 	plain_mode(gop->Mode->Info, &m);
 	if (!gop_framebuffer(&m, gop->Mode->FrameBufferBase, gop->Mode->FrameBufferSize, fb,
 			     &why))
-		efi_print("efi: GOP mode %ux%u unusable: %s; the console will be serial-only\n",
-			  m.width, m.height, why);
+		efi_warn("efi: GOP mode %ux%u unusable: %s; the console will be serial-only",
+			 m.width, m.height, why);
 }
 
-void efi_gop_setup(EFI_BOOT_SERVICES *bs, const char *cmdline, struct boot_fb *fb)
+void efi_gop_setup(EFI_BOOT_SERVICES *bs, const char *video, struct boot_fb *fb)
 {
 	EFI_GUID gop_guid = EFI_GRAPHICS_OUTPUT_PROTOCOL_GUID;
 	EFI_GRAPHICS_OUTPUT_PROTOCOL *gop = NULL;
@@ -104,19 +110,19 @@ void efi_gop_setup(EFI_BOOT_SERVICES *bs, const char *cmdline, struct boot_fb *f
 	fb->format = BOOT_FB_NONE;
 	st = bs->LocateProtocol(&gop_guid, NULL, (void **)&gop);
 	if (st != EFI_SUCCESS || !gop || !gop->Mode) {
-		efi_print("efi: no Graphics Output Protocol: the console will be serial-only\n");
+		efi_warn("efi: no Graphics Output Protocol: the console will be serial-only");
 		return;
 	}
-	struct mode_wish wish = parse_video(cmdline);
+	struct mode_wish wish = parse_video(video);
 	struct gop_ctx ctx = { bs, gop };
 	struct fw_gop fw = { gop->Mode->MaxMode, query, release, &ctx };
 	bool missing;
 	int64_t mode = gop_choose(&fw, wish.width, wish.height, &missing);
 	if (missing)
-		efi_print("efi: video=%ux%u is not offered by the firmware; using the default\n",
-			  wish.width, wish.height);
+		efi_warn("efi: video=%ux%u is not offered by the firmware; using the default",
+			 wish.width, wish.height);
 	if (mode < 0) {
-		efi_print("efi: GOP offers only blit-only modes: the console will be serial-only\n");
+		efi_warn("efi: GOP offers only blit-only modes: the console will be serial-only");
 		return;
 	}
 	if ((UINT32)mode != gop->Mode->Mode) {

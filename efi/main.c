@@ -46,9 +46,11 @@ EFI_STATUS efi_main(EFI_HANDLE image_handle, EFI_SYSTEM_TABLE *st)
 	bi->image.size = image->ImageSize;
 	bi->efi_runtime_services = (uint64_t)(uintptr_t)st->RuntimeServices;
 
-	efi_cmdline_read(bs, image, bi);
-	efi_gop_setup(bs, bi->cmdline, &bi->fb);
+	const struct cmdline *args = efi_cmdline_read(bs, image, bi);
+	efi_wait_for_debugger(cmdline_get(args, "gdb"), bi->image.base);
+	efi_gop_setup(bs, cmdline_get(args, "video"), &bi->fb);
 	efi_find_rsdp(st, bi);
+	efi_warnings_copy(bi);  /* the last warning is behind us */
 
 	/* No boot service may be called after this, even if it fails: the
 	 * kernel then reports the failure (bi->loader_failed) and halts. */

@@ -12,8 +12,9 @@
 #include <stdint.h>
 
 #define BOOT_INFO_MAGIC 0x544f4f42504f4f43ull /* "COOPBOOT", little-endian */
-#define BOOT_INFO_VERSION 2
+#define BOOT_INFO_VERSION 3
 #define BOOT_CMDLINE_MAX 1024 /* bytes, including the terminating NUL */
+#define BOOT_LOADER_LOG_MAX 512
 
 enum boot_fb_format {
 	BOOT_FB_NONE = 0,    /* no usable framebuffer: serial-only console */
@@ -102,7 +103,7 @@ struct boot_info {
 	struct boot_fb fb;
 	struct boot_memmap memmap;
 
-	char cmdline[BOOT_CMDLINE_MAX]; /* NUL-terminated, ASCII */
+	char cmdline[BOOT_CMDLINE_MAX]; /* NUL-terminated UTF-8 (decoded by the loader) */
 	uint32_t cmdline_source;        /* enum boot_cmdline_source */
 	uint32_t cmdline_truncated;     /* 1 if the source was longer */
 
@@ -123,6 +124,10 @@ struct boot_info {
 	 * ExitBootServices call), so the kernel reports it and halts. */
 	char loader_failed[32];  /* the boot service that failed, or "" */
 	uint64_t loader_status;  /* its EFI_STATUS */
+
+	/* The loader's warnings, "efi: ..." lines each ending in '\n', NUL-
+	 * terminated: the kernel shows them again in its own log. */
+	char loader_warnings[BOOT_LOADER_LOG_MAX];
 };
 
 /* The kernel's single entry point, called by the loader after

@@ -13,10 +13,11 @@ struct kernel_params kparams = {
 	.irq = IRQ_CHOICE_AUTO,
 };
 
-/* The loader also reads video=; the kernel only accepts it.  timer_hz= is
- * still known, so that it gets its own warning rather than "unknown key". */
+/* The loader reads video= and gdb= (with the same tokenizer); the kernel
+ * only accepts them.  timer_hz= is still known, so that it gets its own
+ * warning rather than "unknown key". */
 static const char *const known_keys[] = {
-	"test", "bench", "keymap", "heap", "video", "loglevel", "irq", "timer_hz", NULL,
+	"test", "bench", "keymap", "heap", "video", "loglevel", "irq", "timer_hz", "gdb", NULL,
 };
 
 static struct cmdline cmdline;
@@ -42,10 +43,8 @@ void params_init(const struct boot_info *bi)
 	const char *v;
 
 	raw = bi->cmdline;
-	if (bi->cmdline_truncated)
-		log_warn("cmdline: longer than %u bytes; the rest was dropped",
-			 BOOT_CMDLINE_MAX - 1);
-	cmdline_parse(&cmdline, bi->cmdline, known_keys, warn_line);
+	cmdline_parse(&cmdline, bi->cmdline, known_keys, warn_line,
+		      bi->cmdline_truncated ? CMDLINE_CUT : 0);
 	kparams.test = cmdline_get(&cmdline, "test");
 	kparams.bench = cmdline_get(&cmdline, "bench");
 	if ((v = cmdline_get(&cmdline, "keymap")))

@@ -1,13 +1,13 @@
 /*
  * cmdline.c — tokenising and checking the command line.
  *
- * Tokens are handled in place (pointer + length into the caller's text), so
- * parsing needs no buffer of its own beyond one formatted warning.
+ * cmdline_token_next() is the only code, in the loader or the kernel, that
+ * decides where a token starts and ends; cmdline_parse() checks each token
+ * and stores the good ones.
  */
-#include <stdbool.h>
-#include <stddef.h>
-
 #include "kernel/lib/cmdline.h"
+
+#include "kernel/boot_info.h"
 #include "kernel/lib/fmt.h"
 #include "kernel/lib/string.h"
 
@@ -21,6 +21,7 @@ struct parse {
 	cmdline_warn_fn warn;
 	unsigned overflow;      /* tokens dropped for want of room */
 	char first_overflow[QUOTE_MAX + 8];
+	char cut[QUOTE_MAX + 8];  /* the token the cut ran through */
 };
 
 static void warn(struct parse *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -43,11 +44,42 @@ static bool is_separator(char ch)
 	return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r';
 }
 
-static bool is_printable(const char *s, size_t n)
+static bool is_quote(char ch)
 {
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x21 || (unsigned char)s[i] > 0x7e)
-			return false;
+	return ch == '"' || ch == '\'';
+}
+
+bool cmdline_token_next(const char *start, const char **pos, struct cmdline_token *t)
+{
+	const char *s = *pos;
+	char quote = 0;
+
+	/* Notepad saves CMDLINE.TXT with a byte-order mark. */
+	if (s == start && (unsigned char)s[0] == 0xEF && (unsigned char)s[1] == 0xBB &&
+	    (unsigned char)s[2] == 0xBF)
+		s += 3;
+	while (*s && is_separator(*s))
+		s++;
+	if (!*s) {
+		*pos = s;
+		return false;
+	}
+	t->len = 0;
+	t->printable = true;
+	for (; *s && (quote || !is_separator(*s)); s++) {
+		if (quote ? *s == quote : is_quote(*s)) {
+			quote = quote ? 0 : *s;
+			continue;
+		}
+		if (t->len < sizeof t->text - 1)
+			t->text[t->len] = *s;
+		t->printable &= (unsigned char)*s >= 0x21 && (unsigned char)*s <= 0x7e;
+		t->len++;
+	}
+	t->text[t->len < sizeof t->text ? t->len : sizeof t->text - 1] = '\0';
+	t->unclosed_quote = quote != 0;
+	t->at_end = *s == '\0';
+	*pos = s;
 	return true;
 }
 
@@ -140,15 +172,20 @@ static size_t find_equals(const char *tok, size_t len)
 }
 
 /* Checks one token and stores it, or drops it with a warning. */
-static void take_token(struct parse *p, const char *tok, size_t len)
+static void take_token(struct parse *p, const struct cmdline_token *t)
 {
+	const char *tok = t->text;
+	size_t len = t->len < CMDLINE_TOKEN_MAX ? t->len : CMDLINE_TOKEN_MAX - 1;
 	size_t klen = find_equals(tok, len);
 	char q[QUOTE_MAX + 8];
 
 	quote(q, sizeof q, tok, len);
-	if (!is_printable(tok, len))
-		return warn(p, "token '%s' has non-printable bytes; ignored", q);
-	if (klen == len)
+	if (t->unclosed_quote)
+		return warn(p, "token '%s' has a quote that is not closed; ignored", q);
+	if (!t->printable)
+		return warn(p, "token '%s' has bytes other than printable ASCII "
+			    "(an accented letter, a control character); ignored", q);
+	if (klen == t->len)
 		return warn(p, "token '%s' is not key=value; ignored", q);
 	if (klen == 0)
 		return warn(p, "token '%s' has an empty key; ignored", q);
@@ -157,34 +194,38 @@ static void take_token(struct parse *p, const char *tok, size_t len)
 			    CMDLINE_KEY_MAX - 1);
 	if (!key_known(p, tok, klen))
 		return warn_unknown(p, tok, klen);
-	store(p, tok, klen, tok + klen + 1, len - klen - 1);
+	store(p, tok, klen, tok + klen + 1, t->len - klen - 1);
 }
 
 void cmdline_parse(struct cmdline *c, const char *text, const char *const *known_keys,
-		   cmdline_warn_fn warn_fn)
+		   cmdline_warn_fn warn_fn, unsigned flags)
 {
 	struct parse p = { .c = c, .known = known_keys, .warn = warn_fn };
-	const char *s = text;
+	struct cmdline_token t;
+	const char *pos = text;
+	bool cut_token = false;
 
 	memset(c, 0, sizeof *c);
-	if (!s)
+	if (!text)
 		return;
-	/* Notepad saves CMDLINE.TXT with a byte-order mark. */
-	if ((unsigned char)s[0] == 0xEF && (unsigned char)s[1] == 0xBB &&
-	    (unsigned char)s[2] == 0xBF)
-		s += 3;
-	while (*s) {
-		while (*s && is_separator(*s))
-			s++;
-		const char *tok = s;
-		while (*s && !is_separator(*s))
-			s++;
-		if (s > tok)
-			take_token(&p, tok, (size_t)(s - tok));
+	while (cmdline_token_next(text, &pos, &t)) {
+		if ((flags & CMDLINE_CUT) && t.at_end) {
+			cut_token = true; /* the cut ran through it: its value is wrong */
+			quote(p.cut, sizeof p.cut, t.text, t.len < sizeof t.text ? t.len :
+			      sizeof t.text - 1);
+			break;
+		}
+		take_token(&p, &t);
 	}
 	if (p.overflow)
 		warn(&p, "more than %d arguments; %u ignored, from key '%s' on",
 		     CMDLINE_MAX_ARGS, p.overflow, p.first_overflow);
+	if (cut_token)
+		warn(&p, "longer than the %d bytes kept; the rest, and the token cut "
+		     "in two ('%s'), are dropped", BOOT_CMDLINE_MAX - 1, p.cut);
+	else if (flags & CMDLINE_CUT)
+		warn(&p, "longer than the %d bytes kept; the rest is dropped",
+		     BOOT_CMDLINE_MAX - 1);
 }
 
 const char *cmdline_get(const struct cmdline *c, const char *key)

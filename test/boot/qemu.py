@@ -160,13 +160,11 @@ class Machine:
             boot = os.path.join(esp, "EFI", "BOOT")
             os.makedirs(boot)
             shutil.copyfile(self.efi, os.path.join(boot, "BOOTX64.EFI"))
-            with open(os.path.join(boot, "CMDLINE.TXT"), "w") as f:
-                f.write(self.cmdline + "\n")
+            self._write_cmdline(os.path.join(boot, "CMDLINE.TXT"))
             return ["-drive", f"format=raw,file=fat:rw:{esp}"]
         img = os.path.join(self.workdir, "disk.img")
         cmdline_file = os.path.join(self.workdir, "CMDLINE.TXT")
-        with open(cmdline_file, "w") as f:
-            f.write(self.cmdline + "\n")
+        self._write_cmdline(cmdline_file)
         subprocess.run([MKIMAGE, img, self.efi, cmdline_file], check=True)
         if self.medium == "ide":
             return ["-drive", f"if=ide,format=raw,file={img}"]
@@ -175,6 +173,13 @@ class Machine:
                     "-drive", f"if=none,id=stick,format=raw,file={img}",
                     "-device", "usb-storage,bus=xhci.0,drive=stick,removable=on"]
         raise ValueError(f"unknown boot medium {self.medium!r}")
+
+    def _write_cmdline(self, path):
+        """CMDLINE.TXT: text gets a newline, as editors write it; bytes
+        (another encoding, say) are written as they are."""
+        with open(path, "wb") as f:
+            f.write(self.cmdline if isinstance(self.cmdline, bytes)
+                    else (self.cmdline + "\n").encode())
 
     def _drain_serial(self):
         """Reads the guest's COM1 from the socket into the serial log, all of

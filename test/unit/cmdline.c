@@ -1,4 +1,6 @@
-/* Tests of kernel/cmdline: every acceptance and rejection rule. */
+/* Tests of kernel/lib/cmdline: the tokenizer and every acceptance and
+ * rejection rule, and that the loader's reading (its own keys) and the
+ * kernel's agree. */
 #include "kernel/lib/cmdline.h"
 #include "kernel/lib/string.h"
 #include "test/ktest/ktest.h"
@@ -23,7 +25,7 @@ static void parse(const char *text)
 {
 	last_warning[0] = '\0';
 	warn_calls = 0;
-	cmdline_parse(&cl, text, keys, record);
+	cmdline_parse(&cl, text, keys, record, 0);
 }
 
 static bool contains(const char *hay, const char *needle)
@@ -132,7 +134,7 @@ KTEST(cmdline, long_key_dropped)
 {
 	static const char *const long_keys[] = { "k234567890123456789012345678901",
 						 NULL }; /* 31 bytes: the maximum */
-	cmdline_parse(&cl, "k234567890123456789012345678901=1", long_keys, NULL);
+	cmdline_parse(&cl, "k234567890123456789012345678901=1", long_keys, NULL, 0);
 	EXPECT_EQ(cl.count, 1);
 	EXPECT_EQ(cl.warnings, 0);
 	parse("k2345678901234567890123456789012=1 test=1");
@@ -163,7 +165,7 @@ KTEST(cmdline, too_many_arguments)
 	}
 	text[n] = '\0';
 	warn_calls = 0;
-	cmdline_parse(&cl, text, many, record);
+	cmdline_parse(&cl, text, many, record, 0);
 	EXPECT_EQ(cl.count, CMDLINE_MAX_ARGS);
 	EXPECT_EQ(cl.warnings, 1); /* one warning for all three dropped */
 	EXPECT_EQ(warn_calls, 1);
@@ -173,7 +175,7 @@ KTEST(cmdline, too_many_arguments)
 	EXPECT_STREQ(cmdline_get(&cl, "d1"), "1");
 	/* A duplicate still updates when the table is full. */
 	memcpy(text + n, "a0=2", 5);
-	cmdline_parse(&cl, text, many, NULL);
+	cmdline_parse(&cl, text, many, NULL, 0);
 	EXPECT_STREQ(cmdline_get(&cl, "a0"), "2");
 }
 
@@ -183,16 +185,133 @@ KTEST(cmdline, non_printable_bytes_dropped)
 	EXPECT_EQ(cl.count, 1);
 	EXPECT_EQ(cl.warnings, 2);
 	EXPECT_STREQ(cmdline_get(&cl, "keymap"), "de");
-	EXPECT_TRUE(contains(last_warning, "non-printable"));
+	EXPECT_TRUE(contains(last_warning, "printable ASCII"));
 	EXPECT_FALSE(contains(last_warning, "\xc3")); /* quoted safely */
 }
 
 KTEST(cmdline, null_inputs_and_no_known_keys)
 {
-	cmdline_parse(&cl, NULL, keys, NULL);
+	cmdline_parse(&cl, NULL, keys, NULL, 0);
 	EXPECT_EQ(cl.count, 0);
-	cmdline_parse(&cl, "test=1", NULL, record);
+	cmdline_parse(&cl, "test=1", NULL, record, 0);
 	EXPECT_EQ(cl.count, 0);
 	EXPECT_EQ(cl.warnings, 1);
 	EXPECT_TRUE(contains(last_warning, "(none)"));
+}
+
+/* What the loader sees: its own keys (efi/cmdline.c), no warnings printed. */
+static const char *loader_video(const char *text, unsigned flags)
+{
+	static const char *const loader_keys[] = { "video", "gdb", NULL };
+	static struct cmdline loader;
+	cmdline_parse(&loader, text, loader_keys, NULL, flags);
+	return cmdline_get(&loader, "video");
+}
+
+/* The cases issue 11 found: the loader's own video= reader missed them. */
+KTEST(cmdline, loader_and_kernel_read_video_alike)
+{
+	static const struct { const char *text, *video; unsigned warnings; } cases[] = {
+		{ "video=800x600\n", "800x600", 0 },           /* what editors write */
+		{ "keymap=de\r\nvideo=1024x768\r\n", "1024x768", 0 },
+		{ "keymap=de\nvideo=1024x768\nheap=list", "1024x768", 0 },
+		{ "video=1024x768 video=800x600", "800x600", 1 }, /* the last wins */
+		{ "\tvideo=800x600", "800x600", 0 },
+		{ "video=\"800x600\" keymap=de", "800x600", 0 },
+		{ "test=all", NULL, 0 },
+	};
+	for (unsigned i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		parse(cases[i].text);
+		const char *kernel = cmdline_get(&cl, "video");
+		const char *loader = loader_video(cases[i].text, 0);
+		if (cases[i].video) {
+			ASSERT_NOT_NULL(kernel);
+			ASSERT_NOT_NULL(loader);
+			EXPECT_STREQ(kernel, cases[i].video);
+			EXPECT_STREQ(loader, cases[i].video);
+		} else {
+			EXPECT_NULL(kernel);
+			EXPECT_NULL(loader);
+		}
+		EXPECT_EQ(cl.warnings, cases[i].warnings);
+	}
+	parse("video=1024x768 video=800x600");
+	EXPECT_TRUE(contains(last_warning, "'video' given more than once; the last value wins"));
+}
+
+KTEST(cmdline, quotes_are_stripped)
+{
+	parse("keymap=\"de\" \"heap=list\" test='fmt,heap' video=\"a b\"");
+	EXPECT_EQ(cl.warnings, 1);
+	EXPECT_STREQ(cmdline_get(&cl, "keymap"), "de");
+	EXPECT_STREQ(cmdline_get(&cl, "heap"), "list");
+	EXPECT_STREQ(cmdline_get(&cl, "test"), "fmt,heap");
+	/* A quoted space is not a separator (and is then not printable). */
+	EXPECT_NULL(cmdline_get(&cl, "video"));
+	parse("keymap=\"de\" heap=\"list");
+	EXPECT_STREQ(cmdline_get(&cl, "keymap"), "de");
+	EXPECT_NULL(cmdline_get(&cl, "heap"));
+	EXPECT_EQ(cl.warnings, 1);
+	EXPECT_TRUE(contains(last_warning, "quote that is not closed"));
+	/* A quote of the other kind is just a character inside quotes. */
+	parse("test=\"a'b\"");
+	EXPECT_STREQ(cmdline_get(&cl, "test"), "a'b");
+}
+
+KTEST(cmdline, cut_token_is_dropped)
+{
+	/* timer_hz=250 cut after "25": applying 25 would be wrong. */
+	cmdline_parse(&cl, "keymap=de timer_hz=25", keys, record, CMDLINE_CUT);
+	EXPECT_STREQ(cmdline_get(&cl, "keymap"), "de");
+	EXPECT_NULL(cmdline_get(&cl, "timer_hz"));
+	EXPECT_EQ(cl.warnings, 1);
+	EXPECT_TRUE(contains(last_warning, "'timer_hz=25'"));
+	EXPECT_TRUE(contains(last_warning, "1023 bytes"));
+	/* Cut just after a separator: nothing is cut in two, but say so. */
+	cmdline_parse(&cl, "keymap=de timer_hz=250 ", keys, record, CMDLINE_CUT);
+	EXPECT_STREQ(cmdline_get(&cl, "timer_hz"), "250");
+	EXPECT_EQ(cl.warnings, 1);
+	EXPECT_TRUE(contains(last_warning, "the rest is dropped"));
+	/* Without the flag the last token is whole. */
+	parse("keymap=de timer_hz=25");
+	EXPECT_STREQ(cmdline_get(&cl, "timer_hz"), "25");
+	/* The loader sees the same. */
+	EXPECT_NULL(loader_video("keymap=de video=80", CMDLINE_CUT));
+}
+
+KTEST(cmdline, tokens_one_by_one)
+{
+	static const char text[] = "\xef\xbb\xbf a=1\t\"b=2 3\"\r\nc='4\n";
+	const char *pos = text;
+	struct cmdline_token t;
+
+	ASSERT_TRUE(cmdline_token_next(text, &pos, &t));
+	EXPECT_STREQ(t.text, "a=1");
+	EXPECT_FALSE(t.at_end);
+	ASSERT_TRUE(cmdline_token_next(text, &pos, &t));
+	EXPECT_STREQ(t.text, "b=2 3");
+	EXPECT_EQ(t.len, 5);
+	EXPECT_FALSE(t.printable); /* the space */
+	ASSERT_TRUE(cmdline_token_next(text, &pos, &t));
+	EXPECT_STREQ(t.text, "c=4\n");
+	EXPECT_TRUE(t.unclosed_quote);
+	EXPECT_TRUE(t.at_end);
+	EXPECT_FALSE(cmdline_token_next(text, &pos, &t));
+	/* A long token is measured in full and stored cut short. */
+	static char big[600];
+	memset(big, 'x', sizeof big - 1);
+	pos = big;
+	ASSERT_TRUE(cmdline_token_next(big, &pos, &t));
+	EXPECT_EQ(t.len, sizeof big - 1);
+	EXPECT_EQ(strlen(t.text), CMDLINE_TOKEN_MAX - 1);
+}
+
+KTEST(cmdline, non_ascii_costs_only_its_token)
+{
+	/* UTF-8 from a decoded LoadOptions: keymap=dé is dropped, not the rest. */
+	parse("keymap=d\xc3\xa9 video=800x600 heap=list");
+	EXPECT_EQ(cl.count, 2);
+	EXPECT_EQ(cl.warnings, 1);
+	EXPECT_STREQ(cmdline_get(&cl, "video"), "800x600");
+	EXPECT_TRUE(contains(last_warning, "'keymap=d?" "?'"));
 }
