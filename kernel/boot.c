@@ -78,6 +78,45 @@ static void printable_cmdline(const char *in, char *out, size_t n)
 	out[len] = '\0';
 }
 
+/* The loader's warnings, one log line each ("efi: ..."). */
+static void print_loader_warnings(const struct boot_info *bi)
+{
+	const char *line = bi->loader_warnings;
+	char buf[sizeof bi->loader_warnings];
+
+	while (*line) {
+		size_t n = 0;
+		while (line[n] && line[n] != '\n')
+			n++;
+		memcpy(buf, line, n);
+		buf[n] = '\0';
+		if (n)
+			log_warn("%s", buf);
+		line += n + (line[n] == '\n');
+	}
+}
+
+/* loglevel=debug: every descriptor of the firmware's memory map. */
+static void debug_memory_map(const struct boot_info *bi)
+{
+	const void *descs = (const void *)(uintptr_t)bi->memmap.base;
+	size_t count = bi->memmap.desc_size ? bi->memmap.size / bi->memmap.desc_size : 0;
+
+	log_debug("memory map: %llu descriptors of %llu bytes (version %u)",
+		  (unsigned long long)count, (unsigned long long)bi->memmap.desc_size,
+		  bi->memmap.desc_version);
+	for (size_t i = 0; i < count && bi->memmap.desc_size >= sizeof(struct boot_mem_desc);
+	     i++) {
+		const struct boot_mem_desc *d = meminfo_desc(descs, bi->memmap.desc_size, i);
+		char size[32];
+		meminfo_format_size(size, sizeof size, d->num_pages * 4096);
+		log_debug("  0x%012llx-0x%012llx %-22s %9s attr %#llx",
+			  (unsigned long long)d->phys_start,
+			  (unsigned long long)(d->phys_start + d->num_pages * 4096 - 1),
+			  meminfo_type_name(d->type), size, (unsigned long long)d->attribute);
+	}
+}
+
 void banner_print(const struct boot_info *bi)
 {
 	char desc[96], size[32], cmdline[BOOT_CMDLINE_MAX];
@@ -86,7 +125,7 @@ void banner_print(const struct boot_info *bi)
 	kprintf("coop %s (build %s): a cooperative x86_64 kernel\n", COOP_VERSION,
 		coop_build_id);
 	con_describe(desc, sizeof desc);
-	kprintf("console: %s\n", desc);
+	log_info("console: %s", desc);
 	if (!con_has_framebuffer())
 		log_warn("no usable GOP framebuffer: console is serial-only");
 	if (meminfo_summarise(&mi, (const void *)(uintptr_t)bi->memmap.base, bi->memmap.size,
@@ -94,16 +133,19 @@ void banner_print(const struct boot_info *bi)
 		log_warn("memory map: malformed (descriptor size %llu)",
 			 (unsigned long long)bi->memmap.desc_size);
 	meminfo_format_size(size, sizeof size, mi.usable_bytes);
-	kprintf("memory: %s usable, %u map entries\n", size, mi.descriptors);
+	log_info("memory: %s usable, %u map entries", size, mi.descriptors);
+	debug_memory_map(bi);
 	printable_cmdline(bi->cmdline, cmdline, sizeof cmdline);
-	kprintf("cmdline: \"%s\" (from %s)\n", cmdline, cmdline_source(bi));
-	kprintf("efi: image at 0x%llx (%llu KiB in memory), boot services exited (%u %s)\n",
-		(unsigned long long)bi->image.base, (unsigned long long)bi->image.size / 1024,
-		bi->exit_boot_services_tries,
-		bi->exit_boot_services_tries == 1 ? "try" : "tries");
+	log_info("cmdline: \"%s\" (from %s)", cmdline, cmdline_source(bi));
+	params_print_warnings();
+	print_loader_warnings(bi);
+	log_info("efi: image at 0x%llx (%llu KiB in memory), boot services exited (%u %s)",
+		 (unsigned long long)bi->image.base, (unsigned long long)bi->image.size / 1024,
+		 bi->exit_boot_services_tries,
+		 bi->exit_boot_services_tries == 1 ? "try" : "tries");
 	if (bi->rsdp)
-		kprintf("acpi: RSDP at 0x%llx (ACPI %s)\n", (unsigned long long)bi->rsdp,
-			bi->rsdp_revision >= 2 ? "2.0+" : "1.0");
+		log_info("acpi: RSDP at 0x%llx (ACPI %s)", (unsigned long long)bi->rsdp,
+			 bi->rsdp_revision >= 2 ? "2.0+" : "1.0");
 }
 
 void cpu_tables_init(void)
@@ -157,6 +199,6 @@ void kernel_run(void)
 		shell_start();
 		status_start();
 	}
-	kprintf("idle: executor running\n");
+	log_info("idle: executor running");
 	executor_run();
 }

@@ -37,8 +37,9 @@ static void kernel_start(const void *arg)
 	serial_init();              /*  1. COM1 first: even early failures are visible */
 	bi = boot_info_check(arg);  /*  2. refuse a loader we do not understand */
 	con_init(&bi->fb);          /*  3. framebuffer text grid, or serial-only */
-	banner_print(bi);           /*  4. "coop <version>", mode, memory, cmdline */
-	params_init(bi);            /*  5. command line -> kernel settings */
+	params_init(bi);            /*  4. command line -> kernel settings, loglevel */
+	banner_print(bi);           /*  5. "coop <version>", mode, memory, cmdline and
+	                                   its warnings, the loader's warnings */
 	cpu_tables_init();          /*  6. GDT + TSS (IST stacks), IDT */
 	memory_init(bi);            /*  7. frames, own page tables (W^X), heap */
 	platform_init(bi);          /*  8. ACPI tables, IOAPIC + local APIC, clock, timer */

@@ -3,7 +3,10 @@
  */
 #include "kernel/params.h"
 
+#include <stdarg.h>
+
 #include "kernel/lib/cmdline.h"
+#include "kernel/lib/fmt.h"
 #include "kernel/lib/string.h"
 #include "kernel/log.h"
 
@@ -23,9 +26,37 @@ static const char *const known_keys[] = {
 static struct cmdline cmdline;
 static const char *raw;
 
+/* Warnings wait until the banner has said what the command line was (and
+ * loglevel= is known); a few are kept, the rest counted. */
+#define WARNINGS_KEPT 12
+#define WARNING_MAX 200
+static char warnings[WARNINGS_KEPT][WARNING_MAX];
+static unsigned warning_count;
+
+static void keep_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void keep_warning(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (warning_count < WARNINGS_KEPT) {
+		va_start(ap, fmt);
+		fmt_vsnprintf(warnings[warning_count], WARNING_MAX, fmt, ap);
+		va_end(ap);
+	}
+	warning_count++;
+}
+
 static void warn_line(const char *line)
 {
-	log_warn("%s", line);
+	keep_warning("%s", line);
+}
+
+void params_print_warnings(void)
+{
+	for (unsigned i = 0; i < warning_count && i < WARNINGS_KEPT; i++)
+		log_warn("%s", warnings[i]);
+	if (warning_count > WARNINGS_KEPT)
+		log_warn("cmdline: %u more warnings not shown", warning_count - WARNINGS_KEPT);
 }
 
 static enum irq_choice parse_irq(const char *v)
@@ -34,7 +65,7 @@ static enum irq_choice parse_irq(const char *v)
 		return IRQ_CHOICE_APIC;
 	if (strcmp(v, "pic") == 0)
 		return IRQ_CHOICE_PIC;
-	log_warn("cmdline: irq must be apic or pic; choosing by the ACPI tables");
+	keep_warning("cmdline: irq must be apic or pic; choosing by the ACPI tables");
 	return IRQ_CHOICE_AUTO;
 }
 
@@ -54,12 +85,12 @@ void params_init(const struct boot_info *bi)
 	if ((v = cmdline_get(&cmdline, "irq")))
 		kparams.irq = parse_irq(v);
 	if (cmdline_get(&cmdline, "timer_hz"))
-		log_warn("cmdline: timer_hz is gone: coop is tickless now (the timer fires "
-			 "only when a sleeper is due); ignored");
+		keep_warning("cmdline: timer_hz is gone: coop is tickless now (the timer fires "
+			     "only when a sleeper is due); ignored");
 	if ((v = cmdline_get(&cmdline, "loglevel"))) {
 		int level = log_level_parse(v);
 		if (level < 0)
-			log_warn("cmdline: loglevel must be debug, info, warn or error");
+			keep_warning("cmdline: loglevel must be debug, info, warn or error");
 		else
 			log_set_level((enum log_level)level);
 	}

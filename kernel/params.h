@@ -25,8 +25,10 @@ struct kernel_params {
 
 extern struct kernel_params kparams;
 
-/* Parses bi's command line, warning about anything it does not understand. */
+/* Parses bi's command line (loglevel= takes effect at once); the warnings
+ * about what it did not understand wait for params_print_warnings(). */
 void params_init(const struct boot_info *bi);
+void params_print_warnings(void);
 /* The raw command line, for the boot summary. */
 const char *params_cmdline(void);
 

@@ -54,8 +54,8 @@ static void acpi_summary(void)
 		sigs[n++] = ' ';
 	}
 	sigs[n ? n - 1 : 0] = '\0';
-	kprintf("acpi: %s at 0x%llx (OEM %s) lists %s\n", acpi.xsdt ? "XSDT" : "RSDT",
-		(unsigned long long)acpi.root_address, acpi.oem_id, sigs);
+	log_info("acpi: %s at 0x%llx (OEM %s) lists %s", acpi.xsdt ? "XSDT" : "RSDT",
+		 (unsigned long long)acpi.root_address, acpi.oem_id, sigs);
 }
 
 /* loglevel=debug: what the MADT says, entry by entry. */
@@ -166,18 +166,18 @@ static void nmi_pins(void)
 static void report_irq_mode(const char *forced)
 {
 	if (irq_mode() == IRQ_MODE_APIC) {
-		kprintf("irq: IOAPIC (%u, at 0x%llx%s), local APIC %u in %s mode; the 8259 "
-			"is masked\n", acpi.madt.ioapics[0].id,
-			(unsigned long long)acpi.madt.ioapics[0].address,
-			acpi.madt.ioapic_count > 1 ? " and more" : "", boot_cpu,
-			lapic_regs_mode() == LAPIC_MODE_X2APIC ? "x2APIC" : "xAPIC");
+		log_info("irq: IOAPIC (%u, at 0x%llx%s), local APIC %u in %s mode; the 8259 "
+			 "is masked", acpi.madt.ioapics[0].id,
+			 (unsigned long long)acpi.madt.ioapics[0].address,
+			 acpi.madt.ioapic_count > 1 ? " and more" : "", boot_cpu,
+			 lapic_regs_mode() == LAPIC_MODE_X2APIC ? "x2APIC" : "xAPIC");
 		return;
 	}
 	if (lapic_regs_mode() != LAPIC_MODE_NONE)
-		kprintf("irq: 8259 PIC%s, through local APIC %u (%s, virtual wire)\n", forced,
-			boot_cpu, lapic_regs_mode() == LAPIC_MODE_X2APIC ? "x2APIC" : "xAPIC");
+		log_info("irq: 8259 PIC%s, through local APIC %u (%s, virtual wire)", forced,
+			 boot_cpu, lapic_regs_mode() == LAPIC_MODE_X2APIC ? "x2APIC" : "xAPIC");
 	else
-		kprintf("irq: 8259 PIC%s, no local APIC\n", forced);
+		log_info("irq: 8259 PIC%s, no local APIC", forced);
 }
 
 /* Picks PIC or APIC mode (see irq= in params.h) and brings it up. */

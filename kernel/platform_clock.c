@@ -86,18 +86,18 @@ static void report(void)
 		log_warn("clock: no HPET and no ACPI PM timer: nothing can check the TSC once "
 			 "its speed is set");
 	if (tsc_clock)
-		kprintf("clock: TSC at %s, %s %s%s\n", mhz(a, sizeof a, st.tsc_hz),
-			st.tsc_measured ? "measured against the" : "from", st.tsc_source,
-			st.tsc_invariant ? ", invariant" : "");
+		log_info("clock: TSC at %s, %s %s%s", mhz(a, sizeof a, st.tsc_hz),
+			 st.tsc_measured ? "measured against the" : "from", st.tsc_source,
+			 st.tsc_invariant ? ", invariant" : "");
 	else
 		log_warn("clock: the TSC's speed is unknown: counting the %s at %s instead",
 			 st.clock, mhz(a, sizeof a, st.clock_hz));
 	if (tsc_clock && st.watching)
-		kprintf("clock: the TSC is not marked invariant (CPUID 0x80000007): the %s "
-			"(%s) checks it every second and takes over if they disagree\n",
-			st.ref, mhz(b, sizeof b, st.ref_hz));
-	kprintf("timer: %s at %s, tickless\n", clock_timer_name(st.timer),
-		mhz(a, sizeof a, st.timer_hz));
+		log_info("clock: the TSC is not marked invariant (CPUID 0x80000007): the %s "
+			 "(%s) checks it every second and takes over if they disagree",
+			 st.ref, mhz(b, sizeof b, st.ref_hz));
+	log_info("timer: %s at %s, tickless", clock_timer_name(st.timer),
+		 mhz(a, sizeof a, st.timer_hz));
 }
 
 /* ---- the TSC watch's verdict, told once --------------------------------------- */

@@ -367,12 +367,12 @@ static void log_summary(void)
 
 	kmalloc_stats(&hs);
 	meminfo_format_size(limit, sizeof limit, hs.limit);
-	kprintf("mm: own %d-level page tables (direct map of RAM to %llu MiB, pages up to "
-		"%s; NX, WP%s%s%s), heap '%s' grows to %s\n",
-		top_level(), (unsigned long long)(direct_map_size >> 20),
-		cpu.pages_1g ? "1 GiB" : "2 MiB", cpu.smep ? ", SMEP" : "",
-		cpu.smap ? ", SMAP" : "", cpu.pat ? "" : ", no PAT: framebuffer uncached",
-		heap_design_name(kmalloc_design()), limit);
+	log_info("mm: own %d-level page tables (direct map of RAM to %llu MiB, pages up to "
+		 "%s; NX, WP%s%s%s), heap '%s' grows to %s",
+		 top_level(), (unsigned long long)(direct_map_size >> 20),
+		 cpu.pages_1g ? "1 GiB" : "2 MiB", cpu.smep ? ", SMEP" : "",
+		 cpu.smap ? ", SMAP" : "", cpu.pat ? "" : ", no PAT: framebuffer uncached",
+		 heap_design_name(kmalloc_design()), limit);
 }
 
 void mm_init(const struct boot_info *bi, const char *heap, void (*fb_moved)(void *virt))

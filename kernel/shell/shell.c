@@ -173,7 +173,7 @@ ASYNC_FN(shell, struct shell)
 {
 	ASYNC_BEGIN();
 	lineedit_init(&self->le);
-	kprintf("shell: ready; type help for the commands\n");
+	log_info("shell: ready; type help for the commands");
 	for (;;) {
 		prompt(self);
 		self->edit = LINEEDIT_EDITING;
