@@ -31,7 +31,7 @@ static const char *keyboard_state(char *buf, size_t n)
 	uint64_t dropped = keyboard_dropped();
 
 	if (!keyboard_present())
-		return "none";
+		return "none: shell on COM1 115200 8N1";
 	if (!dropped)
 		return "ok";
 	fmt_snprintf(buf, n, "ok, %llu dropped", (unsigned long long)dropped);

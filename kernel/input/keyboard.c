@@ -9,6 +9,7 @@
 #include "kernel/input/input.h"
 
 #include "hal/dev/ps2.h"
+#include "hal/dev/serial.h"
 #include "hal/hal.h"
 #include "kernel/input/kbd.h"
 #include "kernel/input/keymap.h"
@@ -120,13 +121,19 @@ bool keyboard_start(const char *keymap_name)
 	enum ps2_status s = ps2_init(on_scancode, NULL);
 	if (s != PS2_OK) {
 		log_warn("keyboard: %s; continuing without a keyboard", ps2_status_text(s));
+		if (serial_present())
+			log_warn("keyboard: the shell is on the serial port COM1 at 115200 8N1: "
+				 "connect a terminal there to type");
+		else
+			log_warn("keyboard: and no serial port either: nothing can type into "
+				 "the shell");
 		return false;
 	}
 	present = true;
 	struct keyboard_task t = { ASYNC_INIT(keyboard) };
 	struct task_handle h = SPAWN(t);
 	task_detach(&h);
-	kprintf("keyboard: PS/2, keymap %s\n", map->name);
+	log_info("keyboard: PS/2, keymap %s", map->name);
 	return true;
 }
 
