@@ -21,6 +21,9 @@
 #define TABLE_SEQ_START 0x80000000u /* pseudo code points from table_next */
 #define TABLE_GLYPH_END 0x80000001u
 #define TABLE_EOF 0x80000002u
+/* A malformed entry: a value no code point can have, so looking up any real
+ * one (U+FFFD included, which most console fonts map) never matches it. */
+#define TABLE_BAD 0x80000003u
 
 static uint32_t le32(const uint8_t *p)
 {
@@ -80,7 +83,7 @@ static int parse_psf2(struct psf_font *f, const uint8_t *p, size_t len)
 }
 
 /* Decodes one PSF2 table entry (UTF-8, or the 0xFE/0xFF markers).  A bad or
- * cut-short sequence yields U+FFFD, which no font maps, and moves on. */
+ * cut-short sequence yields TABLE_BAD and moves on. */
 static uint32_t table_next_utf8(const uint8_t *t, size_t len, size_t *pos)
 {
 	uint8_t b = t[(*pos)++];
@@ -100,10 +103,10 @@ static uint32_t table_next_utf8(const uint8_t *t, size_t len, size_t *pos)
 	else if ((b & 0xF8) == 0xF0)
 		cp = b & 0x07, need = 3;
 	else
-		return 0xFFFD;
+		return TABLE_BAD;
 	while (need--) {
 		if (*pos >= len || (t[*pos] & 0xC0) != 0x80)
-			return 0xFFFD;
+			return TABLE_BAD;
 		cp = cp << 6 | (t[(*pos)++] & 0x3F);
 	}
 	return cp;
@@ -145,7 +148,7 @@ static uint32_t table_walk(const struct psf_font *f,
 			in_seq = false;
 		} else if (v == TABLE_SEQ_START) {
 			in_seq = true;
-		} else if (!in_seq && visit(ctx, v, glyph)) {
+		} else if (v != TABLE_BAD && !in_seq && visit(ctx, v, glyph)) {
 			return glyph;
 		}
 	}

@@ -214,3 +214,20 @@ KTEST(psf_truncation, every_prefix_of_both_fonts)
 	sweep(_kt, font_terminus32, font_terminus32_len, 32 + 256 * 64);
 }
 #endif
+
+/* Debian's console fonts map U+FFFD (498 of 649), and the console draws it
+ * for invalid UTF-8.  A malformed entry before the real one must not be
+ * taken for U+FFFD: the parser used U+FFFD as its "bad entry" marker. */
+KTEST(psf, malformed_entry_is_not_u_fffd)
+{
+	static const uint8_t table[] = {
+		0xC3, 0xFF,             /* glyph 0: a cut-short sequence */
+		0x80, 0xFF,             /* glyph 1: a stray continuation byte */
+		'A', 0xFF,              /* glyph 2: 'A' */
+		0xEF, 0xBF, 0xBD, 0xFF, /* glyph 3: U+FFFD, for real */
+	};
+	size_t len = make_psf2(scratch, 4, 1, table, sizeof table);
+	ASSERT_EQ(psf_parse(&font, scratch, len), 0);
+	EXPECT_EQ(psf_glyph_index(&font, 0xFFFD), 3);
+	EXPECT_EQ(psf_glyph_index(&font, 'A'), 2);
+}
