@@ -61,9 +61,9 @@ void efi_warn(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	int n = fmt_vsnprintf(buf, sizeof buf - 1, fmt, ap);
+	fmt_vsnprintf(buf, sizeof buf - 1, fmt, ap);
 	va_end(ap);
-	size_t len = n < (int)sizeof buf - 2 ? (size_t)n : sizeof buf - 2;
+	size_t len = strlen(buf);
 	buf[len++] = '\n';
 	buf[len] = '\0';
 	put_ascii(buf);

@@ -26,8 +26,8 @@ void kvprintf(const char *fmt, va_list ap)
 {
 	char buf[LINE_MAX];
 	int n = fmt_vsnprintf(buf, sizeof buf, fmt, ap);
-	if (n >= (int)sizeof buf)
-		n = sizeof buf - 1;
+	if (n < 0 || n >= (int)sizeof buf)
+		n = (int)strlen(buf);
 	con_write(buf, (size_t)n);
 }
 

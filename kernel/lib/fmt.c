@@ -3,8 +3,10 @@
  *
  * Output goes through a cursor that counts every byte it is offered but only
  * stores the ones that fit, which gives C99's "would have written" return
- * value for free.  Integers are converted as an unsigned magnitude plus a
- * sign, so LLONG_MIN needs no special case.
+ * value for free.  Padding is counted, not looped over, once the buffer is
+ * full, so "%.999999999u" costs no more than "%u" and still returns its
+ * true length.  Integers are converted as an unsigned magnitude plus a sign,
+ * so LLONG_MIN needs no special case.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -12,14 +14,14 @@
 #include "kernel/lib/fmt.h"
 #include "kernel/lib/string.h"
 
-/* Widths and precisions are clamped so a hostile format ("%999999999d")
- * cannot make us spin for seconds or overflow the int return value. */
-#define FMT_FIELD_MAX 4096
+/* Widths and precisions above this are where C leaves the behaviour
+ * undefined; they saturate here (and the return value then says -1). */
+#define FMT_FIELD_MAX 0x7fffffff
 
 struct fmt_out {
 	char *buf;
-	size_t size; /* bytes available in buf, including the NUL */
-	size_t len;  /* bytes offered so far */
+	size_t size;   /* bytes available in buf, including the NUL */
+	uint64_t len;  /* bytes offered so far */
 };
 
 enum fmt_length { LEN_HH, LEN_H, LEN_INT, LEN_L, LEN_LL, LEN_Z, LEN_J, LEN_T };
@@ -38,10 +40,16 @@ static void out_char(struct fmt_out *o, char c)
 	o->len++;
 }
 
-static void out_repeat(struct fmt_out *o, char c, int n)
+/* @n copies of @c: as many as fit are stored, all are counted. */
+static void out_repeat(struct fmt_out *o, char c, long long n)
 {
-	while (n-- > 0)
-		out_char(o, c);
+	if (n <= 0)
+		return;
+	uint64_t room = o->len + 1 < o->size ? o->size - 1 - o->len : 0;
+	uint64_t store = (uint64_t)n < room ? (uint64_t)n : room;
+	if (store)
+		memset(o->buf + o->len, c, store);
+	o->len += (uint64_t)n;
 }
 
 static void out_mem(struct fmt_out *o, const char *s, size_t n)
@@ -51,13 +59,13 @@ static void out_mem(struct fmt_out *o, const char *s, size_t n)
 }
 
 /* Spaces that pad a field of @len bytes to the width, on the proper side. */
-static void pad_before(struct fmt_out *o, const struct fmt_spec *sp, int len)
+static void pad_before(struct fmt_out *o, const struct fmt_spec *sp, long long len)
 {
 	if (!sp->left)
 		out_repeat(o, ' ', sp->width - len);
 }
 
-static void pad_after(struct fmt_out *o, const struct fmt_spec *sp, int len)
+static void pad_after(struct fmt_out *o, const struct fmt_spec *sp, long long len)
 {
 	if (sp->left)
 		out_repeat(o, ' ', sp->width - len);
@@ -72,9 +80,9 @@ static void put_string(struct fmt_out *o, const struct fmt_spec *sp, const char 
 	/* Stop at the precision: such a string need not be NUL-terminated. */
 	while ((sp->precision < 0 || n < (size_t)sp->precision) && s[n])
 		n++;
-	pad_before(o, sp, (int)n);
+	pad_before(o, sp, (long long)n);
 	out_mem(o, s, n);
-	pad_after(o, sp, (int)n);
+	pad_after(o, sp, (long long)n);
 }
 
 /* Writes the digits of @v least-significant first; returns how many. */
@@ -108,13 +116,13 @@ static void put_number(struct fmt_out *o, const struct fmt_spec *sp,
 	char tmp[24];
 	const char *prefix = sign_prefix(sp, negative);
 	int ndig = digits_reversed(tmp, mag, base, upper);
-	int zeros = 0, plen, total;
+	long long zeros = 0, plen, total;
 
 	if (sp->precision == 0 && mag == 0)
 		ndig = 0; /* "%.0d" of 0 prints no digits */
 	if (base == 16 && sp->alt && mag != 0)
 		prefix = upper ? "0X" : "0x";
-	plen = (int)strlen(prefix);
+	plen = (long long)strlen(prefix);
 	if (sp->precision > ndig)
 		zeros = sp->precision - ndig;
 	else if (sp->zero && !sp->left && sp->precision < 0)
@@ -244,7 +252,7 @@ static void put_pointer(struct fmt_out *o, struct fmt_spec *sp, const void *ptr)
 	sp->zero = false;
 	sp->precision = 16;
 	sp->plus = sp->space = false;
-	int total = 2 + 16;
+	long long total = 2 + 16;
 	pad_before(o, sp, total);
 	out_mem(o, "0x", 2);
 	int saved = sp->width;
@@ -326,7 +334,7 @@ int fmt_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 	va_end(args);
 	if (size > 0)
 		buf[o.len < size ? o.len : size - 1] = '\0';
-	return o.len > 0x7fffffff ? 0x7fffffff : (int)o.len;
+	return o.len > 0x7fffffff ? -1 : (int)o.len;
 }
 
 int fmt_snprintf(char *buf, size_t size, const char *fmt, ...)

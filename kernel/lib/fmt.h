@@ -13,9 +13,12 @@
 
 /**
  * fmt_vsnprintf - format into @buf, as C99 vsnprintf does.
- * Returns the length the full output would have had.  When @size > 0 the
- * output is always NUL-terminated, truncated if need be.  @buf may be NULL
- * when @size is 0 (to measure).
+ * Returns the length the full output would have had, however long
+ * ("%.999999u" returns 999999), or -1 if that is above INT_MAX (POSIX's
+ * EOVERFLOW); widths and precisions beyond INT_MAX saturate there.  When
+ * @size > 0 the output is always NUL-terminated, truncated if need be.
+ * Padding beyond the buffer is counted, not written, so no format is slow.
+ * @buf may be NULL when @size is 0 (to measure).
  */
 int fmt_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
 int fmt_snprintf(char *buf, size_t size, const char *fmt, ...)
