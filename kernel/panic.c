@@ -10,6 +10,7 @@
 #include "kernel/console/console.h"
 #include "kernel/ksyms.h"
 #include "kernel/log.h"
+#include "kernel/power.h"
 #include "test/ktest/ktest.h"
 
 #define BACKTRACE_MAX_DEPTH 32
@@ -138,8 +139,9 @@ void fatal_end(const char *event)
 		kprintf("# ktest: unexpected fatal event '%s'\n", event);
 		hal_qemu_exit(QEMU_EXIT_FAILURE);
 	}
-	kprintf("System halted.\n");
-	hal_halt_forever();
+	kprintf("System halted.  Press any key (Ctrl-Alt-Del too) to restart, or switch "
+		"the machine off.\n");
+	machine_reset_on_key();
 }
 
 void panic_at(const char *file, int line, const char *fmt, ...)

@@ -4,6 +4,8 @@
  */
 #include "kernel/power.h"
 
+#include "hal/dev/ps2.h"
+#include "hal/dev/serial.h"
 #include "hal/hal.h"
 #include "kernel/kernel.h"
 #include "kernel/log.h"
@@ -14,4 +16,43 @@ void machine_reset(enum hal_reset_kind kind)
 	hal_reset(mm_map_firmware_runtime(kernel_boot_info()), kind);
 	kprintf("poweroff: not supported on this machine; it is safe to switch off\n");
 	hal_halt_forever();
+}
+
+/* A key press: a make code, not a release, a prefix or a controller reply. */
+static bool is_key_press(uint8_t scancode)
+{
+	return scancode < 0x80 && scancode != 0x00;
+}
+
+/* Input already on its way when the machine stopped -- the Enter that ran
+ * `panic`, a terminal's LF after its CR -- is not an answer: throw away
+ * what arrives in the first quarter second. */
+static void discard_pending_input(void)
+{
+	/* The clock runs with interrupts off; a panic before it started
+	 * leaves only the spin count to end the wait. */
+	uint64_t start = hal_clock_ns();
+	uint8_t b;
+
+	for (uint32_t spins = 0; spins < 50000000u; spins++) {
+		while (ps2_poll_byte(&b) || serial_read_byte(&b))
+			;
+		if (hal_clock_ns() - start >= 250000000ull)
+			break;
+		hal_cpu_relax();
+	}
+}
+
+void machine_reset_on_key(void)
+{
+	uint8_t b;
+
+	discard_pending_input();
+	for (;;) {
+		if ((ps2_poll_byte(&b) && is_key_press(b)) || serial_read_byte(&b)) {
+			kprintf("restarting\n");
+			machine_reset(HAL_RESET_COLD);
+		}
+		hal_cpu_relax();
+	}
 }

@@ -46,6 +46,7 @@
 
 static ps2_byte_fn byte_handler;
 static void *byte_ctx;
+static bool up;
 
 static bool wait_input_empty(void)
 {
@@ -182,6 +183,7 @@ enum ps2_status ps2_init(ps2_byte_fn on_byte, void *ctx)
 {
 	enum ps2_status s = bring_up();
 	if (s == PS2_OK) {
+		up = true;
 		byte_handler = on_byte;
 		byte_ctx = ctx;
 		irq_register(KEYBOARD_IRQ, on_irq, NULL);
@@ -207,6 +209,15 @@ bool ps2_set_leds(uint8_t leds)
 	bool ok = keyboard_send(KBD_SET_LEDS) && keyboard_send(leds & 0x07);
 	hal_irq_restore(flags);
 	return ok;
+}
+
+bool ps2_poll_byte(uint8_t *out)
+{
+	/* Without a controller the status port floats at 0xff ("full"). */
+	if (!up || !(inb(PS2_STATUS) & STATUS_OUTPUT_FULL))
+		return false;
+	*out = inb(PS2_DATA);
+	return true;
 }
 
 bool ps2_inject_byte(uint8_t byte)

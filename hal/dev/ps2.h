@@ -33,5 +33,8 @@ bool ps2_set_leds(uint8_t leds);
 /* Makes the controller deliver `byte` on IRQ 1 as if the keyboard had sent
  * it (8042 command 0xD2), for measuring the IRQ-to-task path. */
 bool ps2_inject_byte(uint8_t byte);
+/* With interrupts off (after a panic): a byte from the keyboard, if one is
+ * waiting.  False, always, when ps2_init() did not succeed. */
+bool ps2_poll_byte(uint8_t *out);
 
 #endif

@@ -14,6 +14,7 @@
 #include "kernel/input/kbd.h"
 #include "kernel/input/keymap.h"
 #include "kernel/log.h"
+#include "kernel/power.h"
 #include "sched/async.h"
 #include "sched/byte_stream.h"
 #include "sched/executor.h"
@@ -64,14 +65,28 @@ static bool to_input(const struct kbd_event *k, struct input_event *ev)
 	return false;
 }
 
+/* Ctrl-Alt-Del restarts the machine, as on every PC since the first. */
+static void three_finger_salute(const struct kbd_event *k)
+{
+	if (k->pressed && k->key == KBD_KEY_DELETE && (k->mods & KBD_MOD_CTRL) &&
+	    (k->mods & KBD_MOD_ALT)) {
+		log_info("keyboard: Ctrl-Alt-Del: restarting");
+		machine_reset(HAL_RESET_COLD);
+	}
+}
+
 /* Decodes queued scancodes until one yields an input event. */
 static bool next_event(struct input_event *ev)
 {
 	uint8_t byte;
 	struct kbd_event k;
-	while (byte_stream_read(&scancodes, &byte))
-		if (kbd_feed(&decoder, byte, &k) && to_input(&k, ev))
+	while (byte_stream_read(&scancodes, &byte)) {
+		if (!kbd_feed(&decoder, byte, &k))
+			continue;
+		three_finger_salute(&k);
+		if (to_input(&k, ev))
 			return true;
+	}
 	return false;
 }
 
