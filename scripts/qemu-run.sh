@@ -9,9 +9,9 @@
 # $WAYLAND_DISPLAY) QEMU opens a window; the serial console is always on this
 # terminal (Ctrl-A X quits, Ctrl-A C switches to the QEMU monitor).
 #
-# --debug starts QEMU with its gdb stub, halted, then gdb with the kernel's
-# symbols loaded at the address OVMF relocated the image to.  The loader
-# prints `efi: image base 0x...` on serial; we read it from the serial log.
+# --debug boots with gdb=wait, so the loader waits for gdb before it does
+# anything else, and starts gdb with the kernel's symbols loaded at the
+# address OVMF relocated the image to (which the loader prints on serial).
 set -eu
 
 cd "$(dirname "$0")/.."
@@ -19,7 +19,7 @@ OVMF_CODE=${OVMF_CODE:-/usr/share/OVMF/OVMF_CODE_4M.fd}
 OVMF_VARS=${OVMF_VARS:-/usr/share/OVMF/OVMF_VARS_4M.fd}
 ESP=esp
 ELF=esp/EFI/BOOT/coop.elf
-RUN=build/run
+RUN=${COOP_RUN_DIR:-build/run}
 
 cmdline=
 mem=512M
@@ -39,6 +39,7 @@ rm -rf "$RUN"
 mkdir -p "$RUN/esp"
 cp -r "$ESP/." "$RUN/esp/"
 rm -f "$RUN/esp/EFI/BOOT/coop.elf"          # the ELF is for gdb, not the firmware
+[ "$debug" = 1 ] && cmdline="gdb=wait${cmdline:+ $cmdline}"
 [ -n "$cmdline" ] && printf '%s\n' "$cmdline" > "$RUN/esp/EFI/BOOT/CMDLINE.TXT"
 cp "$OVMF_VARS" "$RUN/OVMF_VARS.fd"
 serial_log=$RUN/serial.log
@@ -74,51 +75,41 @@ if [ "$debug" = 0 ]; then
 fi
 
 # --debug.  The terminal belongs to gdb, so serial goes to the log only.
-# QEMU starts halted (-S) with its gdb stub (-s) and a QMP socket; we resume
-# it over QMP until the loader has printed the image base, pause it again,
-# and hand it to gdb with the symbols at that base.
-command -v gdb >/dev/null || { echo "qemu-run.sh: gdb not installed" >&2; exit 1; }
-qmp_sock=$RUN/qmp.sock
+# gdb=wait on the command line makes the loader print its image base and
+# wait (efi/debug.c) before it sets up the screen or exits boot services.
+# gdb attaches there over a unix socket (no TCP port to collide with another
+# QEMU), which stops the guest, loads the symbols at that base, lets the loop
+# end on the next continue, and breaks at kernel_main.
+command -v gdb >/dev/null || { echo "qemu-run.sh: gdb not installed (apt-get install gdb)" >&2; exit 1; }
+gdb_sock=$RUN/gdb.sock
 : > "$serial_log"
-"$@" -s -S -serial file:"$serial_log" -qmp unix:"$qmp_sock",server=on,wait=off \
+"$@" -gdb unix:"$gdb_sock",server=on,wait=off -serial file:"$serial_log" \
 	</dev/null >"$RUN/qemu.out" 2>&1 &
 qemu_pid=$!
 trap 'kill $qemu_pid 2>/dev/null || true' EXIT
 trap 'exit 130' INT TERM
 
-qmp() {   # qmp <command>: one QMP command, e.g. qmp cont
-	python3 - "$qmp_sock" "$1" <<'PY'
-import json, socket, sys, time
-for _ in range(100):
-    try:
-        s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); break
-    except OSError:
-        time.sleep(0.1)
-f = s.makefile("rw")
-f.readline()
-for cmd in ("qmp_capabilities", sys.argv[2]):
-    f.write(json.dumps({"execute": cmd}) + "\n"); f.flush()
-    while "return" not in (r := json.loads(f.readline())):
-        if "error" in r: sys.exit(r["error"]["desc"])
-PY
-}
-
-qmp cont
 base=
-for _ in $(seq 1 300); do
-	base=$(sed -n 's/.*efi: .*image base \(0x[0-9a-fA-F]*\).*/\1/p' "$serial_log" | head -n 1)
+for _ in $(seq 1 600); do
+	base=$(sed -n 's/.*efi: waiting for gdb at image base \(0x[0-9a-fA-F]*\).*/\1/p' \
+		"$serial_log" | head -n 1)
 	[ -n "$base" ] && break
 	kill -0 $qemu_pid 2>/dev/null || break
 	sleep 0.1
 done
-qmp stop || true
-echo "qemu-run.sh: QEMU pid $qemu_pid, gdb stub on localhost:1234, serial log $serial_log"
 if [ -z "$base" ]; then
-	echo "qemu-run.sh: no 'efi: image base' on serial within 30 s; symbols not loaded" >&2
-	gdb -q -ex 'target remote :1234'
-	exit
+	echo "qemu-run.sh: the loader never said it was waiting for gdb (60 s); serial log:" >&2
+	tail -n 20 "$serial_log" >&2
+	exit 1
 fi
-echo "qemu-run.sh: image base $base; the guest is paused just after the loader ran."
-echo "qemu-run.sh: to stop earlier: set a breakpoint, then 'monitor system_reset' and 'continue'"
-echo "qemu-run.sh: (OVMF loads the image at the same base on every boot of this VM)."
-gdb -q -ex "add-symbol-file $ELF -o $base" -ex 'target remote :1234'
+echo "qemu-run.sh: QEMU pid $qemu_pid, gdb stub on $gdb_sock, serial log $serial_log"
+echo "qemu-run.sh: image base $base.  The guest is stopped in the loader, in"
+echo "qemu-run.sh: efi_wait_for_debugger (efi/debug.c), before it picks a screen mode or"
+echo "qemu-run.sh: exits boot services; a breakpoint is set on kernel_main: type continue."
+# COOP_GDB_SCRIPT: run these gdb commands and exit (for the tests).
+batch=
+[ -n "${COOP_GDB_SCRIPT:-}" ] && batch="-batch -x $COOP_GDB_SCRIPT"
+# shellcheck disable=SC2086  # $batch is zero or three words on purpose
+gdb -q -nx -iex 'set confirm off' -iex 'set pagination off' \
+	-ex "add-symbol-file $ELF -o $base" -ex "target remote $gdb_sock" \
+	-ex 'set var efi_gdb_waiting = 0' -ex 'break kernel_main' $batch

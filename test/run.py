@@ -38,7 +38,7 @@ from boot import boots, ktap, matrix  # noqa: E402
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT_DIR = os.path.join(REPO, "build", "test")
 PY_TESTS = ["boot.test_ktap", "boot.test_screen", "boot.test_matrix", "boot.test_qemu",
-            "test_layers", "tools.test_write_usb"]
+            "test_layers", "tools.test_write_usb", "tools.test_debug"]
 
 _print_lock = threading.Lock()
 
