@@ -17,6 +17,11 @@ void byte_stream_push_irq(struct byte_stream *s, uint8_t byte)
 	atomic_waker_wake(&s->reader);
 }
 
+bool byte_stream_has_room(struct byte_stream *s)
+{
+	return byte_ring_len(&s->ring) <= s->ring.mask;
+}
+
 bool byte_stream_read(struct byte_stream *s, uint8_t *out)
 {
 	return byte_ring_pop(&s->ring, out);

@@ -26,6 +26,8 @@ struct byte_stream {
 bool byte_stream_init(struct byte_stream *s, uint8_t *buf, uint32_t cap);
 /* IRQ context (the only producer). */
 void byte_stream_push_irq(struct byte_stream *s, uint8_t byte);
+/* IRQ context: can one more byte be pushed without a drop? */
+bool byte_stream_has_room(struct byte_stream *s);
 /* Reader task.  False when empty. */
 bool byte_stream_read(struct byte_stream *s, uint8_t *out);
 uint64_t byte_stream_dropped(struct byte_stream *s);

@@ -4,6 +4,7 @@
  */
 #include "hal/dev/serial.h"
 
+#include "hal/cpu.h"
 #include "hal/io.h"
 #include "hal/irq/irq.h"
 
@@ -20,6 +21,7 @@
 #define LCR_8N1 0x03
 #define LCR_DLAB 0x80
 #define LSR_DATA_READY 0x01
+#define LSR_OVERRUN 0x02 /* a byte arrived with the receive FIFO full: lost */
 #define LSR_THR_EMPTY 0x20
 #define LSR_TX_IDLE 0x40 /* holding register and shift register both empty */
 #define MCR_DTR_RTS_OUT2 0x0b /* OUT2 gates the UART's IRQ line */
@@ -142,22 +144,41 @@ bool serial_read_byte(uint8_t *out)
 #define COM1_IRQ 4
 
 static serial_rx_fn rx_handler;
+static serial_room_fn rx_room;
 static void *rx_ctx;
+static bool rx_paused;
+static uint64_t overruns;
 
-/* Drain the FIFO: one IRQ may stand for several bytes. */
+/*
+ * Drain the FIFO: one IRQ may stand for several bytes.  When the reader has
+ * no room, leave the rest in the UART and stop the receive interrupt until
+ * serial_rx_resume(): a sender that can wait (QEMU's chardev, a terminal
+ * with flow control) then waits, and nothing is lost on the way in.
+ */
 static void on_irq(void *ctx)
 {
 	(void)ctx;
-	uint8_t byte;
-	for (int i = 0; i < 64 && serial_read_byte(&byte); i++)
-		rx_handler(byte, rx_ctx);
+	for (int i = 0; i < 64; i++) {
+		uint8_t lsr = inb(COM1 + REG_LSR);
+		if (lsr & LSR_OVERRUN)
+			overruns++;
+		if (!(lsr & LSR_DATA_READY))
+			return;
+		if (!rx_room(rx_ctx)) {
+			outb(COM1 + REG_IER, inb(COM1 + REG_IER) & ~IER_RX_AVAILABLE);
+			rx_paused = true;
+			return;
+		}
+		rx_handler(inb(COM1 + REG_DATA), rx_ctx);
+	}
 }
 
-void serial_set_rx_handler(serial_rx_fn fn, void *ctx)
+void serial_set_rx_handler(serial_rx_fn fn, serial_room_fn room, void *ctx)
 {
 	if (!present)
 		return;
 	rx_ctx = ctx;
+	rx_room = room;
 	rx_handler = fn;
 	irq_register(COM1_IRQ, on_irq, NULL);
 	outb(COM1 + REG_IER, IER_RX_AVAILABLE);
@@ -168,4 +189,21 @@ void serial_test_interrupt(bool on)
 	uint8_t ier = inb(COM1 + REG_IER);
 
 	outb(COM1 + REG_IER, on ? ier | IER_THR_EMPTY : ier & ~IER_THR_EMPTY);
+}
+
+void serial_rx_resume(void)
+{
+	uint64_t flags = hal_irq_save();
+
+	if (rx_paused) {
+		rx_paused = false;
+		/* Bytes still pending raise IRQ 4 again. */
+		outb(COM1 + REG_IER, inb(COM1 + REG_IER) | IER_RX_AVAILABLE);
+	}
+	hal_irq_restore(flags);
+}
+
+uint64_t serial_overruns(void)
+{
+	return overruns;
 }

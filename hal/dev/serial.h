@@ -19,10 +19,18 @@ void serial_write(const char *s, size_t n);
 void serial_flush(void);
 /* Returns true and a byte if one has been received. */
 bool serial_read_byte(uint8_t *out);
-/* Delivers every received byte to fn, from IRQ 4 ("received data
- * available"); fn runs in interrupt context. */
+/* Delivers received bytes to fn, from IRQ 4 ("received data available"),
+ * while room(ctx) says there is space for one; fn and room run in interrupt
+ * context.  Without room the bytes wait in the UART and the interrupt stops
+ * until serial_rx_resume(), so a sender that can wait (QEMU does) loses
+ * nothing.  A real UART whose FIFO then overflows counts an overrun. */
 typedef void (*serial_rx_fn)(uint8_t byte, void *ctx);
-void serial_set_rx_handler(serial_rx_fn fn, void *ctx);
+typedef bool (*serial_room_fn)(void *ctx);
+void serial_set_rx_handler(serial_rx_fn fn, serial_room_fn room, void *ctx);
+/* The reader made room: take bytes again.  Safe to call at any time. */
+void serial_rx_resume(void);
+/* Receive overruns the UART reported (each lost at least one byte). */
+uint64_t serial_overruns(void);
 
 /* For tests: raises COM1's interrupt line (through its transmitter-empty
  * interrupt: the transmitter is empty, so it asserts at once) or, with

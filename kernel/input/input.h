@@ -55,5 +55,8 @@ uint64_t keyboard_last_poll_cycles(void);
 /* kernel/input/serial_input.c: serial receive IRQ + the task that turns
  * terminal bytes (VT100 arrows, DEL, CR) into input events. */
 void serial_console_start(void);
+/* Serial input lost before it reached the task: UART overruns (real
+ * hardware only) plus bytes the stream dropped. */
+uint64_t serial_input_overruns(void);
 
 #endif

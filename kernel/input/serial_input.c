@@ -1,9 +1,12 @@
 /*
- * serial_console.c — COM1 as an input device, so someone running coop
+ * serial_input.c — COM1 as an input device, so someone running coop
  * headless can type into the shell from their terminal.
  *
  * IRQ 4 pushes received bytes into a byte stream; the serial task decodes
- * terminal input (kernel/input/vtinput.c) and forwards it to the input channel.
+ * terminal input (kernel/input/vtinput.c) and forwards it to the input
+ * channel.  Nothing is dropped on the way: a full stream leaves the bytes
+ * in the UART until the task has emptied it (a paste of any size arrives
+ * whole; the shell decides what to do with more lines than it can keep).
  */
 #include "kernel/input/input.h"
 
@@ -14,7 +17,9 @@
 #include "sched/byte_stream.h"
 #include "sched/executor.h"
 
-#define SERIAL_QUEUE 1024 /* a power of two: a pasted line or two */
+/* A power of two.  When it is full the UART keeps the bytes (see
+ * serial_set_rx_handler), so this only has to smooth the flow. */
+#define SERIAL_QUEUE 4096
 
 static uint8_t rx_buf[SERIAL_QUEUE];
 static struct byte_stream rx;
@@ -31,6 +36,12 @@ static void on_byte(uint8_t byte, void *ctx)
 {
 	(void)ctx;
 	byte_stream_push_irq(&rx, byte);
+}
+
+static bool has_room(void *ctx)
+{
+	(void)ctx;
+	return byte_stream_has_room(&rx);
 }
 
 static bool next_event(struct input_event *ev)
@@ -50,6 +61,7 @@ ASYNC_FN(serial_input, struct serial_task)
 			chan_send_init(&self->send, input_channel(), &self->ev);
 			AWAIT(&self->send);
 		}
+		serial_rx_resume(); /* the ring is empty: let the UART deliver again */
 		byte_stream_wait_init(&self->wait, &rx);
 		AWAIT(&self->wait);
 	}
@@ -65,5 +77,10 @@ void serial_console_start(void)
 	struct serial_task t = { ASYNC_INIT(serial_input) };
 	struct task_handle h = SPAWN(t);
 	task_detach(&h);
-	serial_set_rx_handler(on_byte, NULL);
+	serial_set_rx_handler(on_byte, has_room, NULL);
+}
+
+uint64_t serial_input_overruns(void)
+{
+	return serial_overruns() + byte_stream_dropped(&rx);
 }
