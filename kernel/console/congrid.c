@@ -84,9 +84,103 @@ static void put_printable(struct congrid *g, uint32_t cp)
 		newline(g);
 }
 
+/* Blanks cells [from, to) of @row. */
+static void blank_cells(struct congrid *g, unsigned row, unsigned from, unsigned to)
+{
+	struct con_cell blank = { .cp = ' ', .attr = g->attr, .flags = 0 };
+
+	for (unsigned c = from; c < to && c < g->cols; c++)
+		*cell_at(g, c, row) = blank;
+	g->dirty[row] = 1;
+}
+
+static unsigned clamp_unsigned(long v, unsigned lo, unsigned hi)
+{
+	return v < (long)lo ? lo : v > (long)hi ? hi : (unsigned)v;
+}
+
+/* The final byte of ESC [ p0 ; p1 <final>. */
+static void csi_apply(struct congrid *g, uint32_t final)
+{
+	unsigned p0 = g->csi_param[0], p1 = g->csi_param[1];
+	unsigned n = p0 ? p0 : 1; /* a count of 0 or none means 1 */
+
+	switch (final) {
+	case 'A':
+		move_cursor(g, g->col, clamp_unsigned((long)g->row - n, g->scroll_top, g->rows - 1));
+		break;
+	case 'B':
+		move_cursor(g, g->col, clamp_unsigned((long)g->row + n, g->scroll_top, g->rows - 1));
+		break;
+	case 'C':
+		move_cursor(g, clamp_unsigned((long)g->col + n, 0, g->cols - 1), g->row);
+		break;
+	case 'D':
+		move_cursor(g, clamp_unsigned((long)g->col - n, 0, g->cols - 1), g->row);
+		break;
+	case 'H':
+	case 'f':
+		move_cursor(g, clamp_unsigned((long)(p1 ? p1 : 1) - 1, 0, g->cols - 1),
+			    clamp_unsigned((long)g->scroll_top + (p0 ? p0 : 1) - 1, g->scroll_top,
+					   g->rows - 1));
+		break;
+	case 'K':
+		if (p0 == 0)
+			blank_cells(g, g->row, g->col, g->cols);
+		else if (p0 == 1)
+			blank_cells(g, g->row, 0, g->col + 1);
+		else
+			blank_cells(g, g->row, 0, g->cols);
+		break;
+	case 'J':
+		if (p0 == 2) {
+			for (unsigned r = g->scroll_top; r < g->rows; r++)
+				blank_row(g, r);
+		} else if (p0 == 0) {
+			blank_cells(g, g->row, g->col, g->cols);
+			for (unsigned r = g->row + 1; r < g->rows; r++)
+				blank_row(g, r);
+		}
+		break;
+	default:
+		break; /* colours and the rest: read, not acted on */
+	}
+}
+
+/* One code point of an escape sequence; false once it is not one. */
+static bool escape_step(struct congrid *g, uint32_t cp)
+{
+	if (g->esc == 1) {
+		g->esc = cp == '[' ? 2 : 0;
+		g->csi_count = 0;
+		g->csi_param[0] = g->csi_param[1] = 0;
+		return true; /* ESC x without '[': dropped with its x */
+	}
+	if (cp >= '0' && cp <= '9') {
+		unsigned i = g->csi_count < 2 ? g->csi_count : 1;
+		if (g->csi_param[i] < 10000)
+			g->csi_param[i] = (uint16_t)(g->csi_param[i] * 10 + (cp - '0'));
+	} else if (cp == ';') {
+		if (g->csi_count < 2)
+			g->csi_count++;
+	} else if (cp >= 0x40 && cp <= 0x7e) {
+		csi_apply(g, cp);
+		g->esc = 0;
+	} else if (cp < 0x20 || cp > 0x7e) {
+		g->esc = 0; /* not a sequence after all */
+		return false;
+	}
+	return true;
+}
+
 void congrid_putc(struct congrid *g, uint32_t cp)
 {
+	if (g->esc && escape_step(g, cp))
+		return;
 	switch (cp) {
+	case 0x1b:
+		g->esc = 1;
+		return;
 	case '\n':
 		newline(g);
 		return;

@@ -44,6 +44,10 @@ struct congrid {
 	/* UTF-8 decoder state carried between congrid_write() calls */
 	uint32_t utf8_cp;
 	unsigned utf8_need, utf8_min;
+	/* ESC [ ... sequence being read: 0 none, 1 after ESC, 2 in the CSI */
+	uint8_t esc;
+	uint8_t csi_count;      /* parameters seen (at most 2 kept) */
+	uint16_t csi_param[2];
 };
 
 /**
@@ -55,7 +59,12 @@ void congrid_init(struct congrid *g, struct con_cell *cells, unsigned cols, unsi
 void congrid_set_color(struct congrid *g, enum con_color fg, enum con_color bg);
 /**
  * congrid_putc - write one code point at the cursor.
- * Handles '\n', '\r', '\t' (next multiple of 8), '\b' (left, no erase).
+ * Handles '\n', '\r', '\t' (next multiple of 8), '\b' (left, no erase),
+ * and the VT100 sequences the line editor and `clear` use: ESC [ n A/B/C/D
+ * (cursor up/down/right/left, stopping at the edges), ESC [ n J (0: erase to
+ * the end of the screen, 2: all of it), ESC [ n K (0: to the end of the row,
+ * 1: to its start, 2: all of it) and ESC [ row ; col H (rows counted from
+ * the top of the scrolling region); other sequences are read and ignored.
  * Other control characters are ignored; code points above the BMP become
  * U+FFFD.  Filling the last column wraps at once (the cursor always stays
  * on the grid); moving past the bottom row scrolls the scrolling region.

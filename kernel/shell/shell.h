@@ -16,6 +16,15 @@
 
 /* Spawns the shell task.  After input_init(); before executor_run(). */
 void shell_start(void);
+/* Prints for a task other than the shell (a background job): the prompt and
+ * the line being typed are taken off the screen first and put back after,
+ * so the message does not land in the middle of them. */
+void shell_print_async(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Lists the history, oldest first (the history command). */
+void shell_print_history(void);
+
+#define SHELL_MAX_COMMANDS 32
 
 struct shell_cmd {
 	const char *name;

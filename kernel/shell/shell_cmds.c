@@ -3,6 +3,7 @@
  * that names them.  The demo-task spawner lives in shell_spawn.c.
  */
 #include "kernel/bench.h"
+#include "kernel/input/lineedit.h"
 #include "kernel/lib/string.h"
 #include "kernel/log.h"
 #include "kernel/panic.h"
@@ -37,8 +38,10 @@ static struct future *cmd_help(int argc, char **argv)
 		const struct shell_cmd *c = shell_cmd_at(i);
 		kprintf("  %-8s %-10s %s\n", c->name, c->usage, c->help);
 	}
-	kprintf("keys: Left Right Home End Delete Backspace, Ctrl-U clears, "
-		"Ctrl-C cancels\n");
+	kprintf("keys: Left Right Home End Delete Backspace edit; Up Down recall lines; Tab\n"
+		"completes a command; Ctrl-U clears the line, Ctrl-L the screen; Ctrl-C\n"
+		"cancels; Ctrl-Alt-Del restarts.  Lines hold %u characters; lines typed\n"
+		"while a command runs wait their turn.\n", LINEEDIT_MAX);
 	return NULL;
 }
 
@@ -102,6 +105,22 @@ static struct future *cmd_sleep(int argc, char **argv)
 	return &nap.base;
 }
 
+static struct future *cmd_clear(int argc, char **argv)
+{
+	static const char clear[] = "\x1b[2J\x1b[H";
+
+	if (shell_no_arguments(argc, argv))
+		kprintf("%s", clear);
+	return NULL;
+}
+
+static struct future *cmd_history(int argc, char **argv)
+{
+	if (shell_no_arguments(argc, argv))
+		shell_print_history();
+	return NULL;
+}
+
 static struct future *cmd_bench(int argc, char **argv)
 {
 	static struct bench_future b;
@@ -143,8 +162,10 @@ static const struct shell_cmd commands[] = {
 	{ "irqs", "", "interrupt sources: vector, route, controller, count", shell_cmd_irqs },
 	{ "acpi", "", "the firmware's ACPI tables", shell_cmd_acpi },
 	{ "sleep", "N", "wait N seconds (1..3600) while other tasks run", cmd_sleep },
-	{ "spawn", "N", "run N demo tasks that sleep 0.1-2 s, wait for them",
-	  shell_cmd_spawn },
+	{ "spawn", "N [&]", "run N (1..10000) demo tasks that sleep 0.1-2 s; & in the "
+	  "background", shell_cmd_spawn },
+	{ "history", "", "the lines run before (Up and Down recall them)", cmd_history },
+	{ "clear", "", "clear the screen (Ctrl-L too)", cmd_clear },
 	{ "bench", "", "executor benchmarks (BENCH lines)", cmd_bench },
 	{ "panic", "", "panic the kernel (to see the report)", cmd_panic },
 	{ "reboot", "", "restart the machine", cmd_reboot },

@@ -1,13 +1,17 @@
 /*
  * shell_spawn.c — `spawn N`: N demo tasks that each sleep a pseudo-random
- * 100..2000 ms and report, while the shell awaits the last of them.
+ * 100..2000 ms and report, while the shell awaits the last of them; and
+ * `spawn N &`, which gives the prompt back at once (so `tasks` shows them
+ * sleeping) and says, in one line, when the last one is done.
  *
  * The tasks share one static group record.  Ctrl-C drops the shell's wait,
- * which bumps the group's generation: tasks of an abandoned group notice it
- * when their sleep ends and finish without a word.
+ * and a new spawn replaces the group; either bumps the generation, and
+ * tasks of an abandoned group finish without a word.
  */
 #include "hal/hal.h"
+#include "kernel/lib/string.h"
 #include "kernel/log.h"
+#include "kernel/shell/shell.h"
 #include "kernel/shell/shell_parse.h"
 #include "sched/async.h"
 #include "sched/executor.h"
@@ -25,6 +29,7 @@ static struct {
 	uint32_t generation;
 	uint32_t spawned, finished;
 	uint64_t start_ms;
+	bool background;     /* no shell waits: report the end in one line */
 	struct waker waiter; /* the shell, once it waits */
 } group;
 
@@ -39,6 +44,13 @@ static void demo_finished(const struct demo *d)
 	struct task *self = sched_current_task();
 
 	group.finished++;
+	if (group.background) {
+		if (group.finished == group.spawned)
+			shell_print_async("spawn: %u background tasks done in %llu ms\n",
+					  group.spawned,
+					  (unsigned long long)(hal_clock_ms() - group.start_ms));
+		return;
+	}
 	if (group.finished <= SPAWN_REPORTED)
 		kprintf("demo task %u: slept %u ms\n", self ? task_id(self) : 0, d->ms);
 	if (group.finished == group.spawned && waker_is_set(&group.waiter))
@@ -107,9 +119,25 @@ static uint32_t spawn_demos(uint32_t n)
 	return i;
 }
 
+/* "spawn N &" or "spawn N&": strips the '&'; true if there was one. */
+static bool background(int *argc, char **argv)
+{
+	if (*argc > 2 && strcmp(argv[*argc - 1], "&") == 0) {
+		(*argc)--;
+		return true;
+	}
+	size_t n = *argc == 2 ? strlen(argv[1]) : 0;
+	if (n > 1 && argv[1][n - 1] == '&') {
+		argv[1][n - 1] = '\0';
+		return true;
+	}
+	return false;
+}
+
 struct future *shell_cmd_spawn(int argc, char **argv)
 {
 	static struct future wait = { &spawn_wait_ops };
+	bool bg = background(&argc, argv);
 	char err[96];
 	uint64_t n;
 
@@ -119,9 +147,14 @@ struct future *shell_cmd_spawn(int argc, char **argv)
 	}
 	group.generation++;
 	group.finished = 0;
+	group.background = bg;
 	group.start_ms = hal_clock_ms();
 	group.spawned = spawn_demos((uint32_t)n);
 	if (group.spawned < n)
 		kprintf("spawn: out of memory after %u tasks\n", group.spawned);
-	return &wait;
+	if (!bg)
+		return &wait;
+	kprintf("spawn: %u demo tasks running in the background; tasks lists them\n",
+		group.spawned);
+	return NULL;
 }

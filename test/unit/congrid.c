@@ -274,3 +274,66 @@ KTEST(congrid, init_clamps_dimensions)
 	EXPECT_EQ(g.rows, CON_MAX_ROWS);
 	EXPECT_EQ(big[CON_MAX_COLS * CON_MAX_ROWS - 1].cp, ' ');
 }
+
+/* The VT100 controls the line editor and `clear` send (issue 11 item 5). */
+KTEST(congrid, cursor_moves_stop_at_the_edges)
+{
+	struct congrid *g = fresh();
+	put(g, "\n\nab\x1b[2A");
+	EXPECT_EQ(g->row, 0);
+	EXPECT_EQ(g->col, 2);      /* up keeps the column */
+	put(g, "\x1b[9A\x1b[B");    /* stops at the top; B is one down */
+	EXPECT_EQ(g->row, 1);
+	put(g, "\x1b[5C\x1b[D");
+	EXPECT_EQ(g->col, 6);
+	put(g, "\x1b[99C\x1b[99B");
+	EXPECT_EQ(g->col, COLS - 1);
+	EXPECT_EQ(g->row, ROWS - 1);
+	put(g, "\x1b[0D");          /* a count of 0 means 1 */
+	EXPECT_EQ(g->col, COLS - 2);
+	put(g, "\x1b[2;3H");
+	EXPECT_EQ(g->row, 1);
+	EXPECT_EQ(g->col, 2);
+	put(g, "\x1b[H");
+	EXPECT_EQ(g->row, 0);
+	EXPECT_EQ(g->col, 0);
+}
+
+KTEST(congrid, erase_line_and_screen)
+{
+	struct congrid *g = fresh();
+	put(g, "0123456789abcdefghijABCDEFGHIJ");
+	put(g, "\x1b[2;4H\x1b[K");
+	EXPECT_STREQ(row_text(g, 1), "abc       ");
+	EXPECT_STREQ(row_text(g, 0), "0123456789");
+	put(g, "\x1b[1;3H\x1b[1K");
+	EXPECT_STREQ(row_text(g, 0), "   3456789");
+	put(g, "\x1b[1;6H\x1b[J");
+	EXPECT_STREQ(row_text(g, 0), "   34     ");
+	EXPECT_STREQ(row_text(g, 1), "          ");
+	EXPECT_STREQ(row_text(g, 2), "          ");
+	put(g, "xy\x1b[2J");
+	EXPECT_STREQ(row_text(g, 0), "          ");
+	EXPECT_EQ(g->col, 7);       /* 2J leaves the cursor where it was */
+}
+
+KTEST(congrid, unknown_sequences_are_swallowed)
+{
+	struct congrid *g = fresh();
+	put(g, "a\x1b[1;31mb\x1b[?25lc\x1bxd");
+	EXPECT_STREQ(row_text(g, 0), "abcd      ");
+	/* A sequence cut by a control character ends there. */
+	put(g, "\x1b[3\ne");
+	EXPECT_EQ(g->row, 1);
+	EXPECT_STREQ(row_text(g, 1), "e         ");
+}
+
+KTEST(congrid, home_is_below_the_status_row)
+{
+	struct congrid *g = fresh();
+	congrid_set_scroll_top(g, 1);
+	put(g, "\x1b[2J\x1b[H");
+	EXPECT_EQ(g->row, 1);
+	put(g, "\x1b[5A");
+	EXPECT_EQ(g->row, 1);       /* up stops at the scrolling region */
+}
