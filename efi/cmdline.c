@@ -40,6 +40,8 @@ static void skip_program_name(char *text)
 	if (ext[0] != '.' || (ext[1] | 0x20) != 'e' || (ext[2] | 0x20) != 'f' ||
 	    (ext[3] | 0x20) != 'i')
 		return;
+	while (*pos == ' ' || *pos == '\t')
+		pos++;
 	memmove(text, pos, strlen(pos) + 1);
 }
 

@@ -67,12 +67,15 @@ static const char *cmdline_source(const struct boot_info *bi)
 }
 
 /* The command line as one printable line: CMDLINE.TXT often ends in a
- * newline, and may hold CRs or tabs. */
+ * newline, and may hold CRs or tabs.  UTF-8 (an accented letter the
+ * tokenizer then refused) is shown as it is. */
 static void printable_cmdline(const char *in, char *out, size_t n)
 {
 	size_t len = 0;
-	for (; *in && len < n - 1; in++)
-		out[len++] = (*in < 0x20 || *in == 0x7f) ? ' ' : *in;
+	for (; *in && len < n - 1; in++) {
+		unsigned char c = (unsigned char)*in;
+		out[len++] = (c < 0x20 || c == 0x7f) ? ' ' : *in;
+	}
 	while (len && out[len - 1] == ' ')
 		len--;
 	out[len] = '\0';

@@ -39,19 +39,23 @@ IDLE = r"^idle: "
 @dataclass
 class Boot:
     name: str
-    cmdline: str = ""
+    cmdline: "str | bytes" = ""  # bytes: CMDLINE.TXT exactly so (another encoding)
     memory: str = "128M"
-    expect: str = ""              # passed | failed | running | off; default from cmdline
+    expect: str = ""              # passed | failed | running | off | reset; default from cmdline
     timeout: float = 60
     machine: dict = field(default_factory=dict)   # Machine(...) keyword arguments
     steps: "callable | None" = None
     seconds: float = 6            # rough run time: the longest boots start first
 
     @property
+    def runs_tests(self):
+        return isinstance(self.cmdline, str) and "test=" in self.cmdline
+
+    @property
     def expected(self):
         if self.expect:
             return self.expect
-        return "passed" if "test=" in self.cmdline else "running"
+        return "passed" if self.runs_tests else "running"
 
 
 BOOTS = []
@@ -215,12 +219,15 @@ def _expect_banner_on_screen(m, t):
             time.sleep(0.3)
 
 
-@boot("shell", memory="256M", timeout=120, seconds=16, machine=dict(cpu="qemu64"))
+@boot("shell", memory="256M", timeout=180, seconds=60, expect="reset",
+      machine=dict(cpu="qemu64"))
 def shell(m, t):
-    """A normal boot, end to end (issues #2, #4, #6): the banner is drawn on
-    the screen in the right glyphs and colour, the status bar ticks, keys
-    typed on the PS/2 keyboard and bytes sent to COM1 reach the shell, and
-    its output shows on serial and screen."""
+    """A normal boot, end to end (issues #2, #4, #6, #11): the banner is
+    drawn on the screen in the right glyphs and colour, the status bar ticks,
+    keys typed on the PS/2 keyboard and bytes sent to COM1 reach the shell,
+    its output shows on serial and screen, wrapped lines edit correctly,
+    history, Tab and Ctrl-L work, the keyboard and the serial port each keep
+    their own line, and Ctrl-Alt-Del restarts the machine."""
     with t.step("prompt"):
         m.wait_for_serial(PROMPT, timeout=60)
     with t.step("banner_on_screen"):
@@ -297,6 +304,97 @@ def shell(m, t):
     # -cpu qemu64 (no TSC-deadline mode): the platform checks of the
     # platform_* boots below.
     platform_checks(m, t, _APIC, _HPET, "IOAPIC")
+    _shell_editing(m, t)
+    with t.step("ctrl_alt_del_restarts"):
+        m.send_key("ctrl", "alt", "delete")
+        m.wait_for_serial(r"Ctrl-Alt-Del: restarting", timeout=20)
+
+
+def _screen_rows_from(screen, text):
+    """The screen rows from the one holding `text` on, right-stripped; the
+    cursor cell (which the screen reader shows as an unknown glyph) counts
+    as blank."""
+    where = screen.find_text(text)
+    assert where, f"{text!r} not on screen; it reads:\n{screen.text()}"
+    return [screen.row_text(r).replace("\u00bf", " ").rstrip()
+            for r in range(where[1], screen.rows)]
+
+
+def _type_checked(m, text, chunk=16):
+    """Types `text` on the PS/2 keyboard a chunk at a time, waiting for each
+    chunk's echo on serial: QEMU's PS/2 queue holds 16 scancodes and drops
+    the rest if the guest is slow to read them (a busy host)."""
+    for i in range(0, len(text), chunk):
+        part = text[i:i + chunk]
+        start = len(m.serial_text())
+        m.send_keys(part)
+        m.wait_for_serial("\n?".join(re.escape(c) for c in part), timeout=20, start=start)
+
+
+def _press(m, key, times=1):
+    """Non-printing keys, one at a time, unhurried (see _type_checked)."""
+    for _ in range(times):
+        m.send_key(key)
+        time.sleep(0.1)
+
+
+def _shell_editing(m, t):
+    """Issue 11 items 5, 7, 19, on the PS/2 keyboard and the screen."""
+    # The editor breaks rows at 79 cells (below the screen's and an 80-column
+    # serial terminal's width): "coop> " plus 150 characters is two rows.
+    body = "".join(chr(ord("a") + i % 26) for i in range(150))
+    with t.step("wrapped_line_edits_redraw_correctly"):
+        _type_checked(m, "echo " + body)
+        _press(m, "home")
+        _press(m, "right", 5)
+        m.send_keys("XY")               # inserted at the start, two rows up
+        _press(m, "end")
+        _press(m, "backspace", 10)      # back across the wrap
+        want = "coop> echo XY" + body[:-10]
+        rows = []
+        for attempt in range(6):
+            time.sleep(0.5)
+            rows = _screen_rows_from(m.screendump("wrapped.ppm"), "coop> echo XY")
+            if rows[:3] == [want[:79], want[79:158], ""]:
+                break
+        assert rows[:3] == [want[:79], want[79:158], ""], f"screen rows: {rows[:3]}"
+        start = len(m.serial_text())
+        m.send_keys("\n")
+        m.wait_for_serial("^XY" + body[:-10] + r"\r?$", timeout=10, start=start)
+    with t.step("history_up_recalls_the_last_line"):
+        start = len(m.serial_text())
+        _press(m, "up")
+        m.send_keys("\n")
+        m.wait_for_serial("^XY" + body[:-10] + r"\r?$", timeout=10, start=start)
+    with t.step("tab_completes_a_command"):
+        _command(m, "upt\t\n", r"^up \d+\.\d{3} s")
+    with t.step("ctrl_l_clears_the_screen"):
+        _type_checked(m, "echo kept")
+        m.send_key("ctrl", "l")
+        try:
+            for attempt in range(6):
+                time.sleep(0.5)
+                screen = m.screendump("cleared.ppm")
+                where = screen.find_text("coop> echo kept")
+                if where and where[1] == 1:
+                    break
+            assert where and where[1] == 1, (
+                f"the prompt is not on the row under the status line:\n{screen.text()}")
+            below = _screen_rows_from(screen, "coop> echo kept")[1:]
+            assert not any(below), f"rows below the prompt not cleared: {below[:3]}"
+        finally:
+            _command(m, "\n", r"^kept\r?$")   # the line survived the clear
+    with t.step("keyboard_and_serial_keep_separate_lines"):
+        # The issue's 'eecchoh ose r0k0b': now each source has its own line.
+        start = len(m.serial_text())
+        for a, b in zip("echo keyboard", "echo serialpt"):
+            m.send_keys(a)
+            m.write_serial(b)
+            time.sleep(0.05)
+        m.send_keys("\n")
+        m.write_serial("\r")
+        m.wait_for_serial(r"^keyboard\r?$", timeout=10, start=start)
+        m.wait_for_serial(r"^serialpt\r?$", timeout=10, start=start)
 
 
 def _mem(m):
@@ -462,6 +560,167 @@ for name, kw, expect in [
                       seconds=12, **kw))
 
 
+# ---- the command line, the boot log, the loader's warnings (issue 11) --------
+
+# Notepad's "Unicode": UTF-16LE with a BOM, CRLF, one key per line.
+CMDLINE_UTF16 = ("\ufeffkeymap=\"de\"\r\nvideo=1024x768\r\nvideo=800x600\r\n"
+                 "loglevel=debug\r\ntset=1\r\n").encode("utf-16-le")
+
+
+@boot("cmdline_utf16", cmdline=CMDLINE_UTF16, timeout=90, seconds=12)
+def cmdline_utf16(m, t):
+    """Items 1, 8, 13: the file is decoded; video= on a line of its own,
+    CRLF-terminated, reaches the loader, the second one winning with a
+    warning; the quotes of keymap="de" are stripped; loglevel=debug shows
+    the memory map and the MADT's IOAPICs and IRQ routing; the warnings are
+    on the screen after the banner."""
+    with t.step("prompt"):
+        m.wait_for_serial(PROMPT, timeout=80)
+    serial = m.serial_text()
+    checks = [
+        ("video_from_a_crlf_line_last_wins", r"^console: 800x600 "),
+        ("repeated_key_warned", r"^warning: cmdline: key 'video' given more than once; "
+                                r"the last value wins"),
+        ("quotes_stripped", r"^keyboard: PS/2, keymap de$"),
+        ("unknown_key_warned", r"^warning: cmdline: unknown key 'tset' ignored"),
+        ("debug_memory_map", r"^debug:   0x[0-9a-f]{12}-0x[0-9a-f]{12} conventional "),
+        ("debug_acpi_madt", r"^debug: acpi: IOAPIC 0 at 0xfec00000, GSIs from 0$"),
+        ("debug_irq_routing", r"^debug: acpi: ISA IRQ 0 -> GSI 2, edge, active high$"),
+    ]
+    for name, pattern in checks:
+        with t.step(name):
+            assert re.search(pattern, serial, re.MULTILINE), f"no line like {pattern!r}"
+    with t.step("warnings_on_screen"):
+        screen = m.screendump()
+        assert screen.find_text("warning: cmdline: key 'video' given more than once"), (
+            f"not on screen; it reads:\n{screen.text()}")
+
+
+@boot("load_options", timeout=120, seconds=20,
+      machine=dict(load_options="keymap=d\u00e9 video=800x600 heap=list"))
+def load_options(m, t):
+    """Item 8: OVMF's UEFI shell starts coop from startup.nsh with options
+    (UCS-2 LoadOptions, the program's name first).  The token with an
+    accented letter is dropped with a warning; the others apply."""
+    with t.step("prompt"):
+        # The shell counts 5 s down before startup.nsh; any key but Esc
+        # starts it at once.
+        m.wait_for_serial(r"Press ESC in \d seconds", timeout=80)
+        m.send_key("ret")
+        m.wait_for_serial(PROMPT, timeout=80)
+    serial = m.serial_text()
+    for name, pattern in [
+            ("from_load_options", r"^cmdline: \"keymap=d\u00e9 video=800x600 heap=list\" "
+                                  r"\(from UEFI load options\)"),
+            ("accented_token_dropped", r"^warning: cmdline: token 'keymap=d\?\?' has bytes "
+                                       r"other than printable ASCII"),
+            ("video_applied", r"^console: 800x600 "),
+            ("heap_applied", r"heap 'list'"),
+            ("keymap_default", r"^keyboard: PS/2, keymap us$")]:
+        with t.step(name):
+            assert re.search(pattern, serial, re.MULTILINE), f"no line like {pattern!r}"
+
+
+@boot("no_ps2_panic_restart", cmdline="video=bogus", timeout=120, seconds=14,
+      expect="reset", machine=dict(machine="q35,i8042=off"))
+def no_ps2_panic_restart(m, t):
+    """Items 11, 12, 17: without a PS/2 controller the screen says where the
+    shell is; the loader's warning about video= is in the kernel's log on the
+    screen; after a panic any key restarts the machine."""
+    with t.step("prompt"):
+        m.wait_for_serial(PROMPT, timeout=80)
+    screen = m.screendump()
+    for name, text in [
+            ("loader_warning_on_screen", "warning: efi: video=bogus is not WIDTHxHEIGHT"),
+            ("shell_on_com1_on_screen", "the shell is on the serial port COM1 at 115200 8N1")]:
+        with t.step(name):
+            assert screen.find_text(text), f"{text!r} not on screen:\n{screen.text()}"
+    with t.step("status_line_says_com1"):
+        assert "kbd none: shell on COM1 115200 8N1" in screen.row_text(0), screen.row_text(0)
+    with t.step("panic_says_how_to_restart"):
+        start = len(m.serial_text())
+        m.write_serial("panic\r\n")   # the LF must not count as the key
+        m.wait_for_serial(r"Press any key \(Ctrl-Alt-Del too\) to restart", timeout=20,
+                          start=start)
+        time.sleep(1)
+        assert m.running(), "restarted before a key was pressed"
+    with t.step("any_key_restarts"):
+        m.write_serial("x")
+        m.wait_for_serial(r"^restarting", timeout=20, start=start)
+
+
+# Lines of 99 characters, as in the issue's paste.
+def _paste(n, tag):
+    return [f"echo {tag}{i:04d} " + "x" * 84 for i in range(n)]
+
+
+def _ran_in_order(m, lines, start, timeout=120):
+    tags = [line.split()[1] for line in lines]
+    m.wait_for_serial("^" + tags[-1] + r" x{84}\r?$", timeout=timeout, start=start)
+    got = re.findall(r"^(\S+) x{84}\r?$", m.serial_text()[start:], re.MULTILINE)
+    assert got == tags, f"{len(got)} of {len(tags)} lines ran, or out of order"
+
+
+@boot("serial_input", cmdline="loglevel=warn", memory="256M", timeout=240, seconds=40)
+def serial_input(m, t):
+    """Items 4, 6, 13, 19 over COM1: pastes of 2 and 10 KB run every line in
+    order; lines typed ahead during a command all run; a 2,000-character
+    line rings the bell once and says so once; a paste bigger than the
+    type-ahead is reported in one line with what was dropped; spawn N &
+    gives the prompt back; loglevel=warn hides the info lines."""
+    with t.step("prompt"):
+        m.wait_for_serial(PROMPT, timeout=80)
+    with t.step("loglevel_warn_hides_info_lines"):
+        serial = m.serial_text()
+        assert re.search(BANNER, serial, re.MULTILINE), "no title line"
+        for info in ("console:", "memory:", "timer:", "idle:"):
+            assert not re.search("^" + info, serial, re.MULTILINE), f"{info} shown"
+    for size, n in (("2kb", 20), ("10kb", 100)):
+        with t.step(f"paste_{size}_runs_every_line_in_order"):
+            lines = _paste(n, size[0])
+            start = len(m.serial_text())
+            m.write_serial("".join(line + "\r" for line in lines))
+            _ran_in_order(m, lines, start)
+    with t.step("type_ahead_keeps_every_line"):
+        start = len(m.serial_text())
+        m.write_serial("sleep 2\recho one\recho two\recho three\r")
+        m.wait_for_serial(r"^three\r?$", timeout=30, start=start)
+        out = m.serial_text()[start:]
+        assert re.findall(r"^(one|two|three)\r?$", out, re.MULTILINE) == [
+            "one", "two", "three"], out[-300:]
+    with t.step("long_line_limit_said_once"):
+        start = len(m.serial_text())
+        m.write_serial("echo " + "a" * 1995 + "\r")
+        m.wait_for_serial(r"^a{195}\r?$", timeout=30, start=start)
+        with open(m.serial_log, "rb") as f:
+            bells = f.read().count(b"\a")   # the only long line of this boot
+        out = m.serial_text()[start:]
+        assert out.count("longer than 200 characters; the last 1800 were dropped") == 1, out
+        assert bells == 1, f"{bells} bells"
+    with t.step("overflow_reported_in_one_line"):
+        start = len(m.serial_text())
+        lines = _paste(120, "o")       # 12 KB while a command runs: 8 KB fit
+        m.write_serial("sleep 2\r" + "".join(line + "\r" for line in lines))
+        m.wait_for_serial(r"typed ahead faster than commands ran: (\d+) lines "
+                          r"\((\d+) bytes\) dropped", timeout=120, start=start)
+        out = m.serial_text()[start:]
+        ran = re.findall(r"^(o\d{4}) x{84}\r?$", out, re.MULTILINE)
+        dropped = int(re.search(r"(\d+) lines \(", out).group(1))
+        assert ran == [line.split()[1] for line in lines[:len(ran)]], "not in order"
+        assert len(ran) + dropped == 120, f"{len(ran)} ran + {dropped} dropped != 120"
+        assert out.count("typed ahead faster") == 1
+        _command(m, "echo after\r", r"^after\r?$", via="serial")
+    with t.step("spawn_in_the_background"):
+        start = len(m.serial_text())
+        m.write_serial("spawn 5 &\r")
+        m.wait_for_serial(r"running in the background", timeout=10, start=start)
+        m.write_serial("tasks\r")
+        m.wait_for_serial(r"^\d+ tasks", timeout=10, start=start)
+        listed = re.findall(r"^ *\d+  demo ", m.serial_text()[start:], re.MULTILINE)
+        assert len(listed) == 5, f"{len(listed)} demo tasks listed"
+        m.wait_for_serial(r"spawn: 5 background tasks done", timeout=20, start=start)
+
+
 BOOTS.sort(key=lambda b: -b.seconds)
 
 
@@ -489,16 +748,18 @@ def run_boot(b, efi, workdir, prefix="boot/"):
             b.steps(m, steps)
         result = m.stop() if b.expected == "running" else m.wait()
     outs = [_exit_outcome(name, b, result), _banner_outcome(name, result)]
-    if "test=" in b.cmdline:
+    if b.runs_tests:
         outs += ktap.parse_outcomes(result.serial, name)
     return outs + steps.outcomes, result
 
 
 # How each expectation is met, and what each ending is called, in the words
 # the runner prints ("powered off as expected", not "crashed").
-_MEETS = {"passed": "passed", "failed": "failed", "running": "stopped", "off": "off"}
+_MEETS = {"passed": "passed", "failed": "failed", "running": "stopped", "off": "off",
+          "reset": "reset"}
 _EXPECTED = {"passed": "every test passing", "failed": "a failed test",
-             "running": "still running after its last check", "off": "a power-off"}
+             "running": "still running after its last check", "off": "a power-off",
+             "reset": "a restart"}
 
 
 def as_expected(b, result):
@@ -516,7 +777,7 @@ def describe(b, result):
              "crashed": f"QEMU exited with status {result.exit_code}"}[result.status]
     if not as_expected(b, result):
         return f"{words}; expected {_EXPECTED[b.expected]}"
-    return words + (" as expected" if result.status == "off" else "")
+    return words + (" as expected" if result.status in ("off", "reset") else "")
 
 
 def _exit_outcome(name, b, result):

@@ -71,7 +71,7 @@ class Machine:
     def __init__(self, efi, workdir, cmdline="", memory="128M", machine="q35",
                  cpu=None, smp=1, medium="fat", display="std", timeout=60,
                  extra_args=(), icount=None, qemu="qemu-system-x86_64",
-                 lazy_memory=False):
+                 lazy_memory=False, load_options=None, tmp_dir=None):
         self.efi = os.path.abspath(efi)
         self.workdir = os.path.abspath(workdir)
         self.cmdline, self.memory, self.machine = cmdline, memory, machine
@@ -82,6 +82,11 @@ class Machine:
         # 64 GiB guest boots on a smaller host (reserve=off: no swap is set
         # aside for it either).
         self.lazy_memory = lazy_memory
+        # With load_options, the image is not on the removable-media path:
+        # OVMF falls back to its UEFI shell, whose startup.nsh runs it with
+        # these options, which the loader then gets as its LoadOptions.
+        self.load_options = load_options
+        self.tmp_dir = tmp_dir          # where the sockets' folder goes (None: /tmp)
         self.serial_log = os.path.join(self.workdir, "serial.log")
         self.proc = None
         self._qmp = None
@@ -105,7 +110,7 @@ class Machine:
         shutil.rmtree(self.workdir, ignore_errors=True)
         os.makedirs(self.workdir)
         # Socket paths must be short (108 bytes): keep them in /tmp.
-        self._tmp = tempfile.mkdtemp(prefix="coop-qemu-")
+        self._tmp = tempfile.mkdtemp(prefix="coop-qemu-", dir=self.tmp_dir)
         self.qmp_path = os.path.join(self._tmp, "qmp.sock")
         self.events_path = os.path.join(self._tmp, "events.sock")
         self.serial_path = os.path.join(self._tmp, "serial.sock")
@@ -155,6 +160,13 @@ class Machine:
         return cmd + self.extra_args
 
     def _medium_args(self):
+        if self.load_options is not None:
+            esp = os.path.join(self.workdir, "esp")
+            os.makedirs(esp)
+            shutil.copyfile(self.efi, os.path.join(esp, "coop.efi"))
+            with open(os.path.join(esp, "startup.nsh"), "wb") as f:
+                f.write(f"\ufefffs0:\\coop.efi {self.load_options}\r\n".encode("utf-16-le"))
+            return ["-drive", f"format=raw,file=fat:rw:{esp}"]
         if self.medium == "fat":
             esp = os.path.join(self.workdir, "esp")
             boot = os.path.join(esp, "EFI", "BOOT")

@@ -62,8 +62,10 @@ def alive(pid):
 
 
 class FakeQemuTest(unittest.TestCase):
+    tmp_base = None      # where temporary folders go (None: the system's)
+
     def setUp(self):
-        self.dir = tempfile.mkdtemp(prefix="coop-fakeqemu-")
+        self.dir = tempfile.mkdtemp(prefix="coop-fakeqemu-", dir=self.tmp_base)
         self.addCleanup(shutil.rmtree, self.dir, ignore_errors=True)
         self.efi = os.path.join(self.dir, "BOOTX64.EFI")
         open(self.efi, "wb").close()
@@ -79,6 +81,7 @@ class FakeQemuTest(unittest.TestCase):
 
     def boot(self, timeout=10, **fake):
         with Machine(self.efi, os.path.join(self.dir, "w"), qemu=self.fake(**fake),
+                     tmp_dir=self.tmp_base,
                      timeout=timeout) as m:
             return m.wait()
 
@@ -106,7 +109,7 @@ class FakeQemuTest(unittest.TestCase):
         self.assertTrue(os.path.exists(os.path.join(self.dir, "w", "serial.log")))
 
     def run_boot(self, b, **fake):
-        b.machine = dict(qemu=self.fake(**fake))
+        b.machine = dict(qemu=self.fake(**fake), tmp_dir=self.tmp_base)
         outs, self.last = boots.run_boot(b, self.efi, os.path.join(self.dir, "w"))
         return {o.name: o for o in outs}
 
@@ -163,27 +166,29 @@ class FakeQemuTest(unittest.TestCase):
 
 class CleanupTest(unittest.TestCase):
     def test_nothing_left_in_the_temp_dir_passing_or_failing(self):
-        """Runs a passing and a failing fake boot test with the temporary
-        directory pointed at an empty one; it must be empty afterwards."""
+        """Runs a passing and a failing fake boot test with their temporary
+        folders (the test's and QEMU's sockets') in an empty folder; it must
+        be empty afterwards.  (Not by pointing tempfile at it: the runner
+        runs other test modules in other threads of this process.)"""
+        scratch = tempfile.mkdtemp(prefix="coop-cleanup-")
+        self.addCleanup(shutil.rmtree, scratch, ignore_errors=True)
+
+        class Passing(FakeQemuTest):
+            tmp_base = scratch
+
         class Failing(FakeQemuTest):
+            tmp_base = scratch
+
             def test_fails(self):
                 self.boot(exit=33)
                 self.fail("deliberately")
 
-        scratch = tempfile.mkdtemp(prefix="coop-cleanup-")
-        saved = tempfile.tempdir
-        tempfile.tempdir = scratch
-        try:
-            suite = unittest.TestSuite([FakeQemuTest("test_exit_statuses"),
-                                        Failing("test_fails")])
-            result = unittest.TestResult()
-            suite.run(result)
-            self.assertEqual((result.testsRun, len(result.failures), len(result.errors)),
-                             (2, 1, 0))
-            self.assertEqual(os.listdir(scratch), [])
-        finally:
-            tempfile.tempdir = saved
-            shutil.rmtree(scratch, ignore_errors=True)
+        suite = unittest.TestSuite([Passing("test_exit_statuses"), Failing("test_fails")])
+        result = unittest.TestResult()
+        suite.run(result)
+        self.assertEqual((result.testsRun, len(result.failures), len(result.errors)),
+                         (2, 1, 0))
+        self.assertEqual(os.listdir(scratch), [])
 
 
 if __name__ == "__main__":
