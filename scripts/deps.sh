@@ -13,7 +13,10 @@
 # a build never half-works on a machine without, say, OVMF.
 set -eu
 
-PKGS="gnu-efi ovmf qemu-system-x86 mtools dosfstools console-setup-linux python3"
+# gdb: make debug and its test; util-linux and e2fsprogs: make usb's tests
+# (loop devices, a private mount namespace).
+PKGS="gnu-efi ovmf qemu-system-x86 mtools dosfstools console-setup-linux python3 gdb \
+util-linux e2fsprogs"
 BENCH_PKGS="libmimalloc-dev librust-tokio-dev librust-futures-dev librust-crossbeam-channel-dev"
 # A cargo already on PATH (rustup) will do; else Debian's.
 command -v cargo >/dev/null 2>&1 || BENCH_PKGS="$BENCH_PKGS cargo"
