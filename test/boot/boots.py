@@ -777,7 +777,9 @@ def describe(b, result):
              "crashed": f"QEMU exited with status {result.exit_code}"}[result.status]
     if not as_expected(b, result):
         return f"{words}; expected {_EXPECTED[b.expected]}"
-    return words + (" as expected" if result.status in ("off", "reset") else "")
+    if result.status == "reset":
+        return "restarted as expected"
+    return words + (" as expected" if result.status == "off" else "")
 
 
 def _exit_outcome(name, b, result):
