@@ -232,7 +232,17 @@ static void submit(unsigned s, bool quiet)
 /* The prompt switches to the line of the source that was typed on. */
 static void focus(unsigned s)
 {
+	struct lineedit *from = &sh.le[sh.active], *to = &sh.le[s];
+
 	if (s == sh.active || !sh.prompt_shown) {
+		sh.active = s;
+		return;
+	}
+	if (!from->len && !to->len) {
+		/* Both show a bare prompt: nothing to redraw, only the terminal
+		 * model to hand over. */
+		to->term_pos = from->term_pos;
+		to->drawn = from->drawn;
 		sh.active = s;
 		return;
 	}
