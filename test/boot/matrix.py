@@ -6,7 +6,9 @@ pairwise: for any two dimensions, every pair of their values is booted at
 least once, in 8 boots.  Six boots cannot do it (with one 3-valued and five
 2-valued dimensions, the 2-valued columns would need five distinct codes up to
 complement among four), so 8 is close to the minimum.  test_matrix.py checks
-the coverage.  One boot more runs test=all on a 36 GiB guest.
+the coverage.  One boot more runs test=all on a 36 GiB guest; then the
+boots of boots.MATRIX_BOOTS: checks too slow or too unusual for make test
+(UEFI LoadOptions through OVMF's shell).
 """
 from boot import boots as boots_mod
 from boot.boots import Boot
@@ -50,4 +52,4 @@ def matrix_boots(timeout=180):
                           machine=dict(machine=machine, cpu=cpu, smp=smp,
                                        medium=medium, display=display,
                                        icount=boots_mod.TIMING_ICOUNT)))
-    return boots + big_memory_boots()
+    return boots + big_memory_boots() + boots_mod.MATRIX_BOOTS
