@@ -274,6 +274,14 @@ static bool key_event(struct kbd_decoder *d, enum kbd_key k, bool pressed,
 	return true;
 }
 
+bool kbd_key_event(struct kbd_decoder *d, enum kbd_key key, bool pressed,
+		   struct kbd_event *out)
+{
+	if (key <= KBD_KEY_NONE || key >= KBD_KEY_COUNT)
+		return false;
+	return key_event(d, key, pressed, out);
+}
+
 static bool feed_plain(struct kbd_decoder *d, uint8_t b, struct kbd_event *out)
 {
 	enum kbd_key k;

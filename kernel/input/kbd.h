@@ -128,6 +128,15 @@ void kbd_set_keymap(struct kbd_decoder *d, const struct keymap *map);
  */
 bool kbd_feed(struct kbd_decoder *d, uint8_t scancode, struct kbd_event *out);
 
+/*
+ * Feeds one physical key going down (@pressed) or up, from a keyboard that
+ * reports keys rather than scancodes (USB: kernel/usb/hid_kbd.h).  Same
+ * rules and output as kbd_feed(): a press of a key already down is a
+ * repeat, a release of a key not down gives nothing (false).
+ */
+bool kbd_key_event(struct kbd_decoder *d, enum kbd_key key, bool pressed,
+		   struct kbd_event *out);
+
 /* The lock states as the data byte of PS/2 command 0xED (enum kbd_led). */
 uint8_t kbd_leds(const struct kbd_decoder *d);
 
