@@ -1,10 +1,12 @@
 /*
- * input.h — what the shell reads: key presses from the PS/2 keyboard and
- * bytes from the serial console, merged into one stream of input events.
+ * input.h — what the shell reads: key presses from the PS/2 and USB
+ * keyboards and bytes from the serial console, merged into one stream of
+ * input events.
  *
- *   IRQ 1 -> byte ring -> keyboard task (decode) --\
- *                                                   >-- input channel --> shell
- *   IRQ 4 -> byte ring -> serial task (VT100)    --/
+ *   IRQ 1 -> scancode ring ---\
+ *                              >-- keyboard task (decode) --\
+ *   USB keyboards -> key ring -/                             >-- input channel --> shell
+ *   IRQ 4 -> byte ring -> serial task (VT100) --------------/
  *
  * The channel is bounded: when the shell falls behind, the producer tasks
  * wait, their rings fill, and the IRQ handlers count and drop bytes.  Nothing
@@ -43,11 +45,20 @@ struct input_event {
 void input_init(void);
 struct channel *input_channel(void);
 
-/* kernel/input/keyboard.c: brings up PS/2 and spawns the keyboard task.  Returns
- * false (after one warning) when there is no keyboard. */
+/* kernel/input/keyboard.c: spawns the keyboard task and brings up PS/2.
+ * Returns false (after one warning) when there is no PS/2 keyboard; the
+ * task still serves keyboards that report keys (USB). */
 bool keyboard_start(const char *keymap_name);
-/* Scancodes the IRQ had to drop because the queue was full. */
+/* A key (enum kbd_key) of a keyboard that reports keys, not scancodes (USB
+ * boot keyboards), went down (again: a typematic repeat) or up.  Executor
+ * context; never blocks: a full queue drops and counts. */
+void keyboard_key(unsigned key, bool pressed);
+/* @fn is called (from the keyboard task) with the lock LEDs, in enum
+ * kbd_led bits, whenever they change: USB keyboards follow PS/2's. */
+void keyboard_set_led_hook(void (*fn)(uint8_t leds));
+/* Scancodes and keys dropped because a queue was full. */
 uint64_t keyboard_dropped(void);
+/* Whether a PS/2 keyboard answered. */
 bool keyboard_present(void);
 /* TSC when the keyboard task was last polled (the IRQ-to-poll benchmark). */
 uint64_t keyboard_last_poll_cycles(void);

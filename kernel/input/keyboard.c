@@ -1,10 +1,14 @@
 /*
- * keyboard.c — the PS/2 keyboard as an async source.
+ * keyboard.c — the keyboards as one async source.
  *
  * IRQ 1 (hal/dev/ps2.c) hands each scancode to on_scancode(), which only pushes
- * it into a byte stream and wakes the keyboard task.  The task decodes
- * (kernel/input/kbd.c), forwards keys to the input channel, and does everything
- * that may wait or print: LED updates and drop reports.
+ * it into a byte stream and wakes the keyboard task.  USB keyboards
+ * (kernel/usb/) report keys rather than scancodes: keyboard_key() pushes
+ * each into a second stream.  The one task decodes both through the same
+ * decoder (kernel/input/kbd.c), so every keyboard shares the modifiers and
+ * lock states, as on one console; it forwards keys to the input channel and
+ * does everything that may wait or print: LED updates (on every keyboard)
+ * and drop reports.
  */
 #include "kernel/input/input.h"
 
@@ -22,15 +26,35 @@
 #define SCANCODE_QUEUE 256 /* a power of two; ~80 keystrokes of make+break */
 #define DROP_REPORT_INTERVAL_MS 1000
 
-static uint8_t scancode_buf[SCANCODE_QUEUE];
-static struct byte_stream scancodes;
+#define KEY_QUEUE 256      /* USB key changes: one byte each */
+#define KEY_PRESSED 0x80   /* in a key-queue byte; the rest is the enum kbd_key */
+
+static uint8_t scancode_buf[SCANCODE_QUEUE], key_buf[KEY_QUEUE];
+static struct byte_stream scancodes, keys;
+static void (*led_hook)(uint8_t leds);
 static struct kbd_decoder decoder;
 static bool present;
 static volatile uint64_t last_poll_cycles;
 
+/* READY when either stream has a byte. */
+struct either_wait {
+	struct future base;
+	struct byte_stream_wait a, b;
+};
+
+static enum poll either_poll(struct future *f, struct context *cx)
+{
+	struct either_wait *w = (struct either_wait *)f;
+	bool a = future_poll(&w->a.base, cx) == POLL_READY;
+
+	return future_poll(&w->b.base, cx) == POLL_READY || a ? POLL_READY : POLL_PENDING;
+}
+
+static const struct future_ops either_ops = { .name = "keyboard_wait", .poll = either_poll };
+
 struct keyboard_task {
 	ASYNC_STATE;
-	struct byte_stream_wait wait;
+	struct either_wait wait;
 	struct chan_send_future send;
 	struct input_event ev;
 	uint64_t dropped_reported, last_report_ms;
@@ -75,13 +99,22 @@ static void three_finger_salute(const struct kbd_event *k)
 	}
 }
 
-/* Decodes queued scancodes until one yields an input event. */
+/* Decodes queued scancodes, then queued USB keys, until one yields an
+ * input event. */
 static bool next_event(struct input_event *ev)
 {
 	uint8_t byte;
 	struct kbd_event k;
 	while (byte_stream_read(&scancodes, &byte)) {
 		if (!kbd_feed(&decoder, byte, &k))
+			continue;
+		three_finger_salute(&k);
+		if (to_input(&k, ev))
+			return true;
+	}
+	while (byte_stream_read(&keys, &byte)) {
+		if (!kbd_key_event(&decoder, (enum kbd_key)(byte & ~KEY_PRESSED),
+				   byte & KEY_PRESSED, &k))
 			continue;
 		three_finger_salute(&k);
 		if (to_input(&k, ev))
@@ -94,13 +127,17 @@ static bool next_event(struct input_event *ev)
  * the IRQ and done at most once per batch of scancodes. */
 static void housekeeping(struct keyboard_task *self)
 {
-	if (kbd_leds_changed(&decoder))
-		ps2_set_leds(kbd_leds(&decoder));
-	uint64_t dropped = byte_stream_dropped(&scancodes);
+	if (kbd_leds_changed(&decoder)) {
+		if (present)
+			ps2_set_leds(kbd_leds(&decoder));
+		if (led_hook)
+			led_hook(kbd_leds(&decoder));
+	}
+	uint64_t dropped = keyboard_dropped();
 	uint64_t now = hal_clock_ms();
 	if (dropped != self->dropped_reported &&
 	    now - self->last_report_ms >= DROP_REPORT_INTERVAL_MS) {
-		log_warn("keyboard: queue full, %llu scancodes dropped so far",
+		log_warn("keyboard: queue full, %llu scancodes or keys dropped so far",
 			 (unsigned long long)dropped);
 		self->dropped_reported = dropped;
 		self->last_report_ms = now;
@@ -117,7 +154,9 @@ ASYNC_FN(keyboard, struct keyboard_task)
 			AWAIT(&self->send);
 		}
 		housekeeping(self);
-		byte_stream_wait_init(&self->wait, &scancodes);
+		self->wait.base.ops = &either_ops;
+		byte_stream_wait_init(&self->wait.a, &scancodes);
+		byte_stream_wait_init(&self->wait.b, &keys);
 		AWAIT(&self->wait);
 	}
 	ASYNC_END();
@@ -133,9 +172,14 @@ bool keyboard_start(const char *keymap_name)
 	}
 	kbd_init(&decoder, map);
 	byte_stream_init(&scancodes, scancode_buf, SCANCODE_QUEUE);
+	byte_stream_init(&keys, key_buf, KEY_QUEUE);
+	/* The task runs with or without PS/2: USB keyboards come later. */
+	struct keyboard_task t = { ASYNC_INIT(keyboard) };
+	struct task_handle h = SPAWN(t);
+	task_detach(&h);
 	enum ps2_status s = ps2_init(on_scancode, NULL);
 	if (s != PS2_OK) {
-		log_warn("keyboard: %s; continuing without a keyboard", ps2_status_text(s));
+		log_warn("keyboard: %s; continuing without a PS/2 keyboard", ps2_status_text(s));
 		if (serial_present())
 			log_warn("keyboard: the shell is on the serial port COM1 at 115200 8N1: "
 				 "connect a terminal there to type");
@@ -145,16 +189,24 @@ bool keyboard_start(const char *keymap_name)
 		return false;
 	}
 	present = true;
-	struct keyboard_task t = { ASYNC_INIT(keyboard) };
-	struct task_handle h = SPAWN(t);
-	task_detach(&h);
 	log_info("keyboard: PS/2, keymap %s", map->name);
 	return true;
 }
 
+void keyboard_key(unsigned key, bool pressed)
+{
+	if (key && key < KBD_KEY_COUNT)
+		byte_stream_push_irq(&keys, (uint8_t)(key | (pressed ? KEY_PRESSED : 0)));
+}
+
+void keyboard_set_led_hook(void (*fn)(uint8_t leds))
+{
+	led_hook = fn;
+}
+
 uint64_t keyboard_dropped(void)
 {
-	return byte_stream_dropped(&scancodes);
+	return byte_stream_dropped(&scancodes) + byte_stream_dropped(&keys);
 }
 
 uint64_t keyboard_last_poll_cycles(void)
