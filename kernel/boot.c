@@ -18,6 +18,7 @@
 #include "kernel/params.h"
 #include "kernel/platform.h"
 #include "kernel/shell/shell.h"
+#include "kernel/usb/usb_start.h"
 #include "mm/mm.h"
 #include "mm/stacks.h"
 #include "sched/executor.h"
@@ -195,6 +196,7 @@ void kernel_run(void)
 		run_tests(kparams.test);
 	input_init();
 	keyboard_start(kparams.keymap);
+	usb_start(kparams.usb);
 	serial_console_start();
 	if (kparams.bench) {
 		bench_boot(kparams.bench);

@@ -14,13 +14,15 @@ struct kernel_params kparams = {
 	.keymap = "us",
 	.heap = "block",
 	.irq = IRQ_CHOICE_AUTO,
+	.usb = "on",
 };
 
 /* The loader reads video= and gdb= (with the same tokenizer); the kernel
  * only accepts them.  timer_hz= is still known, so that it gets its own
  * warning rather than "unknown key". */
 static const char *const known_keys[] = {
-	"test", "bench", "keymap", "heap", "video", "loglevel", "irq", "timer_hz", "gdb", NULL,
+	"test", "bench", "keymap", "heap", "video", "loglevel", "irq", "timer_hz", "gdb", "usb",
+	NULL,
 };
 
 static struct cmdline cmdline;
@@ -69,6 +71,18 @@ static enum irq_choice parse_irq(const char *v)
 	return IRQ_CHOICE_AUTO;
 }
 
+/* usb=: on, off, or a simulated controller failure for the boot tests. */
+static const char *parse_usb(const char *v)
+{
+	static const char *const values[] = { "on", "off", "fail-handoff", "fail-reset" };
+
+	for (unsigned i = 0; i < sizeof values / sizeof values[0]; i++)
+		if (!strcmp(v, values[i]))
+			return values[i];
+	keep_warning("cmdline: usb must be on or off; using on");
+	return "on";
+}
+
 void params_init(const struct boot_info *bi)
 {
 	const char *v;
@@ -87,6 +101,8 @@ void params_init(const struct boot_info *bi)
 	if (cmdline_get(&cmdline, "timer_hz"))
 		keep_warning("cmdline: timer_hz is gone: coop is tickless now (the timer fires "
 			     "only when a sleeper is due); ignored");
+	if ((v = cmdline_get(&cmdline, "usb")))
+		kparams.usb = parse_usb(v);
 	if ((v = cmdline_get(&cmdline, "loglevel"))) {
 		int level = log_level_parse(v);
 		if (level < 0)

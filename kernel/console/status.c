@@ -10,6 +10,7 @@
 #include "kernel/console/console.h"
 #include "kernel/input/input.h"
 #include "kernel/lib/fmt.h"
+#include "kernel/usb/usb_start.h"
 #include "kernel/log.h"
 #include "mm/heap.h"
 #include "sched/async.h"
@@ -26,22 +27,30 @@ struct status {
 	struct sleep_future nap;
 };
 
+/* Which keyboards are there: "PS/2", "USB", "PS/2+USB x2", "none"; and
+ * how many keys were dropped, if any. */
 static const char *keyboard_state(char *buf, size_t n)
 {
 	uint64_t dropped = keyboard_dropped();
+	unsigned usb = usb_keyboards();
+	bool ps2 = keyboard_present();
+	size_t len;
 
-	if (!keyboard_present())
-		return "none: shell on COM1 115200 8N1";
-	if (!dropped)
-		return "ok";
-	fmt_snprintf(buf, n, "ok, %llu dropped", (unsigned long long)dropped);
+	len = (size_t)fmt_snprintf(buf, n, "%s%s%s", ps2 ? "PS/2" : "", ps2 && usb ? "+" : "",
+				   usb ? "USB" : "");
+	if (usb > 1 && len < n)
+		len += (size_t)fmt_snprintf(buf + len, n - len, " x%u", usb);
+	if (!ps2 && !usb)
+		len = (size_t)fmt_snprintf(buf, n, "none: shell on COM1 115200 8N1");
+	if (dropped && len < n)
+		fmt_snprintf(buf + len, n - len, ", %llu dropped", (unsigned long long)dropped);
 	return buf;
 }
 
 /* The bar fills the whole row, so old text never shows through. */
 static void status_draw(void)
 {
-	char line[CON_MAX_COLS + 1], kbd[32];
+	char line[CON_MAX_COLS + 1], kbd[48];
 	struct heap_stats hs;
 	uint64_t ms = hal_clock_ms();
 	unsigned cols = con_cols(), n;

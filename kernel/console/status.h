@@ -1,6 +1,6 @@
 /*
  * status.h — the live status bar on the top row of the screen:
- * "coop | up 12 s | tasks 5 | heap 120 KiB | kbd ok", white on blue,
+ * "coop | up 12 s | tasks 5 | heap 120 KiB | kbd PS/2+USB", white on blue,
  * redrawn by a task on every whole second of uptime (one timer interrupt a
  * second while idle).  Screen only: serial never sees it.
  */

@@ -21,6 +21,8 @@ struct future *shell_cmd_spawn(int argc, char **argv); /* shell_spawn.c */
 struct future *shell_cmd_uptime(int argc, char **argv); /* shell_platform.c */
 struct future *shell_cmd_irqs(int argc, char **argv);
 struct future *shell_cmd_acpi(int argc, char **argv);
+struct future *shell_cmd_lspci(int argc, char **argv); /* shell_hw.c */
+struct future *shell_cmd_lsusb(int argc, char **argv);
 
 bool shell_no_arguments(int argc, char **argv)
 {
@@ -166,6 +168,10 @@ static const struct shell_cmd commands[] = {
 	  "background", shell_cmd_spawn },
 	{ "history", "", "the lines run before (Up and Down recall them)", cmd_history },
 	{ "clear", "", "clear the screen (Ctrl-L too)", cmd_clear },
+	{ "lspci", "[-v]", "PCI devices: bus:dev.fn, vendor:device, class (-v: BARs)",
+	  shell_cmd_lspci },
+	{ "lsusb", "", "USB devices: port path, vendor:product, speed, driver",
+	  shell_cmd_lsusb },
 	{ "bench", "", "executor benchmarks (BENCH lines)", cmd_bench },
 	{ "panic", "", "panic the kernel (to see the report)", cmd_panic },
 	{ "reboot", "", "restart the machine", cmd_reboot },

@@ -158,8 +158,10 @@ struct usb_device *usb_device_new(struct usb_bus *bus, struct usb_device *parent
 	place_device(d, parent, port, root_port);
 	if (parent)
 		usb_device_ref(parent);	/* its TT and route outlive us */
-	d->next = bus->devices;
-	bus->devices = d;
+	struct usb_device **tail = &bus->devices;	/* kept in order of arrival */
+	while (*tail)
+		tail = &(*tail)->next;
+	*tail = d;
 	return d;
 }
 

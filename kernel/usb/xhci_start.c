@@ -1,0 +1,320 @@
+/*
+ * xhci_start.c — bringing an xHCI controller up, and the task that then
+ * serves its event ring.  One task per controller, so a slow or broken
+ * controller delays nothing else: the shell is up while it starts.
+ *
+ *   1. PCI: memory decoding and bus mastering on; BAR 0 sized and mapped
+ *      uncached.
+ *   2. Take it from the firmware (4.22.1): set the OS-owned semaphore, give
+ *      the BIOS a second to let go (as Linux's quirk_usb_handoff_xhci does),
+ *      take it anyway if it does not (one warning), disable its SMIs.
+ *   3. Wait for Controller Not Ready to clear, halt, reset (4.2).
+ *   4. Device context array, scratchpads, command ring, event ring; run.
+ *   5. Power the ports, start the USB bus (hub.c); then poll the event ring
+ *      every tick while commands or control transfers are in flight, and
+ *      every XHCI_IDLE_POLL_MS otherwise (the keyboards' own polling
+ *      interval is 8-10 ms, so this adds no more than that).
+ *
+ * Every wait sleeps on the executor's clock with a bound; a controller that
+ * fails a step gets one warning and is left halted, and the boot goes on.
+ */
+#include "hal/dev/pci.h"
+#include "kernel/lib/fmt.h"
+#include "kernel/lib/string.h"
+#include "kernel/log.h"
+#include "kernel/usb/hub.h"
+#include "kernel/usb/xhci_hcd.h"
+#include "mm/heap.h"
+#include "mm/mm.h"
+#include "sched/async.h"
+#include "sched/executor.h"
+
+#define HANDOFF_TIMEOUT_MS 1000
+#define READY_TIMEOUT_MS 1000
+#define HALT_TIMEOUT_MS 100	/* the spec allows 16 ms */
+#define RESET_TIMEOUT_MS 1000
+#define STEP_POLL_MS 2
+#define PORT_POWER_MS 20
+#define XHCI_IDLE_POLL_MS 8
+#define MAX_SCRATCHPADS 512	/* one frame of pointers */
+
+struct xhci_task {
+	ASYNC_STATE;
+	struct xhci_hc *hc;
+	const char *fault;	/* usb=fail-handoff / fail-reset: tests only */
+	struct sleep_future nap;
+	unsigned waited;
+	char error[80];
+};
+
+static bool fault(const struct xhci_task *t, const char *what)
+{
+	return t->fault && !strcmp(t->fault, what);
+}
+
+static bool bios_holds(const struct xhci_task *t)
+{
+	return xhci_bios_owned(&t->hc->x) || fault(t, "fail-handoff");
+}
+
+static bool still_resetting(const struct xhci_task *t)
+{
+	return xhci_resetting(&t->hc->x) || fault(t, "fail-reset");
+}
+
+/* ---- memory ------------------------------------------------------------------------ */
+
+static bool alloc_scratchpads(struct xhci_hc *hc)
+{
+	uint64_t *array;
+
+	hc->n_scratch = hc->x.scratchpads;
+	if (!hc->n_scratch)
+		return true;
+	if (hc->n_scratch > MAX_SCRATCHPADS || !xhci_dma_alloc(hc, &hc->scratch_array) ||
+	    !(hc->scratch = kcalloc(hc->n_scratch, sizeof *hc->scratch)))
+		return false;
+	array = hc->scratch_array.virt;
+	for (unsigned i = 0; i < hc->n_scratch; i++) {
+		if (!xhci_dma_alloc(hc, &hc->scratch[i]))
+			return false;
+		array[i] = hc->scratch[i].phys;
+	}
+	((uint64_t *)hc->dcbaa.virt)[0] = hc->scratch_array.phys;	/* entry 0 (6.1) */
+	return true;
+}
+
+static void free_memory(struct xhci_hc *hc)
+{
+	for (unsigned i = 0; hc->scratch && i < hc->n_scratch; i++)
+		xhci_dma_free(&hc->scratch[i]);
+	kfree(hc->scratch);
+	hc->scratch = NULL;
+	xhci_dma_free(&hc->scratch_array);
+	xhci_dma_free(&hc->dcbaa);
+	xhci_dma_free(&hc->cmd_frame);
+	xhci_dma_free(&hc->event_frame);
+	xhci_dma_free(&hc->erst_frame);
+}
+
+static bool set_up_rings(struct xhci_hc *hc)
+{
+	if (!xhci_dma_alloc(hc, &hc->dcbaa) || !xhci_dma_alloc(hc, &hc->cmd_frame) ||
+	    !xhci_dma_alloc(hc, &hc->event_frame) || !xhci_dma_alloc(hc, &hc->erst_frame) ||
+	    !alloc_scratchpads(hc))
+		return false;
+	xhci_ring_init(&hc->cmds_ring, hc->cmd_frame.virt, hc->cmd_frame.phys, XHCI_RING_TRBS);
+	xhci_setup(&hc->x, hc->dcbaa.phys, &hc->cmds_ring, hc->event_frame.virt,
+		   hc->event_frame.phys, XHCI_EVENT_TRBS, hc->erst_frame.virt, hc->erst_frame.phys);
+	return true;
+}
+
+/* Ports without power (only where the controller switches it, HCCPARAMS1
+ * PPC) are switched on; false if there were any. */
+static bool power_ports(struct xhci_hc *hc)
+{
+	bool any = false;
+
+	for (unsigned p = 1; hc->x.port_power_control && p <= hc->x.max_ports; p++)
+		if (!(xhci_portsc(&hc->x, p) & PORTSC_PP)) {
+			xhci_port_set(&hc->x, p, PORTSC_PP);
+			any = true;
+		}
+	return any;
+}
+
+static bool start_bus(struct xhci_hc *hc)
+{
+	hc->running = true;
+	hc->bus.name = hc->name;
+	hc->bus.executor = executor_global();
+	hc->bus.hc = &xhci_hc_ops;
+	hc->bus.root_ports = hc->x.max_ports;
+	if (!usb_bus_start(&hc->bus))
+		return false;
+	log_info("usb: %s: xHCI %x.%02x, %u ports, %u slots, events polled every %u ms",
+		 hc->name, hc->x.version >> 8, hc->x.version & 0xff, hc->x.max_ports,
+		 hc->x.max_slots, XHCI_IDLE_POLL_MS);
+	return true;
+}
+
+static void give_up(struct xhci_task *t)
+{
+	struct xhci_hc *hc = t->hc;
+
+	log_warn("usb: %s: %s; controller not used", hc->name, t->error);
+	if (hc->x.op) {
+		xhci_stop(&hc->x);
+		if (!hc->running)
+			free_memory(hc);
+	}
+	pci_write16(&hc->pci, PCI_COMMAND,
+		    pci_read16(&hc->pci, PCI_COMMAND) & (uint16_t)~PCI_CMD_BUS_MASTER);
+}
+
+#define FAIL(...)                                                              \
+	do {                                                                   \
+		fmt_snprintf(self->error, sizeof self->error, __VA_ARGS__);    \
+		goto fail;                                                     \
+	} while (0)
+
+#define NAP(ms)                                                                \
+	do {                                                                   \
+		sleep_ms_init(&self->nap, (ms));                               \
+		AWAIT(&self->nap);                                             \
+	} while (0)
+
+ASYNC_FN(xhci, struct xhci_task)
+{
+	ASYNC_BEGIN();
+	if (bios_holds(self)) {
+		xhci_request_ownership(&self->hc->x);
+		for (self->waited = 0; bios_holds(self) && self->waited < HANDOFF_TIMEOUT_MS;
+		     self->waited += STEP_POLL_MS)
+			NAP(STEP_POLL_MS);
+		if (bios_holds(self)) {
+			log_warn("usb: %s: the firmware did not hand the controller over "
+				 "within %u ms; taking it", self->hc->name, HANDOFF_TIMEOUT_MS);
+			xhci_force_ownership(&self->hc->x);
+		}
+	}
+	xhci_disable_smis(&self->hc->x);
+
+	for (self->waited = 0; xhci_not_ready(&self->hc->x); self->waited += STEP_POLL_MS) {
+		if (self->waited >= READY_TIMEOUT_MS)
+			FAIL("not ready after %u ms", READY_TIMEOUT_MS);
+		NAP(STEP_POLL_MS);
+	}
+	xhci_stop(&self->hc->x);
+	for (self->waited = 0; !xhci_halted(&self->hc->x); self->waited += STEP_POLL_MS) {
+		if (self->waited >= HALT_TIMEOUT_MS)
+			FAIL("does not halt within %u ms", HALT_TIMEOUT_MS);
+		NAP(STEP_POLL_MS);
+	}
+	xhci_reset(&self->hc->x);
+	NAP(1);		/* some controllers hang if touched right after HCRST */
+	for (self->waited = 0; still_resetting(self); self->waited += STEP_POLL_MS) {
+		if (self->waited >= RESET_TIMEOUT_MS)
+			FAIL("reset did not complete within %u ms", RESET_TIMEOUT_MS);
+		NAP(STEP_POLL_MS);
+	}
+
+	if (!self->hc->x.page_4k)
+		FAIL("does not offer 4 KiB pages");
+	if (!set_up_rings(self->hc))
+		FAIL("out of memory for its rings (%u scratchpads)", self->hc->x.scratchpads);
+	xhci_run(&self->hc->x, false);
+	for (self->waited = 0; xhci_halted(&self->hc->x); self->waited += STEP_POLL_MS) {
+		if (self->waited >= HALT_TIMEOUT_MS)
+			FAIL("does not start within %u ms", HALT_TIMEOUT_MS);
+		NAP(STEP_POLL_MS);
+	}
+	if (power_ports(self->hc))
+		NAP(PORT_POWER_MS);
+	if (!start_bus(self->hc))
+		FAIL("out of memory for its bus");
+
+	for (;;) {
+		xhci_hcd_events(self->hc);
+		if (xhci_dead(&self->hc->x)) {
+			log_warn("usb: %s: the controller stopped (host system or controller "
+				 "error); its devices are gone", self->hc->name);
+			usb_bus_stop(&self->hc->bus);
+			self->hc->running = false;
+			break;
+		}
+		NAP(xhci_hcd_busy(self->hc) ? 1 : XHCI_IDLE_POLL_MS);
+	}
+	ASYNC_RETURN();
+fail:
+	give_up(self);
+	ASYNC_END();
+}
+
+/* ---- finding controllers ------------------------------------------------------------------ */
+
+#define MAX_CONTROLLERS 4
+
+static struct xhci_hc *controllers[MAX_CONTROLLERS];
+static unsigned n_controllers;
+
+static bool is_xhci(const struct pci_func *f)
+{
+	return f->class_code == 0x0c && f->subclass == 0x03 && f->prog_if == 0x30;
+}
+
+/* Maps BAR 0 and probes the registers; a message in @error if it cannot. */
+static bool map_registers(struct xhci_hc *hc, char *error, size_t n)
+{
+	struct pci_bar bar;
+	void *mmio;
+	enum xhci_error e;
+
+	if (!pci_bar(&hc->pci, 0, &bar) || bar.io || bar.size < 0x1000 || !bar.base) {
+		fmt_snprintf(error, n, "BAR 0 is not a memory BAR (size %llu)",
+			     (unsigned long long)bar.size);
+		return false;
+	}
+	if (!(mmio = mm_map_mmio(bar.base, bar.size))) {
+		fmt_snprintf(error, n, "cannot map its registers at 0x%llx",
+			     (unsigned long long)bar.base);
+		return false;
+	}
+	pci_write16(&hc->pci, PCI_COMMAND,
+		    pci_read16(&hc->pci, PCI_COMMAND) | PCI_CMD_MEMORY | PCI_CMD_BUS_MASTER |
+			    PCI_CMD_INTX_DISABLE);
+	e = xhci_probe(&hc->x, mmio, bar.size);
+	if (e != XHCI_OK) {
+		fmt_snprintf(error, n, "%s", e == XHCI_NO_PORTS ? "has no ports"
+					    : "its registers make no sense");
+		return false;
+	}
+	return true;
+}
+
+static bool start_one(const struct pci_func *f, struct usb_bus_hooks hooks, const char *flt)
+{
+	struct xhci_hc *hc = kcalloc(1, sizeof *hc);
+	char error[80];
+
+	if (!hc || n_controllers == MAX_CONTROLLERS) {
+		log_warn("usb: xhci %02x:%02x.%u: %s; controller not used", f->bus, f->dev, f->fn,
+			 hc ? "too many controllers" : "out of memory");
+		kfree(hc);
+		return false;
+	}
+	hc->pci = *f;
+	hc->bus.hooks = hooks;
+	fmt_snprintf(hc->name, sizeof hc->name, "xhci %02x:%02x.%u", f->bus, f->dev, f->fn);
+	if (!map_registers(hc, error, sizeof error)) {
+		log_warn("usb: %s: %s; controller not used", hc->name, error);
+		kfree(hc);
+		return false;
+	}
+	struct xhci_task t = { ASYNC_INIT(xhci), .hc = hc, .fault = flt };
+	if (!spawn_detached_on(executor_global(), &t.base, sizeof t)) {
+		log_warn("usb: %s: out of memory; controller not used", hc->name);
+		kfree(hc);
+		return false;
+	}
+	controllers[n_controllers++] = hc;
+	return true;
+}
+
+unsigned xhci_start_all(const struct pci_func *funcs, unsigned n, struct usb_bus_hooks hooks,
+			const char *flt)
+{
+	unsigned found = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		if (is_xhci(&funcs[i])) {
+			found++;
+			start_one(&funcs[i], hooks, flt);
+		}
+	return found;
+}
+
+struct usb_bus *xhci_bus(unsigned i)
+{
+	return i < n_controllers && controllers[i]->running ? &controllers[i]->bus : NULL;
+}
