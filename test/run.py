@@ -221,7 +221,9 @@ def boot_rounds(args):
         rounds = [[b for b in r if re.search(args.only, b.name)] for r in rounds]
     for r in rounds:
         for b in r:
-            b.machine = dict(b.machine, extra_args=args.qemu_args.split())
+            # --qemu-args come after a boot's own devices, not instead of them.
+            b.machine = dict(b.machine, extra_args=list(b.machine.get("extra_args", ()))
+                             + args.qemu_args.split())
     return rounds
 
 
