@@ -249,6 +249,9 @@ def shell(m, t):
         # White on blue, the whole row (status.h).
         screen.expect_text(0, 0, " coop | up ", fg=15, bg=1)
         screen.expect_text(screen.cols - 1, 0, " ", fg=15, bg=1)
+    with t.step("no_xhci_is_one_warning"):
+        warnings = _usb_warnings(m)
+        assert warnings == ["warning: usb: no xHCI controller; no USB keyboard"], warnings
     with t.step("help_on_ps2_keyboard"):
         _command(m, "help\n", r"^ +tasks +list the tasks")
     with t.step("echo_hi_over_serial"):
@@ -574,6 +577,160 @@ for name, kw, expect in [
 ]:
     BOOTS.append(Boot("platform_" + name, steps=platform_steps(*expect), timeout=120,
                       seconds=12, **kw))
+
+# ---- USB keyboards (issue 15) ----------------------------------------------------------
+
+XHCI = ["-device", "qemu-xhci,id=xhci"]
+USB_KBD = r'usb (\S+): keyboard 0627:0001 "QEMU USB Keyboard", \w+ speed'
+
+
+def _usb_warnings(m, start=0):
+    # A task's warning can land after the prompt, on its line: no ^ here.
+    return re.findall(r"warning: usb.*$", m.serial_text()[start:], re.MULTILINE)
+
+
+def _typing_checks(m, t):
+    """The shell boot's keyboard checks, for a keyboard reached by send-key."""
+    with t.step("shift_and_symbols"):
+        _command(m, "echo Hello, World! (x_y)\n", r"^Hello, World! \(x_y\)\r?$")
+    with t.step("caps_lock"):
+        start = len(m.serial_text())
+        m.send_keys("echo ")
+        m.send_key("caps_lock")
+        m.send_keys("abc")
+        m.send_key("caps_lock")
+        m.send_keys(" def\n")
+        m.wait_for_serial(r"^ABC def\r?$", timeout=10, start=start)
+    with t.step("extended_keys_edit_the_line"):
+        start = len(m.serial_text())
+        m.send_keys("echo abxc")
+        m.send_key("left")
+        m.send_key("left")
+        m.send_key("delete")
+        m.send_keys("\n")
+        m.wait_for_serial(r"^abc\r?$", timeout=10, start=start)
+
+
+@boot("usb_keyboard", memory="256M", timeout=180, seconds=24,
+      machine=dict(machine="q35,i8042=off",
+                   extra_args=XHCI + ["-device", "usb-kbd,id=kbd1,bus=xhci.0,port=1"]))
+def usb_keyboard(m, t):
+    """A PC without PS/2 (issue 15): the USB keyboard on an xHCI root port
+    types into the shell, with Shift, Caps Lock, the editing keys and
+    software typematic repeat.  Then hot-plug: the keyboard is unplugged, a
+    hub with a keyboard behind it is plugged in and that keyboard types, and
+    the hub is unplugged with the keyboard on it."""
+    with t.step("prompt"):
+        m.wait_for_serial(PROMPT, timeout=60)
+    with t.step("enumerated"):
+        m.wait_for_serial(USB_KBD, timeout=30)
+    with t.step("typing"):
+        _command(m, "echo typed on usb\n", r"^typed on usb\r?$")
+    _typing_checks(m, t)
+    with t.step("typematic_repeat"):
+        # USB keyboards do not repeat; the driver does: 500 ms, then 10.9/s.
+        start = len(m.serial_text())
+        m.send_keys("echo ")
+        m.send_key("x", hold_ms=3000)
+        m.send_keys(" held\n")
+        got = m.wait_for_serial(r"^(x+) held\r?$", timeout=20, start=start).group(1)
+        assert 3 <= len(got) <= 40, f"{len(got)} x for a key held 3 s"
+    with t.step("status_line_names_usb"):
+        row = m.screendump("status.ppm").row_text(0)
+        assert "kbd USB " in row, f"status line: {row!r}"
+    with t.step("lspci_lists_the_controller"):
+        _command(m, "lspci\n", r"^00:\w\w\.\d 1b36:000d 0c0330 USB controller \(xHCI\)")
+    with t.step("lsusb_lists_the_keyboard"):
+        _command(m, "lsusb\n", r"^ +\d+ +0627:0001 high +keyboard +QEMU USB Keyboard")
+    with t.step("unplug"):
+        start = len(m.serial_text())
+        m.qmp.execute("device_del", id="kbd1")
+        m.wait_for_serial(r"usb \d+: keyboard disconnected", timeout=20, start=start)
+    with t.step("hub_with_keyboard_plugged_in"):
+        start = len(m.serial_text())
+        m.qmp.execute("device_add", driver="usb-hub", id="hub1", bus="xhci.0", port="2")
+        m.qmp.execute("device_add", driver="usb-kbd", id="kbd2", bus="xhci.0", port="2.4")
+        m.wait_for_serial(r"usb \d+: \d+-port hub ready", timeout=30, start=start)
+        m.wait_for_serial(r"usb \d+\.4: keyboard 0627:0001", timeout=30, start=start)
+    with t.step("typing_behind_the_hub"):
+        _command(m, "echo behind a hub\n", r"^behind a hub\r?$")
+    with t.step("hub_unplugged"):
+        start = len(m.serial_text())
+        m.qmp.execute("device_del", id="hub1")
+        m.wait_for_serial(r"usb \d+: hub disconnected", timeout=20, start=start)
+        assert re.search(r"usb \d+\.4: keyboard disconnected", m.serial_text()[start:]), \
+            "the keyboard behind the hub was not released"
+        _command(m, "lsusb\n", r"^0 USB devices", via="serial")
+    with t.step("no_usb_warnings"):
+        warnings = _usb_warnings(m)
+        assert not warnings, f"warnings: {warnings}"
+
+
+@boot("ps2_and_usb_keyboards", memory="256M", timeout=150, seconds=16,
+      cmdline="usb=fail-handoff",
+      machine=dict(display="none",
+                   extra_args=XHCI + ["-device", "VGA,id=vga0",
+                                      "-device", "usb-kbd,bus=xhci.0,display=vga0"]))
+def ps2_and_usb_keyboards(m, t):
+    """PS/2 and USB keyboards at once (issue 15): both type, and they share
+    the lock state.  The usb-kbd is bound to the VGA so that QMP's send-key
+    reaches PS/2 and input-send-event to vga0 reaches USB.  The firmware
+    here never hands the controller over (usb=fail-handoff): one warning,
+    then the driver takes it as Linux does, and USB works."""
+    with t.step("prompt"):
+        m.wait_for_serial(PROMPT, timeout=60)
+    with t.step("enumerated"):
+        m.wait_for_serial(USB_KBD, timeout=30)
+    with t.step("handoff_timeout_is_one_warning"):
+        warnings = _usb_warnings(m)
+        assert len(warnings) == 1 and "did not hand the controller over" in warnings[0], \
+            f"usb warnings: {warnings}"
+    with t.step("ps2_types"):
+        _command(m, "echo from ps2\n", r"^from ps2\r?$")
+    with t.step("usb_types"):
+        start = len(m.serial_text())
+        m.send_keys_to("vga0", "echo from usb\n")
+        m.wait_for_serial(r"^from usb\r?$", timeout=15, start=start)
+    with t.step("caps_lock_is_shared"):
+        # Caps Lock on one keyboard shifts the other's letters.  Each key's
+        # echo is awaited before the other keyboard's next key, so the two
+        # paths cannot overtake each other on a slow host.
+        start = len(m.serial_text())
+        m.send_keys("echo ")
+        m.send_key_to("vga0", "caps_lock")
+        m.send_keys_to("vga0", "a")
+        m.wait_for_serial(r"echo A", timeout=15, start=start)
+        m.send_keys("b")                            # PS/2, Caps Lock from USB
+        m.wait_for_serial(r"echo AB", timeout=15, start=start)
+        m.send_key("caps_lock")
+        m.send_keys("c")
+        m.wait_for_serial(r"echo ABc", timeout=15, start=start)
+        m.send_keys_to("vga0", "d")                 # USB, Caps Lock off from PS/2
+        m.wait_for_serial(r"echo ABcd", timeout=15, start=start)
+        m.send_keys("\n")
+        m.wait_for_serial(r"^ABcd\r?$", timeout=15, start=start)
+    with t.step("status_line_names_both"):
+        row = m.screendump("status.ppm").row_text(0)
+        assert "kbd PS/2+USB " in row, f"status line: {row!r}"
+
+
+@boot("usb_controller_fails", memory="128M", timeout=90, seconds=10, cmdline="usb=fail-reset",
+      machine=dict(extra_args=XHCI))
+def usb_controller_fails(m, t):
+    """An xHCI controller that never finishes its reset (simulated with
+    usb=fail-reset): one warning, and the shell still works over PS/2 and
+    serial."""
+    with t.step("prompt"):
+        m.wait_for_serial(PROMPT, timeout=60)
+    with t.step("one_warning"):
+        m.wait_for_serial(r"warning: usb: xhci \S+: reset did not complete within 1000 ms; "
+                          r"controller not used", timeout=30)
+        warnings = _usb_warnings(m)
+        assert len(warnings) == 1, f"usb warnings: {warnings}"
+    with t.step("ps2_still_types"):
+        _command(m, "echo still typing\n", r"^still typing\r?$")
+    with t.step("serial_still_works"):
+        _command(m, "echo still serial\r", r"^still serial\r?$", via="serial")
 
 
 # ---- the command line, the boot log, the loader's warnings (issue 11) --------

@@ -355,12 +355,19 @@ class Machine:
     def send_keys(self, text, delay=0.01):
         qmplib.send_keys(self.qmp, text, delay=delay)
 
+    def send_keys_to(self, device, text):
+        """Types on the keyboard bound to display `device` (usb-kbd,display=)."""
+        qmplib.send_keys_to(self.qmp, device, text)
+
+    def send_key_to(self, device, *qcodes):
+        qmplib.send_key_to(self.qmp, device, *qcodes)
+
     def flood_keys(self, text, batch=40, pause=0.01):
         qmplib.flood_keys(self.qmp, text, batch=batch, pause=pause)
 
-    def send_key(self, *qcodes):
+    def send_key(self, *qcodes, hold_ms=20):
         """e.g. send_key("caps_lock") or send_key("ctrl", "alt", "delete")."""
-        qmplib.send_key(self.qmp, *qcodes)
+        qmplib.send_key(self.qmp, *qcodes, hold_ms=hold_ms)
 
     def screendump(self, name="screen.ppm"):
         """The current display as a Screen, its font chosen from the kernel's

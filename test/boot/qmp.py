@@ -130,6 +130,24 @@ def flood_keys(qmp, text, batch=40, pause=0.01):
         time.sleep(pause)
 
 
+def send_key_to(qmp, device, *qcodes, delay=0.03):
+    """Presses and releases the qcodes together on the keyboard bound to
+    display `device` (a usb-kbd with display=<device>): QMP's send-key only
+    reaches keyboards bound to no display."""
+    for down in (True, False):
+        keys = qcodes if down else tuple(reversed(qcodes))
+        qmp.execute("input-send-event", device=device, head=0, events=[
+            {"type": "key", "data": {"down": down, "key": {"type": "qcode", "data": c}}}
+            for c in keys])
+        time.sleep(delay)
+
+
+def send_keys_to(qmp, device, text):
+    """Types `text` on the keyboard bound to display `device`."""
+    for ch in text:
+        send_key_to(qmp, device, *keys_for(ch))
+
+
 def send_keys(qmp, text, delay=0.01, hold_ms=20):
     """Types `text` key by key (\\n is Enter), shifting where needed."""
     for ch in text:
