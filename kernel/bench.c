@@ -324,6 +324,7 @@ struct bench_main {
 	struct bench_future bench;
 	struct sleep_future nap;
 	uint64_t irqs, start_ms;
+	struct key_bench keys;
 };
 
 /* Timer interrupts per second while idle as a normal boot idles: the
@@ -335,6 +336,8 @@ ASYNC_FN(bench_main, struct bench_main)
 	ASYNC_BEGIN();
 	bench_init(&self->bench);
 	AWAIT(&self->bench);
+	key_bench_init(&self->keys);
+	AWAIT(&self->keys);
 	status_start();
 	self->irqs = clock_interrupts();
 	self->start_ms = hal_clock_ms();

@@ -12,7 +12,10 @@
 
 #include <stdint.h>
 
+#include "kernel/input/input.h"
 #include "sched/async.h"
+#include "sched/channel.h"
+#include "sched/combinators.h"
 #include "sched/timer.h"
 
 #define BENCH_LATENCY_SAMPLES 200
@@ -27,6 +30,21 @@ struct bench_future {
 };
 
 void bench_init(struct bench_future *b);
+
+/* Key press to input channel, per keyboard path (bench_keys.c).  Reads the
+ * input channel: only for the bench=all boot, where no shell runs. */
+struct key_bench {
+	ASYNC_STATE;
+	unsigned i, n;
+	uint64_t samples[20];		/* KEY_SAMPLES */
+	struct chan_recv_future recv;
+	struct input_event ev;
+	struct sleep_future nap;
+	struct select_future sel;
+	struct future *futs[2];
+};
+
+void key_bench_init(struct key_bench *b);
 
 /* The `bench=all` boot: spawns a task that runs every benchmark and then
  * ends QEMU (isa-debug-exit), or halts on hardware.  Unknown selections

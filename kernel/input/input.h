@@ -62,6 +62,8 @@ uint64_t keyboard_dropped(void);
 bool keyboard_present(void);
 /* TSC when the keyboard task was last polled (the IRQ-to-poll benchmark). */
 uint64_t keyboard_last_poll_cycles(void);
+/* TSC when the PS/2 IRQ handler last ran (the key-to-input benchmark). */
+uint64_t keyboard_last_irq_cycles(void);
 
 /* kernel/input/serial_input.c: serial receive IRQ + the task that turns
  * terminal bytes (VT100 arrows, DEL, CR) into input events. */

@@ -34,7 +34,7 @@ static struct byte_stream scancodes, keys;
 static void (*led_hook)(uint8_t leds);
 static struct kbd_decoder decoder;
 static bool present;
-static volatile uint64_t last_poll_cycles;
+static volatile uint64_t last_poll_cycles, last_irq_cycles;
 
 /* READY when either stream has a byte. */
 struct either_wait {
@@ -63,6 +63,7 @@ struct keyboard_task {
 static void on_scancode(uint8_t byte, void *ctx)
 {
 	(void)ctx;
+	last_irq_cycles = hal_cycles();
 	byte_stream_push_irq(&scancodes, byte);
 }
 
@@ -212,6 +213,11 @@ uint64_t keyboard_dropped(void)
 uint64_t keyboard_last_poll_cycles(void)
 {
 	return last_poll_cycles;
+}
+
+uint64_t keyboard_last_irq_cycles(void)
+{
+	return last_irq_cycles;
 }
 
 bool keyboard_present(void)

@@ -21,10 +21,23 @@ static void on_log(void *ctx, enum usb_log_level level, const char *line)
 		log_info("%s", line);
 }
 
+static volatile uint64_t last_key_cycles;
+
 static void on_key(void *ctx, unsigned key, bool pressed)
 {
 	(void)ctx;
+	last_key_cycles = xhci_events_cycles();
 	keyboard_key(key, pressed);
+}
+
+uint64_t usb_last_key_cycles(void)
+{
+	return last_key_cycles;
+}
+
+const char *usb_events_mode(void)
+{
+	return "poll";
 }
 
 /* Lock LEDs changed (from any keyboard): every USB keyboard shows them. */

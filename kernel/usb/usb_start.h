@@ -7,6 +7,7 @@
 #define COOP_KERNEL_USB_USB_START_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 /*
  * Starts every xHCI controller (each brings itself up in its own task, so
@@ -19,6 +20,12 @@ void usb_start(const char *mode);
 
 /* USB keyboards attached and working now, on all controllers. */
 unsigned usb_keyboards(void);
+
+/* For the key-latency benchmark: TSC when the event handling that found
+ * the last USB key began (the poll, or the interrupt handler), and which of
+ * the two it was: "poll" or "msi". */
+uint64_t usb_last_key_cycles(void);
+const char *usb_events_mode(void);
 
 /* The shell's lsusb: one line per device on every bus. */
 void usb_print_devices(void);

@@ -175,7 +175,9 @@ static struct xhci_td *td_new(struct xhci_hc *hc, struct xhci_endpoint *ep, unsi
 	for (unsigned i = 0; i < XHCI_MAX_TDS && !td; i++)
 		if (!ep->tds[i].used)
 			td = &ep->tds[i];
-	if (len && !xhci_dma_alloc(hc, &td->bounce))
+	/* A TD slot keeps its bounce frame for the next transfer: a keyboard
+	 * report every few ms should not cost a frame allocation each. */
+	if (len && !td->bounce.phys && !xhci_dma_alloc(hc, &td->bounce))
 		return NULL;
 	td->used = true;
 	ep->in_flight++;
@@ -184,8 +186,7 @@ static struct xhci_td *td_new(struct xhci_hc *hc, struct xhci_endpoint *ep, unsi
 
 static void td_free(struct xhci_endpoint *ep, struct xhci_td *td)
 {
-	xhci_dma_free(&td->bounce);
-	*td = (struct xhci_td){ 0 };
+	*td = (struct xhci_td){ .bounce = td->bounce };
 	ep->in_flight--;
 }
 

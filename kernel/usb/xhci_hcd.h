@@ -110,6 +110,8 @@ void xhci_dma_free(struct dma_frame *f);
  * Returns how many were found. */
 unsigned xhci_start_all(const struct pci_func *funcs, unsigned n, struct usb_bus_hooks hooks,
 			const char *fault);
+/* TSC when an event task last started looking at its event ring. */
+uint64_t xhci_events_cycles(void);
 /* The bus of running controller @i, or NULL past the last. */
 struct usb_bus *xhci_bus(unsigned i);
 

@@ -19,6 +19,7 @@
  * fails a step gets one warning and is left halted, and the boot goes on.
  */
 #include "hal/dev/pci.h"
+#include "hal/hal.h"
 #include "kernel/lib/fmt.h"
 #include "kernel/lib/string.h"
 #include "kernel/log.h"
@@ -46,6 +47,13 @@ struct xhci_task {
 	unsigned waited;
 	char error[80];
 };
+
+static volatile uint64_t events_cycles;
+
+uint64_t xhci_events_cycles(void)
+{
+	return events_cycles;
+}
 
 static bool fault(const struct xhci_task *t, const char *what)
 {
@@ -215,6 +223,7 @@ ASYNC_FN(xhci, struct xhci_task)
 		FAIL("out of memory for its bus");
 
 	for (;;) {
+		events_cycles = hal_cycles();
 		xhci_hcd_events(self->hc);
 		if (xhci_dead(&self->hc->x)) {
 			log_warn("usb: %s: the controller stopped (host system or controller "
