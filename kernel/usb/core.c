@@ -62,6 +62,33 @@ void usb_op_complete(struct usb_op *op, enum usb_status status, uint32_t actual)
 		waker_wake(&op->waker);
 }
 
+void usb_address(struct usb_device *dev, struct usb_op *op)
+{
+	if (dev->released) {
+		usb_op_complete(op, USB_GONE, 0);
+		return;
+	}
+	dev->addressed = true;	/* from now on the controller may hold state */
+	dev->bus->hc->address_device(dev->bus, dev, op);
+}
+
+void usb_update_ep0(struct usb_device *dev, struct usb_op *op)
+{
+	if (dev->released)
+		usb_op_complete(op, USB_GONE, 0);
+	else
+		dev->bus->hc->update_ep0(dev->bus, dev, op);
+}
+
+void usb_configure(struct usb_device *dev, const struct usb_endpoint *eps, unsigned n,
+		   const struct usb_hub_caps *hub, struct usb_op *op)
+{
+	if (dev->released)
+		usb_op_complete(op, USB_GONE, 0);
+	else
+		dev->bus->hc->configure(dev->bus, dev, eps, n, hub, op);
+}
+
 void usb_control(struct usb_device *dev, const struct usb_setup *setup, void *data,
 		 struct usb_op *op)
 {

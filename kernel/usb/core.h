@@ -109,8 +109,8 @@ struct usb_device {
 
 /*
  * The controller contract.  Each asynchronous call completes @op exactly
- * once.  Calls on a released device are not made: the wrappers below
- * complete the op with USB_GONE instead.
+ * once.  Calls on a released device are not made: the usb_*() wrappers
+ * below complete the op with USB_GONE instead.
  */
 struct usb_hc_ops {
 	/* Give @dev (speed, route, root_port, tt_* filled in) a slot and a USB
@@ -175,13 +175,20 @@ struct usb_bus {
 	struct usb_kbd_state *keyboards;	/* usb_kbd.c's list */
 	unsigned n_keyboards;
 	uint8_t leds;			/* lock LEDs all keyboards should show */
+	struct usb_device *enumerating;	/* the device enum.c is setting up */
 	struct waker waker;		/* the bus task, while it waits for work */
 	bool work;			/* a hub has ports to look at */
 	bool stopping;			/* usb_bus_stop() was called */
 	bool stopped;			/* ... and the bus task has ended */
 };
 
-/* Wrappers: check for a released device, then call the controller. */
+/* Wrappers: the only way to call the controller for a device.  A released
+ * device's op completes at once with USB_GONE and the controller is not
+ * called (it has forgotten the device). */
+void usb_address(struct usb_device *dev, struct usb_op *op);
+void usb_update_ep0(struct usb_device *dev, struct usb_op *op);
+void usb_configure(struct usb_device *dev, const struct usb_endpoint *eps, unsigned n,
+		   const struct usb_hub_caps *hub, struct usb_op *op);
 void usb_control(struct usb_device *dev, const struct usb_setup *setup, void *data,
 		 struct usb_op *op);
 void usb_interrupt_in(struct usb_device *dev, const struct usb_endpoint *ep, void *buf,

@@ -24,6 +24,10 @@ static void request(struct usb_enum *e, struct usb_setup setup, void *buf)
  * records why not. */
 static bool request_ok(struct usb_enum *e, const char *what, uint32_t need)
 {
+	if (e->op.status == USB_GONE) {
+		fmt_snprintf(e->error, sizeof e->error, "unplugged");
+		return false;
+	}
 	if (e->op.status != USB_OK) {
 		fmt_snprintf(e->error, sizeof e->error, "%s: %s", what,
 			     usb_status_text(e->op.status));
@@ -48,8 +52,7 @@ static bool parse_failed(struct usb_enum *e, const char *what, enum usb_desc_err
 static void start_address(struct usb_enum *e)
 {
 	usb_op_init(&e->op);
-	e->dev->addressed = true;	/* from now on the controller may hold state */
-	e->bus->hc->address_device(e->bus, e->dev, &e->op);
+	usb_address(e->dev, &e->op);
 	usb_wait_init(&e->wait, e->dev, &e->op, USB_CONTROL_TIMEOUT_MS);
 }
 
@@ -76,7 +79,7 @@ static bool take_packet_size(struct usb_enum *e, bool *changed)
 static void start_update_ep0(struct usb_enum *e)
 {
 	usb_op_init(&e->op);
-	e->bus->hc->update_ep0(e->bus, e->dev, &e->op);
+	usb_update_ep0(e->dev, &e->op);
 	usb_wait_init(&e->wait, e->dev, &e->op, USB_CONTROL_TIMEOUT_MS);
 }
 
@@ -160,6 +163,7 @@ ASYNC_FN(usb_enum, struct usb_enum)
 		fmt_snprintf(self->error, sizeof self->error, "out of memory");
 		goto fail;
 	}
+	self->bus->enumerating = self->dev;	/* an unplug releases it at once */
 
 	start_address(self);
 	AWAIT(&self->wait);
@@ -223,6 +227,7 @@ fail:
 		self->dev = NULL;
 	}
 done:
+	self->bus->enumerating = NULL;
 	kfree(self->buf);
 	kfree(self->cfg);
 	self->buf = NULL;

@@ -40,8 +40,15 @@ void usb_hub_mark_pending(struct usb_hub *hub, unsigned port)
 
 void usb_bus_root_port_changed(struct usb_bus *bus, unsigned port)
 {
-	if (bus->hubs)
-		usb_hub_mark_pending(bus->hubs, port);	/* the root hub is first */
+	struct usb_hub *root = bus->hubs;	/* the root hub is first */
+	uint16_t status, change;
+	enum usb_speed speed;
+
+	if (!root || port == 0 || port > root->ports)
+		return;
+	bus->hc->root_port_status(bus, port, &status, &change, &speed);
+	usb_hub_port_changed(root, port, status, change);
+	usb_hub_mark_pending(root, port);
 }
 
 /* The first pending port of any live hub, its bit cleared. */
@@ -103,6 +110,33 @@ static void detach(struct usb_device *dev)
 		dev->driver ? dev->driver : "device");
 	usb_device_release(dev);
 	usb_device_put(dev);
+}
+
+/* Whether @dev is at, or below, port @port of hub device @hubdev (NULL:
+ * the root hub). */
+static bool below(const struct usb_device *dev, const struct usb_device *hubdev,
+		  unsigned port)
+{
+	for (; dev; dev = dev->parent)
+		if (dev->parent == hubdev && dev->port == port)
+			return true;
+	return false;
+}
+
+void usb_hub_port_changed(struct usb_hub *hub, unsigned port, uint16_t status,
+			  uint16_t change)
+{
+	struct usb_bus *bus = hub->bus;
+	struct usb_device *child = hub->child[port];
+
+	if ((status & USB_PORT_STAT_CONNECTION) && !(change & USB_PORT_C_CONNECTION))
+		return;
+	if (child) {
+		hub->child[port] = NULL;
+		detach(child);
+	}
+	if (bus->enumerating && below(bus->enumerating, hub->dev, port))
+		usb_device_release(bus->enumerating);
 }
 
 /* ---- one request to a port ---------------------------------------------------- */
@@ -464,6 +498,8 @@ void usb_bus_stop(struct usb_bus *bus)
 	struct usb_hub *root = bus->hubs;
 
 	bus->stopping = true;
+	if (bus->enumerating)
+		usb_device_release(bus->enumerating);
 	for (unsigned p = 1; root && p <= root->ports; p++) {
 		if (root->child[p])
 			detach(root->child[p]);

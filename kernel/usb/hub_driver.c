@@ -5,6 +5,7 @@
  * SuperSpeed hubs USB 3.2 10.14 (SET_HUB_DEPTH, the 12-byte descriptor).
  */
 #include "kernel/lib/fmt.h"
+#include "kernel/lib/string.h"
 #include "kernel/usb/hub.h"
 #include "kernel/usb/hub_internal.h"
 #include "sched/executor.h"
@@ -30,6 +31,7 @@ struct hub_driver {
 	struct sleep_future nap;
 	unsigned i, errors;
 	uint16_t hub_change;
+	uint8_t changed[HUB_ROUTE_PORTS / 8 + 1];
 	uint8_t buf[HUB_DESC_MAX + 1];
 	char error[64];
 };
@@ -67,7 +69,7 @@ static void start_configure(struct hub_driver *h)
 	struct usb_hub_caps caps = { h->hd.num_ports, h->hd.tt_think_time, false };
 
 	usb_op_init(&h->op);
-	h->dev->bus->hc->configure(h->dev->bus, h->dev, &h->ep, 1, &caps, &h->op);
+	usb_configure(h->dev, &h->ep, 1, &caps, &h->op);
 	usb_wait_init(&h->wait, h->dev, &h->op, USB_CONTROL_TIMEOUT_MS);
 }
 
@@ -103,16 +105,17 @@ static void start_status_poll(struct hub_driver *h)
 	usb_interrupt_in(h->dev, &h->ep, h->buf, (uint16_t)(h->hub->ports / 8 + 1), &h->op);
 }
 
-/* Hands each flagged port to the bus task; true if bit 0 (the hub itself)
- * is set too. */
-static bool take_port_changes(struct hub_driver *h)
+/* Keeps the status-change bitmap: bit 0 the hub itself, bit n port n. */
+static void take_changes(struct hub_driver *h)
 {
-	uint32_t got = h->op.actual;
+	memset(h->changed, 0, sizeof h->changed);
+	for (uint32_t i = 0; i < h->op.actual && i < sizeof h->changed; i++)
+		h->changed[i] = h->buf[i];
+}
 
-	for (unsigned p = 1; p <= h->hub->ports && p / 8 < got; p++)
-		if (h->buf[p / 8] & (1u << (p % 8)))
-			usb_hub_mark_pending(h->hub, p);
-	return got && (h->buf[0] & 1);
+static bool flagged(const struct hub_driver *h, unsigned bit)
+{
+	return h->changed[bit / 8] & (1u << (bit % 8));
 }
 
 static struct usb_setup hub_request(uint8_t request, uint16_t value, uint16_t length)
@@ -189,7 +192,20 @@ ASYNC_FN(hub_driver, struct hub_driver)
 			continue;
 		}
 		self->errors = 0;
-		if (!take_port_changes(self))
+		take_changes(self);
+		/* A port that lost its device is dealt with now; the bus task,
+		 * which may be busy elsewhere, clears the changes later. */
+		for (self->i = 1; self->i <= self->hub->ports; self->i++) {
+			if (!flagged(self, self->i))
+				continue;
+			port_req_init(&self->req, self->hub, self->i, PORT_GET_STATUS, 0);
+			AWAIT(&self->req);
+			if (self->req.ok)
+				usb_hub_port_changed(self->hub, self->i, self->req.status,
+						     self->req.change);
+			usb_hub_mark_pending(self->hub, self->i);
+		}
+		if (!flagged(self, 0) || self->dev->released)
 			continue;
 		/* The hub itself: local power or over-current changed. */
 		request(self, hub_request(USB_REQ_GET_STATUS, 0, 4), self->buf);
@@ -207,8 +223,9 @@ ASYNC_FN(hub_driver, struct hub_driver)
 	}
 	goto done;
 fail:
-	usb_log(self->dev->bus, USB_LOG_WARN, "usb %s: hub: %s; hub not used",
-		self->dev->path, self->error);
+	if (self->op.status != USB_GONE)	/* unplugged: its disconnect says so */
+		usb_log(self->dev->bus, USB_LOG_WARN, "usb %s: hub: %s; hub not used",
+			self->dev->path, self->error);
 	usb_device_release(self->dev);
 done:
 	usb_device_put(self->dev);

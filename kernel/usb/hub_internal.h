@@ -39,6 +39,15 @@ void port_req_init(struct port_req *r, struct usb_hub *hub, unsigned port,
 struct usb_hub *usb_hub_new(struct usb_bus *bus, struct usb_device *dev, unsigned ports);
 /* Puts @h on the bus and marks each of its ports pending. */
 void usb_hub_add(struct usb_hub *h);
+/*
+ * What a port's status says at once, before the bus task gets to it: a
+ * device that left (not connected, or a connection change) is released
+ * now, with everything below it, and so is a device being enumerated
+ * there.  The bus task is serial and may be waiting out a timeout on a
+ * device that is already gone; nothing else should wait for that.
+ */
+void usb_hub_port_changed(struct usb_hub *hub, unsigned port, uint16_t status,
+			  uint16_t change);
 /* Port @port of @hub needs a look: wakes the bus task. */
 void usb_hub_mark_pending(struct usb_hub *hub, unsigned port);
 

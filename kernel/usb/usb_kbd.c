@@ -102,7 +102,7 @@ static struct usb_setup hid_request(struct usb_kbd_state *k, uint8_t req, uint16
 static void start_configure(struct usb_kbd_state *k)
 {
 	usb_op_init(&k->op);
-	bus_of(k)->hc->configure(bus_of(k), k->dev, &k->ep, 1, NULL, &k->op);
+	usb_configure(k->dev, &k->ep, 1, NULL, &k->op);
 	usb_wait_init(&k->wait, k->dev, &k->op, USB_CONTROL_TIMEOUT_MS);
 }
 

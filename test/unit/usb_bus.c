@@ -395,3 +395,88 @@ KTEST(usb_bus, unplug_during_enumeration)
 	EXPECT_NULL(hc.bus.devices);
 	EXPECT_TRUE(fake_hc_destroy(&hc));
 }
+
+KTEST(usb_bus, unplugging_a_silent_device_frees_the_bus_at_once)
+{
+	struct fake_dev dead, hub, kbd;
+
+	/* The bus task waits (up to 5 s) on a device that never answers; it is
+	 * unplugged.  The wait must end then, not at the timeout, so the hub
+	 * plugged in meanwhile comes up at once, and nobody is warned about a
+	 * device that simply left. */
+	fake_hc_init(&hc, 2);
+	fake_keyboard(&dead, USB_SPEED_FULL);
+	dead.quirk = FAKE_SILENT;
+	fake_hub(&hub, USB_SPEED_FULL, 4);
+	fake_keyboard(&kbd, USB_SPEED_FULL);
+	fake_plug(&hc, NULL, 1, &dead);
+	fake_hc_run(&hc, 300);
+	ASSERT_EQ(dead.addressed, 1);		/* stuck in its first request */
+	fake_plug(&hc, NULL, 2, &hub);
+	fake_plug(&hc, &hub, 1, &kbd);
+	fake_unplug(&hc, NULL, 1);
+	fake_hc_run(&hc, 1500);
+	EXPECT_EQ(dead.released, 1);
+	EXPECT_EQ(dead.addressed, 1);
+	EXPECT_EQ(hc.keyboards, 1);		/* in 1.5 s, not after 5 */
+	EXPECT_EQ(hc.warnings, 0);
+	EXPECT_TRUE(fake_hc_destroy(&hc));
+}
+
+KTEST(usb_bus, unplugging_a_hub_frees_what_is_enumerating_behind_it)
+{
+	struct fake_dev hub, dead;
+
+	fake_hc_init(&hc, 1);
+	fake_hub(&hub, USB_SPEED_HIGH, 4);
+	fake_keyboard(&dead, USB_SPEED_LOW);
+	dead.quirk = FAKE_SILENT;
+	fake_plug(&hc, NULL, 1, &hub);
+	fake_plug(&hc, &hub, 2, &dead);
+	fake_hc_run(&hc, 1000);
+	ASSERT_EQ(dead.addressed, 1);		/* behind the hub, stuck */
+	fake_unplug(&hc, NULL, 1);
+	fake_hc_run(&hc, 50);
+	EXPECT_EQ(dead.released, 1);
+	EXPECT_EQ(hub.released, 1);
+	EXPECT_NULL(hc.bus.devices);
+	EXPECT_EQ(hc.warnings, 0);
+	EXPECT_TRUE(fake_hc_destroy(&hc));
+}
+
+KTEST(usb_bus, a_released_device_is_never_handed_to_the_controller)
+{
+	struct usb_device *dev;
+	struct usb_endpoint ep = { .address = 0x81, .attributes = 3, .max_packet = 8,
+				   .interval = 10 };
+	struct usb_setup setup = usb_set_configuration(1);
+	struct usb_op op;
+	uint8_t buf[8];
+
+	/* Driver tasks can still hold a device their hub has let go of (a
+	 * keyboard unplugged while its task configures it).  Every call on it
+	 * must end at once with USB_GONE, not reach the controller, which
+	 * freed its state for the device. */
+	fake_hc_init(&hc, 1);
+	dev = usb_device_new(&hc.bus, NULL, 1, 1, USB_SPEED_FULL);
+	ASSERT_NOT_NULL(dev);
+	usb_device_release(dev);
+	usb_op_init(&op);
+	usb_address(dev, &op);
+	EXPECT_EQ(op.status, USB_GONE);
+	usb_op_init(&op);
+	usb_update_ep0(dev, &op);
+	EXPECT_EQ(op.status, USB_GONE);
+	usb_op_init(&op);
+	usb_configure(dev, &ep, 1, NULL, &op);
+	EXPECT_EQ(op.status, USB_GONE);
+	usb_op_init(&op);
+	usb_control(dev, &setup, NULL, &op);
+	EXPECT_EQ(op.status, USB_GONE);
+	usb_op_init(&op);
+	usb_interrupt_in(dev, &ep, buf, sizeof buf, &op);
+	EXPECT_EQ(op.status, USB_GONE);
+	EXPECT_EQ(hc.violations, 0);
+	usb_device_put(dev);
+	EXPECT_TRUE(fake_hc_destroy(&hc));
+}

@@ -118,6 +118,16 @@ static struct fake_hc *hc_of(struct usb_bus *bus)
 	return container_of(bus, struct fake_hc, bus);
 }
 
+/* The core promised (core.h) never to call us for a released device. */
+static bool forgotten(struct fake_hc *hc, struct usb_device *dev, struct usb_op *op)
+{
+	if (!dev->released && dev->hc_priv)
+		return false;
+	hc->violations++;
+	usb_op_complete(op, USB_HC_ERROR, 0);
+	return true;
+}
+
 static void queue(struct fake_hc *hc, struct usb_op *op, struct fake_dev *dev,
 		  enum usb_status status, uint32_t actual)
 {
@@ -172,6 +182,11 @@ static void fake_address(struct usb_bus *bus, struct usb_device *dev, struct usb
 	struct fake_port *p = route_port(hc, dev);
 	struct fake_dev *fd = p ? p->dev : NULL;
 
+	if (dev->released) {
+		hc->violations++;
+		usb_op_complete(op, USB_HC_ERROR, 0);
+		return;
+	}
 	if (!fd || !(p->status & USB_PORT_STAT_ENABLE) || fd->speed != dev->speed) {
 		queue(hc, op, NULL, USB_XACT_ERROR, 0);
 		return;
@@ -187,6 +202,8 @@ static void fake_update_ep0(struct usb_bus *bus, struct usb_device *dev, struct 
 {
 	struct fake_dev *fd = dev->hc_priv;
 
+	if (forgotten(hc_of(bus), dev, op))
+		return;
 	fd->ep0_packet = dev->ep0_packet;
 	queue(hc_of(bus), op, fd, USB_OK, 0);
 }
@@ -347,6 +364,8 @@ static void fake_control(struct usb_bus *bus, struct usb_device *dev,
 	bool stall;
 	uint32_t n;
 
+	if (forgotten(hc, dev, op))
+		return;
 	if (fd->quirk == FAKE_SILENT) {
 		queue(hc, op, fd, USB_PENDING, 0);	/* held until released */
 		return;
@@ -361,6 +380,8 @@ static void fake_configure(struct usb_bus *bus, struct usb_device *dev,
 {
 	struct fake_dev *fd = dev->hc_priv;
 
+	if (forgotten(hc_of(bus), dev, op))
+		return;
 	if (n)
 		fd->configured_ep = eps[0];
 	fd->configured_as_hub = hub != NULL;
@@ -375,7 +396,9 @@ static void fake_interrupt_in(struct usb_bus *bus, struct usb_device *dev,
 {
 	struct fake_dev *fd = dev->hc_priv;
 
-	(void)bus, (void)ep;
+	(void)ep;
+	if (forgotten(hc_of(bus), dev, op))
+		return;
 	fd->in_op = op;
 	fd->in_buf = buf;
 	fd->in_len = len;
@@ -579,7 +602,8 @@ bool fake_hc_destroy(struct fake_hc *hc)
 
 	usb_bus_stop(&hc->bus);
 	fake_hc_run(hc, 10);
-	clean = hc->bus.stopped && !hc->bus.devices && !hc->bus.hubs && hc->n_pending == 0;
+	clean = hc->bus.stopped && !hc->bus.devices && !hc->bus.hubs && hc->n_pending == 0 &&
+		!hc->violations;
 	executor_teardown(&hc->ex);
 	return clean;
 }

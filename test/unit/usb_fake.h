@@ -95,11 +95,13 @@ struct fake_hc {
 	struct { uint8_t key; bool pressed; uint64_t at; } keys[FAKE_KEYS];
 	unsigned n_keys;
 	unsigned keyboards;
+	unsigned violations;		/* calls for a device the core had released */
 };
 
 /* A bus with @root_ports root ports on its own executor, started. */
 void fake_hc_init(struct fake_hc *hc, unsigned root_ports);
-/* Stops the bus, runs every task to its end, and checks nothing is left. */
+/* Stops the bus, runs every task to its end, and checks nothing is left
+ * and the core never called the controller for a released device. */
 bool fake_hc_destroy(struct fake_hc *hc);
 
 /* Completes queued operations, then runs the executor until idle. */
