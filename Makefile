@@ -246,6 +246,10 @@ test:
 	$(Q)$(PYTHON) test/run.py --host $(HOST_TESTS_BIN) --tsan $(HOST_TSAN_BIN) \
 	    --tsan-suites $(TSAN_SUITES) --efi $(EFI_IMG)
 
+# Hot-plug stress of the USB stack: ~3 minutes, not part of make test.
+test-usb-stress: all
+	$(Q)$(PYTHON) scripts/usb-stress.py $(EFI_IMG)
+
 test-matrix: all
 	$(Q)$(PYTHON) test/run.py --matrix --efi $(EFI_IMG)
 
@@ -330,6 +334,7 @@ help:
 	@echo '  make test         host unit tests + boot tests (the CI command)'
 	@echo '  make test-matrix  boot tests across machines/memory/CPUs/disks'
 	@echo '  make test-stress  test=all in 4 boots at once, 3 times (busy host)'
+	@echo '  make test-usb-stress  USB hot-plug stress (~3 min)'
 	@echo '  make image        FAT image build/coop.img for a USB stick'
 	@echo '  make usb DEV=/dev/sdX   write the image to a removable disk'
 	@echo '  make debug        QEMU gdb stub + gdb with symbols at the image base'
@@ -340,7 +345,7 @@ help:
 	@echo '  V=1               show full commands'
 
 .PHONY: fuzz-deps bench-deps peer-rust
-.PHONY: all deps run debug image usb test test-matrix test-stress fuzz fuzz-campaign bench
+.PHONY: all deps run debug image usb test test-matrix test-stress test-usb-stress fuzz fuzz-campaign bench
 .PHONY: clean help
 .PHONY: host-tests FORCE
 FORCE:
