@@ -50,7 +50,16 @@ static enum poll either_poll(struct future *f, struct context *cx)
 	return future_poll(&w->b.base, cx) == POLL_READY || a ? POLL_READY : POLL_PENDING;
 }
 
-static const struct future_ops either_ops = { .name = "keyboard_wait", .poll = either_poll };
+static void either_drop(struct future *f)
+{
+	struct either_wait *w = (struct either_wait *)f;
+
+	future_drop(&w->a.base);
+	future_drop(&w->b.base);
+}
+
+static const struct future_ops either_ops = { .name = "keyboard_wait", .poll = either_poll,
+					      .drop = either_drop };
 
 struct keyboard_task {
 	ASYNC_STATE;

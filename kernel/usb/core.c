@@ -113,8 +113,10 @@ static enum poll wait_poll(struct future *f, struct context *cx)
 {
 	struct usb_wait *w = (struct usb_wait *)f;
 
-	if (future_poll(&w->op->base, cx) == POLL_READY)
+	if (future_poll(&w->op->base, cx) == POLL_READY) {
+		future_drop(&w->nap.base);	/* its timer must not outlive us */
 		return POLL_READY;
+	}
 	if (future_poll(&w->nap.base, cx) == POLL_PENDING)
 		return POLL_PENDING;
 	future_drop(&w->op->base);
@@ -127,7 +129,10 @@ static enum poll wait_poll(struct future *f, struct context *cx)
 
 static void wait_drop(struct future *f)
 {
-	future_drop(&((struct usb_wait *)f)->op->base);
+	struct usb_wait *w = (struct usb_wait *)f;
+
+	future_drop(&w->op->base);
+	future_drop(&w->nap.base);
 }
 
 static const struct future_ops wait_ops = { .name = "usb_wait", .poll = wait_poll,

@@ -150,7 +150,23 @@ static bool attach_driver(struct usb_enum *e)
 	return false;
 }
 
-ASYNC_FN(usb_enum, struct usb_enum)
+/* Dropped (its port's work was cancelled): the half-made device goes. */
+static void usb_enum_cleanup(struct usb_enum *e)
+{
+	if (e->dev) {
+		usb_device_release(e->dev);
+		usb_device_put(e->dev);
+		e->dev = NULL;
+	}
+	if (e->bus->enumerating)
+		e->bus->enumerating = NULL;
+	kfree(e->buf);
+	kfree(e->cfg);
+	e->buf = NULL;
+	e->cfg = NULL;
+}
+
+ASYNC_FN_CLEANUP(usb_enum, struct usb_enum, usb_enum_cleanup)
 {
 	bool changed;
 

@@ -433,8 +433,13 @@ static enum poll bus_wait_poll(struct future *f, struct context *cx)
 	return POLL_PENDING;
 }
 
+static void bus_wait_drop(struct future *f)
+{
+	waker_drop(&((struct bus_wait *)f)->bus->waker);
+}
+
 static const struct future_ops bus_wait_ops = { .name = "usb_bus_wait",
-						.poll = bus_wait_poll };
+						.poll = bus_wait_poll, .drop = bus_wait_drop };
 
 struct bus_task {
 	ASYNC_STATE;
@@ -445,7 +450,19 @@ struct bus_task {
 	struct port_work work;
 };
 
-ASYNC_FN(usb_bus, struct bus_task)
+/* Cancelled instead of stopped: release every device (so nothing stays in
+ * flight into freed memory) and free the root hub, as the end of the task
+ * would. */
+static void usb_bus_cleanup(struct bus_task *t)
+{
+	usb_bus_stop(t->bus);
+	waker_drop(&t->bus->waker);
+	kfree(t->bus->hubs);
+	t->bus->hubs = NULL;
+	t->bus->stopped = true;
+}
+
+ASYNC_FN_CLEANUP(usb_bus, struct bus_task, usb_bus_cleanup)
 {
 	ASYNC_BEGIN();
 	while (!self->bus->stopping) {

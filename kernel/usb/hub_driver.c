@@ -133,7 +133,14 @@ static bool next_hub_change(struct hub_driver *h)
 	return h->i < 2;
 }
 
-ASYNC_FN(hub_driver, struct hub_driver)
+/* Cancelled: nothing may stay in flight into the freed state (usb_kbd.c). */
+static void hub_driver_cleanup(struct hub_driver *h)
+{
+	usb_device_release(h->dev);
+	usb_device_put(h->dev);
+}
+
+ASYNC_FN_CLEANUP(hub_driver, struct hub_driver, hub_driver_cleanup)
 {
 	ASYNC_BEGIN();
 	if (self->dev->depth >= USB_MAX_HUB_DEPTH) {

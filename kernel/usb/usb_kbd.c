@@ -59,8 +59,11 @@ static enum poll kbd_wait_poll(struct future *f, struct context *cx)
 	struct kbd_wait *w = (struct kbd_wait *)f;
 	struct usb_kbd_state *k = w->k;
 
-	if (usb_op_done(&k->in) || leds_due(k))
+	if (usb_op_done(&k->in) || leds_due(k)) {
+		if (w->timed)
+			future_drop(&w->nap.base);	/* leave no timer behind */
 		return POLL_READY;
+	}
 	waker_drop(&k->waker);
 	k->waker = waker_clone(cx->waker);
 	future_poll(&k->in.base, cx);	/* registers our waker: PENDING */
@@ -69,8 +72,18 @@ static enum poll kbd_wait_poll(struct future *f, struct context *cx)
 	return POLL_PENDING;
 }
 
+static void kbd_wait_drop(struct future *f)
+{
+	struct kbd_wait *w = (struct kbd_wait *)f;
+
+	waker_drop(&w->k->waker);
+	future_drop(&w->k->in.base);
+	if (w->timed)
+		future_drop(&w->nap.base);
+}
+
 static const struct future_ops kbd_wait_ops = { .name = "usb_kbd_wait",
-						.poll = kbd_wait_poll };
+						.poll = kbd_wait_poll, .drop = kbd_wait_drop };
 
 static void kbd_wait_init(struct kbd_wait *w, struct usb_kbd_state *k)
 {
@@ -191,7 +204,18 @@ static void leave(struct usb_kbd_state *k)
 
 /* ---- the task ----------------------------------------------------------------------- */
 
-ASYNC_FN(usb_kbd, struct usb_kbd_state)
+/* Cancelled (never in the kernel; a test's executor teardown): the
+ * controller must not complete a transfer into freed task memory, so the
+ * device is released first, which completes everything in flight. */
+static void usb_kbd_cleanup(struct usb_kbd_state *k)
+{
+	usb_device_release(k->dev);
+	leave(k);
+	waker_drop(&k->waker);
+	usb_device_put(k->dev);
+}
+
+ASYNC_FN_CLEANUP(usb_kbd, struct usb_kbd_state, usb_kbd_cleanup)
 {
 	ASYNC_BEGIN();
 	hid_kbd_init(&self->hk, HID_KBD_REPEAT_DELAY_MS, HID_KBD_REPEAT_PERIOD_MS);

@@ -480,3 +480,33 @@ KTEST(usb_bus, a_released_device_is_never_handed_to_the_controller)
 	usb_device_put(dev);
 	EXPECT_TRUE(fake_hc_destroy(&hc));
 }
+
+KTEST(usb_bus, cancelled_tasks_leave_nothing_behind)
+{
+	struct fake_dev hub, kbd, dead;
+
+	/* The executor is torn down under a running bus: a hub, a keyboard
+	 * with a report in flight, a device stuck in enumeration.  Every task's
+	 * drop must release what it holds: no transfer may stay in flight into
+	 * freed memory (ASan would see it complete), nothing may leak. */
+	fake_hc_init(&hc, 2);
+	fake_hub(&hub, USB_SPEED_FULL, 4);
+	fake_keyboard(&kbd, USB_SPEED_FULL);
+	fake_keyboard(&dead, USB_SPEED_FULL);
+	dead.quirk = FAKE_SILENT;
+	fake_plug(&hc, NULL, 1, &hub);
+	fake_plug(&hc, &hub, 2, &kbd);
+	fake_hc_run(&hc, SETTLE_MS);
+	ASSERT_EQ(hc.keyboards, 1);
+	fake_plug(&hc, NULL, 2, &dead);
+	fake_hc_run(&hc, 300);
+	ASSERT_EQ(dead.addressed, 1);
+	executor_teardown(&hc.ex);
+	EXPECT_NULL(hc.bus.devices);
+	EXPECT_NULL(hc.bus.hubs);
+	EXPECT_EQ(hc.n_pending, 0);
+	EXPECT_EQ(hc.keyboards, 0);
+	EXPECT_EQ(kbd.released, 1);
+	EXPECT_EQ(dead.released, 1);
+	EXPECT_EQ(hc.violations, 0);
+}
