@@ -633,8 +633,10 @@ static void hcd_root_status(struct usb_bus *bus, unsigned port, uint16_t *status
 			     (sc & PORTSC_WRC ? USB_SS_PORT_C_BH_RESET : 0) |
 			     (sc & PORTSC_PLC ? USB_SS_PORT_C_LINK_STATE : 0) |
 			     (sc & PORTSC_CEC ? USB_SS_PORT_C_CONFIG_ERROR : 0));
-	/* The default Protocol Speed IDs are our enum's values (7.2.1). */
-	*speed = (enum usb_speed)portsc_speed(sc);
+	/* The default Protocol Speed IDs are our enum's values (7.2.1); IDs
+	 * above 5 are faster SuperSpeed Plus modes, alike for us. */
+	*speed = (enum usb_speed)(portsc_speed(sc) > USB_SPEED_SUPER_PLUS
+					  ? USB_SPEED_SUPER_PLUS : portsc_speed(sc));
 }
 
 static void hcd_root_clear(struct usb_bus *bus, unsigned port, uint16_t change)

@@ -92,6 +92,7 @@ struct xhci_hc {
 	unsigned control_in_flight;	/* control TDs: poll fast while any */
 	struct xhci_slot *slots[256];
 	bool running;
+	bool route_ports;		/* an Intel xHCI sharing ports with an EHCI */
 };
 
 extern const struct usb_hc_ops xhci_hc_ops;

@@ -160,6 +160,41 @@ static void give_up(struct xhci_task *t)
 		    pci_read16(&hc->pci, PCI_COMMAND) & (uint16_t)~PCI_CMD_BUS_MASTER);
 }
 
+/*
+ * Intel chipsets of 2012-2014 (7 and 8 series) have an EHCI beside the xHCI,
+ * and each USB 2.0 port goes to the EHCI until the OS moves it: until then a
+ * keyboard there is invisible to the xHCI.  The xHCI's PCI configuration
+ * space says which ports may move (USB2PRM, USB3PRM) and moves them
+ * (XUSB2PR, USB3_PSSEN); what Linux's usb_enable_intel_xhci_ports does,
+ * once the firmware has let go of the controller.
+ */
+#define INTEL_XUSB2PR 0xd0
+#define INTEL_USB2PRM 0xd4
+#define INTEL_USB3_PSSEN 0xd8
+#define INTEL_USB3PRM 0xdc
+
+static bool shares_ports_with_ehci(const struct pci_func *xhci, const struct pci_func *funcs,
+				   unsigned n)
+{
+	for (unsigned i = 0; xhci->vendor == 0x8086 && i < n; i++)
+		if (funcs[i].vendor == 0x8086 && funcs[i].class_code == 0x0c &&
+		    funcs[i].subclass == 0x03 && funcs[i].prog_if == 0x20)
+			return true;
+	return false;
+}
+
+static void route_shared_ports(struct xhci_hc *hc)
+{
+	uint32_t usb3 = pci_read32(&hc->pci, INTEL_USB3PRM);
+	uint32_t usb2;
+
+	pci_write32(&hc->pci, INTEL_USB3_PSSEN, usb3);
+	usb2 = pci_read32(&hc->pci, INTEL_USB2PRM);
+	pci_write32(&hc->pci, INTEL_XUSB2PR, usb2);
+	log_info("usb: %s: ports shared with the EHCI moved here (USB 2.0 0x%x, USB 3.0 0x%x)",
+		 hc->name, usb2, usb3);
+}
+
 #define FAIL(...)                                                              \
 	do {                                                                   \
 		fmt_snprintf(self->error, sizeof self->error, __VA_ARGS__);    \
@@ -187,6 +222,8 @@ ASYNC_FN(xhci, struct xhci_task)
 		}
 	}
 	xhci_disable_smis(&self->hc->x);
+	if (self->hc->route_ports)
+		route_shared_ports(self->hc);
 
 	for (self->waited = 0; xhci_not_ready(&self->hc->x); self->waited += STEP_POLL_MS) {
 		if (self->waited >= READY_TIMEOUT_MS)
@@ -281,7 +318,8 @@ static bool map_registers(struct xhci_hc *hc, char *error, size_t n)
 	return true;
 }
 
-static bool start_one(const struct pci_func *f, struct usb_bus_hooks hooks, const char *flt)
+static bool start_one(const struct pci_func *f, const struct pci_func *funcs, unsigned n,
+		      struct usb_bus_hooks hooks, const char *flt)
 {
 	struct xhci_hc *hc = kcalloc(1, sizeof *hc);
 	char error[80];
@@ -300,6 +338,7 @@ static bool start_one(const struct pci_func *f, struct usb_bus_hooks hooks, cons
 		kfree(hc);
 		return false;
 	}
+	hc->route_ports = shares_ports_with_ehci(f, funcs, n);
 	struct xhci_task t = { ASYNC_INIT(xhci), .hc = hc, .fault = flt };
 	if (!spawn_detached_on(executor_global(), &t.base, sizeof t)) {
 		log_warn("usb: %s: out of memory; controller not used", hc->name);
@@ -318,7 +357,7 @@ unsigned xhci_start_all(const struct pci_func *funcs, unsigned n, struct usb_bus
 	for (unsigned i = 0; i < n; i++)
 		if (is_xhci(&funcs[i])) {
 			found++;
-			start_one(&funcs[i], hooks, flt);
+			start_one(&funcs[i], funcs, n, hooks, flt);
 		}
 	return found;
 }
