@@ -71,6 +71,25 @@ KTEST(usb_bus, full_speed_keyboard_gets_its_packet_size)
 	EXPECT_TRUE(fake_hc_destroy(&hc));
 }
 
+KTEST(usb_bus, endpoint_zero_grows_to_what_the_device_says)
+{
+	/* A full-speed device starts at 8 bytes; this one says 64. */
+	static const uint8_t device[18] = {
+		18, 1, 0x10, 0x01, 0, 0, 0, 64, 0x34, 0x12, 0x78, 0x56, 0, 0, 0, 0, 0, 1,
+	};
+	static const uint8_t config[] = { 9, 2, 9, 0, 0, 1, 0, 0x80, 50 };
+	struct fake_dev dev;
+
+	fake_hc_init(&hc, 1);
+	fake_custom(&dev, USB_SPEED_FULL, device, config, sizeof config);
+	fake_plug(&hc, NULL, 1, &dev);
+	fake_hc_run(&hc, SETTLE_MS);
+	EXPECT_EQ(dev.ep0_packet, 64);
+	EXPECT_TRUE(fake_logged(&hc, "usb 1: 1234:5678, full speed, class 00 (no driver)"));
+	EXPECT_EQ(hc.warnings, 0);
+	EXPECT_TRUE(fake_hc_destroy(&hc));
+}
+
 KTEST(usb_bus, keyboard_behind_a_full_speed_hub)
 {
 	struct fake_dev hub, kbd;
