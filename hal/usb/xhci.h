@@ -5,7 +5,7 @@
  * This layer knows the registers, the ring and context formats and the
  * bit-level rules (which PORTSC bits clear when written as 1, how a ring's
  * cycle bit wraps).  It never waits and never allocates: the kernel's
- * driver (kernel/usb/xhci_hcd.c) hands it DMA memory, decides how long to
+ * driver (kernel/usb/xhci/hcd.c) hands it DMA memory, decides how long to
  * wait for each step with the executor's timers, and gives the results to
  * the portable USB core.
  *

@@ -8,7 +8,7 @@
 #include "kernel/lib/string.h"
 #include "kernel/log.h"
 #include "kernel/usb/usb_kbd.h"
-#include "kernel/usb/xhci_hcd.h"
+#include "kernel/usb/xhci/hcd.h"
 
 #define MAX_PCI 128
 

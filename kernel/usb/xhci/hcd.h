@@ -1,11 +1,11 @@
 /*
- * xhci_hcd.h — the xHCI host controller driver: the struct usb_hc_ops that
+ * hcd.h — the xHCI host controller driver: the struct usb_hc_ops that
  * the portable USB core (core.h) drives, built on the register layer in
  * hal/usb/xhci.h.  Kernel-only: it owns DMA memory and PCI devices.
  *
- *   xhci_start.c   PCI set-up, BIOS handoff, reset, rings, then the task
+ *   start.c        PCI set-up, BIOS handoff, reset, rings, then the task
  *                  that polls (or is interrupted by) the event ring
- *   xhci_hcd.c     slots, contexts, transfers and commands: the usb_hc_ops,
+ *   hcd.c          slots, contexts, transfers and commands: the usb_hc_ops,
  *                  and what each event completes
  *
  * Memory the controller reads or writes (contexts, rings, data) is whole
@@ -107,7 +107,7 @@ bool xhci_hcd_busy(const struct xhci_hc *hc);
 bool xhci_dma_alloc(struct xhci_hc *hc, struct dma_frame *f);
 void xhci_dma_free(struct dma_frame *f);
 
-/* PCI: finds xHCI controllers and starts a task for each (xhci_start.c).
+/* PCI: finds xHCI controllers and starts a task for each (start.c).
  * Returns how many were found. */
 unsigned xhci_start_all(const struct pci_func *funcs, unsigned n, struct usb_bus_hooks hooks,
 			const char *fault);

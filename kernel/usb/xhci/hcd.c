@@ -1,5 +1,5 @@
 /*
- * xhci_hcd.c — see xhci_hcd.h: the usb_hc_ops over xHCI, and the event
+ * hcd.c — see hcd.h: the usb_hc_ops over xHCI, and the event
  * handling that completes them.
  *
  * A device gets a slot in two commands, Enable Slot then Address Device;
@@ -14,7 +14,7 @@
  * memory is freed only when Disable Slot has completed, since until then
  * the controller may still read its rings and contexts.
  */
-#include "kernel/usb/xhci_hcd.h"
+#include "kernel/usb/xhci/hcd.h"
 
 #include "hal/usb/xhci.h"
 #include "kernel/lib/string.h"

@@ -1,5 +1,5 @@
 /*
- * xhci_start.c — bringing an xHCI controller up, and the task that then
+ * start.c — bringing an xHCI controller up, and the task that then
  * serves its event ring.  One task per controller, so a slow or broken
  * controller delays nothing else: the shell is up while it starts.
  *
@@ -24,7 +24,7 @@
 #include "kernel/lib/string.h"
 #include "kernel/log.h"
 #include "kernel/usb/hub.h"
-#include "kernel/usb/xhci_hcd.h"
+#include "kernel/usb/xhci/hcd.h"
 #include "mm/heap.h"
 #include "mm/mm.h"
 #include "sched/async.h"
