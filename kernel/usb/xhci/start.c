@@ -293,7 +293,7 @@ static bool is_xhci(const struct pci_func *f)
 static bool map_registers(struct xhci_hc *hc, char *error, size_t n)
 {
 	struct pci_bar bar;
-	void *mmio;
+	volatile void *mmio;
 	enum xhci_error e;
 
 	if (!pci_bar(&hc->pci, 0, &bar) || bar.io || bar.size < 0x1000 || !bar.base) {
