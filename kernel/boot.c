@@ -16,6 +16,7 @@
 #include "kernel/log.h"
 #include "kernel/panic.h"
 #include "kernel/params.h"
+#include "kernel/pci.h"
 #include "kernel/platform.h"
 #include "kernel/shell/shell.h"
 #include "kernel/usb/usb_start.h"
@@ -192,6 +193,7 @@ void executor_start(void)
 
 void kernel_run(void)
 {
+	pci_start();                /* before the tests: the pci suite reads it */
 	if (kparams.test)
 		run_tests(kparams.test);
 	input_init();

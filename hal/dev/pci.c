@@ -53,20 +53,33 @@ static void port_select(const struct pci_func *f, uint16_t off)
 				     (uint32_t)f->fn << 8 | (off & 0xfc));
 }
 
+static uint32_t port_read32(const struct pci_func *f, uint16_t off)
+{
+	hal_irqflags_t fl = hal_irq_save();	/* address and data: one step */
+	uint32_t v;
+
+	port_select(f, off);
+	v = inl(CONFIG_DATA);
+	hal_irq_restore(fl);
+	return v;
+}
+
 uint32_t pci_read32(const struct pci_func *f, uint16_t off)
 {
 	volatile uint32_t *p = ecam_addr(f, off);
-	uint32_t v = 0xffffffff;
 
 	if (p)
 		return *p;
-	if (port_ok(f, off)) {
-		hal_irqflags_t fl = hal_irq_save();	/* address and data: one step */
-		port_select(f, off);
-		v = inl(CONFIG_DATA);
-		hal_irq_restore(fl);
-	}
-	return v;
+	return port_ok(f, off) ? port_read32(f, off) : 0xffffffff;
+}
+
+uint32_t pci_read32_with(const struct pci_func *f, uint16_t off, enum pci_access how)
+{
+	volatile uint32_t *p = how == PCI_ACCESS_ECAM ? ecam_addr(f, off) : NULL;
+
+	if (p)
+		return *p;
+	return how == PCI_ACCESS_PORTS && port_ok(f, off) ? port_read32(f, off) : 0xffffffff;
 }
 
 uint16_t pci_read16(const struct pci_func *f, uint16_t off)

@@ -65,6 +65,9 @@ bool pci_add_ecam(uintptr_t va, uint16_t segment, uint8_t bus_start, uint8_t bus
 const char *pci_access_name(void);
 
 uint32_t pci_read32(const struct pci_func *f, uint16_t off);
+/* The same read through one method only (0xffffffff if it cannot reach
+ * @f): for checking that ECAM and the ports agree. */
+uint32_t pci_read32_with(const struct pci_func *f, uint16_t off, enum pci_access how);
 uint16_t pci_read16(const struct pci_func *f, uint16_t off);
 uint8_t pci_read8(const struct pci_func *f, uint16_t off);
 void pci_write32(const struct pci_func *f, uint16_t off, uint32_t v);

@@ -69,12 +69,7 @@ void usb_start(const char *mode)
 		log_info("usb: off (usb=off)");
 		return;
 	}
-	if (pci_init() == PCI_ACCESS_NONE) {
-		log_warn("usb: no PCI configuration access; no USB");
-		return;
-	}
 	n = pci_scan(funcs, MAX_PCI);
-	kprintf("pci: %u functions (%s)\n", n, pci_access_name());
 	if (n > MAX_PCI)
 		n = MAX_PCI;
 	keyboard_set_led_hook(on_leds);

@@ -14,7 +14,8 @@
  * this returns at once).  @mode is the usb= command-line value: "on",
  * "off", or for tests "fail-handoff" / "fail-reset", which make the first
  * controller's firmware never let go / its reset never finish.  No
- * controller gets one warning.  After executor_init() and keyboard_start().
+ * controller gets one warning.  After executor_init(), keyboard_start() and
+ * pci_start().
  */
 void usb_start(const char *mode);
 
@@ -23,7 +24,7 @@ unsigned usb_keyboards(void);
 
 /* For the key-latency benchmark: TSC when the event handling that found
  * the last USB key began (the poll, or the interrupt handler), and which of
- * the two it was: "poll" or "msi". */
+ * the two it was: "poll", "MSI" or "MSI-X". */
 uint64_t usb_last_key_cycles(void);
 const char *usb_events_mode(void);
 
