@@ -96,7 +96,7 @@ ASYNC_FN(key_bench, struct key_bench)
 			break;
 		self->samples[self->n] = hal_cycles() - usb_last_key_cycles();
 	}
-	report(usb_events_mode()[0] == 'm' ? "usb_msi" : "usb_poll", self->samples, self->n);
+	report(usb_events_mode()[0] == 'M' ? "usb_msi" : "usb_poll", self->samples, self->n);
 	ASYNC_END();
 }
 

@@ -74,12 +74,13 @@ static enum irq_choice parse_irq(const char *v)
 /* usb=: on, off, or a simulated controller failure for the boot tests. */
 static const char *parse_usb(const char *v)
 {
-	static const char *const values[] = { "on", "off", "fail-handoff", "fail-reset" };
+	static const char *const values[] = { "on", "off", "poll", "fail-handoff",
+					      "fail-reset" };
 
 	for (unsigned i = 0; i < sizeof values / sizeof values[0]; i++)
 		if (!strcmp(v, values[i]))
 			return values[i];
-	keep_warning("cmdline: usb must be on or off; using on");
+	keep_warning("cmdline: usb must be on, off or poll; using on");
 	return "on";
 }
 

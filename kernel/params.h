@@ -21,7 +21,7 @@ struct kernel_params {
 	const char *keymap; /* keymap=us|uk|de */
 	const char *heap;   /* heap=bump|list|block */
 	enum irq_choice irq; /* irq=apic|pic */
-	const char *usb;    /* usb=on|off (fail-handoff|fail-reset: tests) */
+	const char *usb;    /* usb=on|off|poll (fail-handoff|fail-reset: tests) */
 };
 
 extern struct kernel_params kparams;

@@ -317,6 +317,95 @@ uint8_t pci_find_cap(const struct pci_func *f, uint8_t id)
 	return 0;
 }
 
+/* ---- message signalled interrupts ---------------------------------------------------- */
+
+#define MSI_CTRL 2
+#define MSI_CTRL_ENABLE (1u << 0)
+#define MSI_CTRL_MME (7u << 4)		/* vectors enabled: 1 (000) */
+#define MSI_CTRL_64BIT (1u << 7)
+#define MSI_CTRL_MASKABLE (1u << 8)
+#define MSIX_CTRL_ENABLE (1u << 15)
+#define MSIX_CTRL_FUNCTION_MASK (1u << 14)
+#define MSIX_ENTRY_MASKED 1u
+
+static void intx_off(const struct pci_func *f)
+{
+	pci_write16(f, PCI_COMMAND, pci_read16(f, PCI_COMMAND) | PCI_CMD_INTX_DISABLE);
+}
+
+bool pci_msi_enable(const struct pci_func *f, uint64_t address, uint32_t data)
+{
+	uint8_t cap = pci_find_cap(f, PCI_CAP_MSI);
+	uint16_t ctrl;
+	uint16_t data_off;
+
+	if (!cap)
+		return false;
+	ctrl = pci_read16(f, cap + MSI_CTRL);
+	pci_write16(f, cap + MSI_CTRL, ctrl & (uint16_t)~(MSI_CTRL_ENABLE | MSI_CTRL_MME));
+	pci_write32(f, cap + 4, (uint32_t)address);
+	if (ctrl & MSI_CTRL_64BIT) {
+		pci_write32(f, cap + 8, (uint32_t)(address >> 32));
+		data_off = 12;
+	} else {
+		data_off = 8;
+	}
+	pci_write16(f, cap + data_off, (uint16_t)data);
+	if (ctrl & MSI_CTRL_MASKABLE)		/* mask bits follow the data */
+		pci_write32(f, cap + data_off + 4, 0);
+	intx_off(f);
+	pci_write16(f, cap + MSI_CTRL, (ctrl & (uint16_t)~MSI_CTRL_MME) | MSI_CTRL_ENABLE);
+	return true;
+}
+
+bool pci_msix_table(const struct pci_func *f, unsigned *bar, uint32_t *offset,
+		    unsigned *entries)
+{
+	uint8_t cap = pci_find_cap(f, PCI_CAP_MSIX);
+	uint32_t table;
+
+	if (!cap)
+		return false;
+	table = pci_read32(f, cap + 4);
+	*bar = table & 7;
+	*offset = table & ~7u;
+	*entries = (pci_read16(f, cap + MSI_CTRL) & 0x7ff) + 1u;
+	return true;
+}
+
+void pci_msix_enable(const struct pci_func *f, volatile void *table, uint64_t address,
+		     uint32_t data)
+{
+	uint8_t cap = pci_find_cap(f, PCI_CAP_MSIX);
+	volatile uint32_t *e = table;
+	uint16_t ctrl = pci_read16(f, cap + MSI_CTRL);
+	unsigned entries = (ctrl & 0x7ff) + 1u;
+
+	/* Function-masked while the table is written (6.8.2.3). */
+	pci_write16(f, cap + MSI_CTRL, ctrl | MSIX_CTRL_ENABLE | MSIX_CTRL_FUNCTION_MASK);
+	for (unsigned i = 0; i < entries; i++)
+		e[4 * i + 3] = MSIX_ENTRY_MASKED;
+	e[0] = (uint32_t)address;
+	e[1] = (uint32_t)(address >> 32);
+	e[2] = data;
+	e[3] = 0;
+	intx_off(f);
+	pci_write16(f, cap + MSI_CTRL,
+		    (ctrl | MSIX_CTRL_ENABLE) & (uint16_t)~MSIX_CTRL_FUNCTION_MASK);
+}
+
+void pci_msi_disable(const struct pci_func *f)
+{
+	uint8_t msi = pci_find_cap(f, PCI_CAP_MSI), msix = pci_find_cap(f, PCI_CAP_MSIX);
+
+	if (msi)
+		pci_write16(f, msi + MSI_CTRL,
+			    pci_read16(f, msi + MSI_CTRL) & (uint16_t)~MSI_CTRL_ENABLE);
+	if (msix)
+		pci_write16(f, msix + MSI_CTRL,
+			    pci_read16(f, msix + MSI_CTRL) & (uint16_t)~MSIX_CTRL_ENABLE);
+}
+
 struct class_name {
 	uint8_t class_code, subclass;
 	int16_t prog_if;	/* -1: any */

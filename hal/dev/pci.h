@@ -98,6 +98,25 @@ bool pci_bar(const struct pci_func *f, unsigned index, struct pci_bar *out);
 /* Offset of the first capability with @id, 0 if none. */
 uint8_t pci_find_cap(const struct pci_func *f, uint8_t id);
 
+/*
+ * Message Signalled Interrupts (PCI 3.0 6.8).  The function writes @data to
+ * @address to interrupt (msi.h composes both for a local APIC).
+ *
+ * pci_msi_enable: one vector through the MSI capability, INTx off.  False
+ * if the function has none.
+ * pci_msix_table: where the MSI-X table lives (BAR and offset) and how many
+ * entries it has; false if the function has no MSI-X capability.
+ * pci_msix_enable: entry 0 of the table (mapped at @table) gets the
+ * message and is unmasked, the others stay masked; MSI-X on, INTx off.
+ * pci_msi_disable: both off (INTx stays off too).
+ */
+bool pci_msi_enable(const struct pci_func *f, uint64_t address, uint32_t data);
+bool pci_msix_table(const struct pci_func *f, unsigned *bar, uint32_t *offset,
+		    unsigned *entries);
+void pci_msix_enable(const struct pci_func *f, volatile void *table, uint64_t address,
+		     uint32_t data);
+void pci_msi_disable(const struct pci_func *f);
+
 /* "USB controller (xHCI)", "VGA controller", ...; "" when unknown. */
 const char *pci_class_name(uint8_t class_code, uint8_t subclass, uint8_t prog_if);
 

@@ -14,7 +14,7 @@
 
 #define LVT_EXTINT (7u << 8)
 
-enum controller { CTRL_NONE, CTRL_PIC, CTRL_IOAPIC, CTRL_LAPIC };
+enum controller { CTRL_NONE, CTRL_PIC, CTRL_IOAPIC, CTRL_LAPIC, CTRL_MSI };
 
 struct vector_slot {
 	irq_handler_fn fn;
@@ -131,6 +131,25 @@ void irq_register_vector(unsigned vector, const char *name, irq_handler_fn fn, v
 	set_slot(vector & 0xff, name, fn, ctx, CTRL_LAPIC, -1);
 }
 
+unsigned irq_register_msi(const char *name, irq_handler_fn fn, void *ctx, uint32_t *apic_id)
+{
+	if (!lapic_up)
+		return 0;
+	for (unsigned v = VEC_DYNAMIC_FIRST; v <= VEC_DYNAMIC_LAST; v++) {
+		hal_irqflags_t f = hal_irq_save();
+		bool free = !slots[v].fn;
+		if (free)
+			slots[v] = (struct vector_slot){ .fn = fn, .ctx = ctx, .name = name,
+							 .ctrl = CTRL_MSI, .isa = -1 };
+		hal_irq_restore(f);
+		if (free) {
+			*apic_id = bsp_apic_id;
+			return v;
+		}
+	}
+	return 0;
+}
+
 /* ---- dispatch ------------------------------------------------------------------ */
 
 /* Vectors 32-47: the 8259.  Its spurious IRQ 7/15 get no EOI of their own. */
@@ -222,6 +241,11 @@ static void describe(unsigned v, const struct vector_slot *s, struct irq_source_
 	case CTRL_LAPIC:
 		out->controller = "local APIC";
 		fmt_snprintf(out->route, sizeof out->route, "-");
+		break;
+	case CTRL_MSI:
+		out->controller = "local APIC";
+		fmt_snprintf(out->source, sizeof out->source, "MSI");
+		fmt_snprintf(out->route, sizeof out->route, "message");
 		break;
 	case CTRL_NONE:
 		fmt_snprintf(out->route, sizeof out->route, "not routed");

@@ -68,6 +68,13 @@ bool irq_pic_present(void);
 void irq_register(unsigned irq, irq_handler_fn fn, void *ctx);
 /* Installs a handler on a CPU-local vector (local APIC timer, IPIs). */
 void irq_register_vector(unsigned vector, const char *name, irq_handler_fn fn, void *ctx);
+/*
+ * For a device's Message Signalled Interrupt: claims a free vector in the
+ * dynamic range (vectors.h) with the handler, and gives the local APIC id
+ * the message should go to (msi.h composes it).  0 when no vector is free
+ * or there is no local APIC to deliver an MSI.
+ */
+unsigned irq_register_msi(const char *name, irq_handler_fn fn, void *ctx, uint32_t *apic_id);
 /* The vector ISA line `irq` arrives on in the current mode. */
 unsigned irq_isa_vector(unsigned irq);
 

@@ -7,7 +7,8 @@
  *              masked, so only its spurious IRQ 7 and 15 can arrive, and
  *              they land somewhere known
  *    48 -  63  ISA IRQ 0-15 through the IOAPIC (APIC mode)
- *    64 - 223  free: for PCI lines and MSIs when drivers need them
+ *    64 - 223  free: for PCI lines, and MSIs (irq_register_msi hands them
+ *              out from the bottom)
  *   224 - 239  reserved for inter-processor interrupts (SMP)
  *   240        local APIC timer
  *   241        local APIC error

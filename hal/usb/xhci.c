@@ -28,6 +28,7 @@
 #define CMD_INTE (1u << 2)
 #define STS_HCH (1u << 0)
 #define STS_HSE (1u << 2)
+#define STS_EINT (1u << 3)
 #define STS_CNR (1u << 11)
 #define STS_HCE (1u << 12)
 
@@ -341,6 +342,7 @@ void xhci_event_done(struct xhci *x)
 	w64(ir, ERDP, (x->events.phys + 16ull * x->events.dequeue) | ERDP_EHB);
 	if (iman & IMAN_IP)
 		w32(ir, IMAN, iman);	/* IP is write-1-to-clear; IE stays */
+	w32(x->op, USBSTS, STS_EINT);	/* write-1-to-clear, alone of its kind */
 }
 
 void xhci_doorbell(struct xhci *x, unsigned slot, unsigned target)

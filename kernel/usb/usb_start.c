@@ -37,7 +37,7 @@ uint64_t usb_last_key_cycles(void)
 
 const char *usb_events_mode(void)
 {
-	return "poll";
+	return xhci_events_mode();
 }
 
 /* Lock LEDs changed (from any keyboard): every USB keyboard shows them. */

@@ -12,9 +12,10 @@
 /*
  * Starts every xHCI controller (each brings itself up in its own task, so
  * this returns at once).  @mode is the usb= command-line value: "on",
- * "off", or for tests "fail-handoff" / "fail-reset", which make the first
- * controller's firmware never let go / its reset never finish.  No
- * controller gets one warning.  After executor_init(), keyboard_start() and
+ * "off", "poll" (no interrupts: the event rings are polled), or for tests
+ * "fail-handoff" / "fail-reset", which make the first controller's
+ * firmware never let go / its reset never finish.  No controller gets one
+ * warning.  After executor_init(), keyboard_start() and
  * pci_start().
  */
 void usb_start(const char *mode);

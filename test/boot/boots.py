@@ -624,6 +624,9 @@ def usb_keyboard(m, t):
         m.wait_for_serial(PROMPT, timeout=60)
     with t.step("enumerated"):
         m.wait_for_serial(USB_KBD, timeout=30)
+    with t.step("events_by_msix"):
+        m.wait_for_serial(r"usb: xhci \S+: xHCI 1\.00, 8 ports, 64 slots, events by MSI-X "
+                          r"on vector \d+", timeout=1)
     with t.step("typing"):
         _command(m, "echo typed on usb\n", r"^typed on usb\r?$")
     _typing_checks(m, t)
@@ -640,6 +643,10 @@ def usb_keyboard(m, t):
         assert "kbd USB " in row, f"status line: {row!r}"
     with t.step("lspci_lists_the_controller"):
         _command(m, "lspci\n", r"^00:\w\w\.\d 1b36:000d 0c0330 USB controller \(xHCI\)")
+        m.wait_for_serial(r"^6 PCI functions \(ECAM \(1 window\)\)", timeout=5)
+    with t.step("irqs_counts_the_msi"):
+        row = _command(m, "irqs\n", r"^ *\d+ +MSI +message +local APIC +\d+ +(\d+)  xhci ")
+        assert int(row.group(1)) > 0, "no xHCI interrupt counted"
     with t.step("lsusb_lists_the_keyboard"):
         _command(m, "lsusb\n", r"^ +\d+ +0627:0001 high +keyboard +QEMU USB Keyboard")
     with t.step("unplug"):
@@ -669,18 +676,22 @@ def usb_keyboard(m, t):
 @boot("ps2_and_usb_keyboards", memory="256M", timeout=150, seconds=16,
       cmdline="usb=fail-handoff",
       machine=dict(display="none",
-                   extra_args=XHCI + ["-device", "VGA,id=vga0",
-                                      "-device", "usb-kbd,bus=xhci.0,display=vga0"]))
+                   extra_args=["-device", "nec-usb-xhci,id=xhci,msix=off",
+                               "-device", "VGA,id=vga0",
+                               "-device", "usb-kbd,bus=xhci.0,display=vga0"]))
 def ps2_and_usb_keyboards(m, t):
     """PS/2 and USB keyboards at once (issue 15): both type, and they share
     the lock state.  The usb-kbd is bound to the VGA so that QMP's send-key
-    reaches PS/2 and input-send-event to vga0 reaches USB.  The firmware
-    here never hands the controller over (usb=fail-handoff): one warning,
-    then the driver takes it as Linux does, and USB works."""
+    reaches PS/2 and input-send-event to vga0 reaches USB.  The controller
+    is NEC's model with MSI only (no MSI-X).  The firmware here never hands
+    it over (usb=fail-handoff): one warning, then the driver takes it as
+    Linux does, and USB works."""
     with t.step("prompt"):
         m.wait_for_serial(PROMPT, timeout=60)
     with t.step("enumerated"):
         m.wait_for_serial(USB_KBD, timeout=30)
+    with t.step("events_by_msi"):
+        m.wait_for_serial(r"usb: xhci \S+: .*, events by MSI on vector \d+", timeout=1)
     with t.step("handoff_timeout_is_one_warning"):
         warnings = _usb_warnings(m)
         assert len(warnings) == 1 and "did not hand the controller over" in warnings[0], \
@@ -714,12 +725,17 @@ def ps2_and_usb_keyboards(m, t):
         assert "kbd PS/2+USB " in row, f"status line: {row!r}"
 
 
-@boot("usb_controller_fails", memory="128M", timeout=90, seconds=10, cmdline="usb=fail-reset",
-      machine=dict(extra_args=XHCI))
+@boot("usb_controller_fails", memory="128M", timeout=90, seconds=12, cmdline="usb=fail-reset",
+      machine=dict(machine="pc", display="none",
+                   extra_args=XHCI + ["-device", "nec-usb-xhci,id=nec,msi=off,msix=off",
+                                      "-device", "VGA,id=vga0",
+                                      "-device", "usb-kbd,bus=nec.0,display=vga0"]))
 def usb_controller_fails(m, t):
-    """An xHCI controller that never finishes its reset (simulated with
+    """On an i440fx (no MCFG: PCI through ports 0xCF8), two xHCI
+    controllers: the first never finishes its reset (simulated with
     usb=fail-reset): one warning, and the shell still works over PS/2 and
-    serial."""
+    serial.  The second has no MSI or MSI-X, so its event ring is polled,
+    and its keyboard types."""
     with t.step("prompt"):
         m.wait_for_serial(PROMPT, timeout=60)
     with t.step("one_warning"):
@@ -731,6 +747,16 @@ def usb_controller_fails(m, t):
         _command(m, "echo still typing\n", r"^still typing\r?$")
     with t.step("serial_still_works"):
         _command(m, "echo still serial\r", r"^still serial\r?$", via="serial")
+    with t.step("pci_through_ports"):
+        _command(m, "lspci\n", r"^\d+ PCI functions \(I/O ports 0xCF8\)")
+    with t.step("other_controller_polled"):
+        m.wait_for_serial(r"usb: xhci \S+: no interrupts \(the controller has neither MSI "
+                          r"nor MSI-X\); polling the event ring", timeout=30)
+        m.wait_for_serial(USB_KBD, timeout=30)
+    with t.step("its_keyboard_types"):
+        start = len(m.serial_text())
+        m.send_keys_to("vga0", "echo polled usb\n")
+        m.wait_for_serial(r"^polled usb\r?$", timeout=15, start=start)
 
 
 # ---- the command line, the boot log, the loader's warnings (issue 11) --------

@@ -22,6 +22,7 @@
 #include "hal/dev/pci.h"
 #include "hal/usb/xhci.h"
 #include "kernel/usb/core.h"
+#include "sched/atomic_waker.h"
 
 #define XHCI_RING_TRBS 256	/* one 4 KiB frame per ring */
 #define XHCI_EVENT_TRBS 256
@@ -93,6 +94,12 @@ struct xhci_hc {
 	struct xhci_slot *slots[256];
 	bool running;
 	bool route_ports;		/* an Intel xHCI sharing ports with an EHCI */
+	/* Interrupts (MSI or MSI-X on `vector`), or 0: the event ring is polled. */
+	unsigned vector;
+	const char *irq_kind;		/* "MSI", "MSI-X" */
+	struct atomic_waker irq_waker;	/* the event task, woken by the handler */
+	_Atomic bool irq_seen;
+	volatile uint64_t irq_cycles;	/* TSC at the handler's last entry */
 };
 
 extern const struct usb_hc_ops xhci_hc_ops;
@@ -108,10 +115,14 @@ bool xhci_dma_alloc(struct xhci_hc *hc, struct dma_frame *f);
 void xhci_dma_free(struct dma_frame *f);
 
 /* PCI: finds xHCI controllers and starts a task for each (start.c).
+ * @mode is usb=: "on", "poll" (no interrupts), or a test fault.
  * Returns how many were found. */
 unsigned xhci_start_all(const struct pci_func *funcs, unsigned n, struct usb_bus_hooks hooks,
 			const char *fault);
-/* TSC when an event task last started looking at its event ring. */
+/* "MSI", "MSI-X" or "poll": how the first controller learns of events. */
+const char *xhci_events_mode(void);
+/* TSC when an event task last started looking at its event ring (for an
+ * interrupt: when its handler was entered). */
 uint64_t xhci_events_cycles(void);
 /* The bus of running controller @i, or NULL past the last. */
 struct usb_bus *xhci_bus(unsigned i);
