@@ -34,7 +34,6 @@
 #include "mm/heap.h"
 #include "mm/mm.h"
 #include "sched/async.h"
-#include "sched/combinators.h"
 #include "sched/executor.h"
 
 #define HANDOFF_TIMEOUT_MS 1000
@@ -51,10 +50,17 @@
  * takes no timer interrupt for it. */
 #define XHCI_SAFETY_POLL_MS 2000
 
-/* READY when the interrupt handler has run since the last look. */
-struct irq_wait {
+/*
+ * The event task's wait with interrupts: READY when the handler has run
+ * since the last look, or when the safety look is due.  The safety sleep
+ * stays queued across interrupts (an interrupt does not cost a timer
+ * removal and insertion); it is re-armed only after it fired.
+ */
+struct events_wait {
 	struct future base;
 	struct xhci_hc *hc;
+	struct sleep_future *nap;
+	bool *nap_armed;
 };
 
 struct xhci_task {
@@ -62,9 +68,10 @@ struct xhci_task {
 	struct xhci_hc *hc;
 	const char *mode;	/* usb=: "poll", or fail-handoff / fail-reset (tests) */
 	struct sleep_future nap;
-	struct irq_wait irq;
-	struct select_future sel;
-	struct future *either[2];
+	bool nap_armed;			/* the safety sleep is queued */
+	bool by_irq;			/* the last wait ended by an interrupt */
+	struct events_wait wait;
+	struct future *waiting;		/* &nap or &wait */
 	unsigned waited;
 	char error[80];
 };
@@ -240,26 +247,44 @@ static void on_irq(void *ctx)
 	atomic_waker_wake(&hc->irq_waker);
 }
 
-static enum poll irq_poll(struct future *f, struct context *cx)
+static bool take_irq(struct xhci_hc *hc)
 {
-	struct xhci_hc *hc = ((struct irq_wait *)f)->hc;
-
-	if (atomic_exchange_explicit(&hc->irq_seen, false, memory_order_acq_rel))
-		return POLL_READY;
-	atomic_waker_register(&hc->irq_waker, cx->waker);
-	/* An interrupt between the look and the registration woke nobody. */
-	if (atomic_exchange_explicit(&hc->irq_seen, false, memory_order_acq_rel))
-		return POLL_READY;
-	return POLL_PENDING;
+	return atomic_exchange_explicit(&hc->irq_seen, false, memory_order_acq_rel);
 }
 
-static void irq_drop(struct future *f)
+static enum poll events_wait_poll(struct future *f, struct context *cx)
 {
-	atomic_waker_destroy(&((struct irq_wait *)f)->hc->irq_waker);
+	struct events_wait *w = (struct events_wait *)f;
+	struct xhci_task *t = container_of(w, struct xhci_task, wait);
+
+	t->by_irq = true;
+	if (take_irq(w->hc))
+		return POLL_READY;
+	atomic_waker_register(&w->hc->irq_waker, cx->waker);
+	if (take_irq(w->hc))	/* came between the look and the registration */
+		return POLL_READY;
+	t->by_irq = false;
+	if (future_poll(&w->nap->base, cx) == POLL_PENDING)
+		return POLL_PENDING;
+	*w->nap_armed = false;
+	return POLL_READY;
 }
 
-static const struct future_ops irq_wait_ops = { .name = "xhci_irq", .poll = irq_poll,
-						.drop = irq_drop };
+/* Undoes the wait's registrations: the waker slot, and the safety sleep
+ * if it is still queued (it outlives a wait that an interrupt ended). */
+static void events_wait_drop(struct future *f)
+{
+	struct events_wait *w = (struct events_wait *)f;
+
+	atomic_waker_destroy(&w->hc->irq_waker);
+	if (*w->nap_armed)
+		future_drop(&w->nap->base);
+	*w->nap_armed = false;
+}
+
+static const struct future_ops events_wait_ops = {
+	.name = "xhci_events", .poll = events_wait_poll, .drop = events_wait_drop,
+};
 
 /* Why there will be no interrupts, or NULL if MSI may be tried. */
 static const char *no_msi_reason(const struct xhci_task *t)
@@ -322,23 +347,23 @@ static void set_up_interrupts(struct xhci_task *t)
 		events_mode = hc->irq_kind;
 }
 
-/* The event task's wait: the interrupt, or the safety poll on a whole
- * multiple of XHCI_SAFETY_POLL_MS; without interrupts, the poll interval. */
-static void start_wait(struct xhci_task *t, struct context *cx)
+/* Arms the event task's next wait: with interrupts, the interrupt or the
+ * safety look on a whole multiple of XHCI_SAFETY_POLL_MS; without, the
+ * poll interval (every tick while something is in flight). */
+static struct future *start_wait(struct xhci_task *t, struct context *cx)
 {
 	uint64_t now = timerq_now(executor_timers(cx->executor));
 
 	if (!t->hc->vector) {
 		sleep_ms_init(&t->nap, xhci_hcd_busy(t->hc) ? 1 : XHCI_IDLE_POLL_MS);
-		t->either[0] = &t->nap.base;
-		select_init(&t->sel, t->either, 1);
-		return;
+		return &t->nap.base;
 	}
-	t->irq = (struct irq_wait){ { &irq_wait_ops }, t->hc };
-	sleep_until_init(&t->nap, (now / XHCI_SAFETY_POLL_MS + 1) * XHCI_SAFETY_POLL_MS);
-	t->either[0] = &t->irq.base;
-	t->either[1] = &t->nap.base;
-	select_init(&t->sel, t->either, 2);
+	if (!t->nap_armed) {
+		sleep_until_init(&t->nap, (now / XHCI_SAFETY_POLL_MS + 1) * XHCI_SAFETY_POLL_MS);
+		t->nap_armed = true;
+	}
+	t->wait = (struct events_wait){ { &events_wait_ops }, t->hc, &t->nap, &t->nap_armed };
+	return &t->wait.base;
 }
 
 #define FAIL(...)                                                              \
@@ -407,22 +432,23 @@ ASYNC_FN(xhci, struct xhci_task)
 	if (!start_bus(self->hc))
 		FAIL("out of memory for its bus");
 
-	self->sel.winner = -1;
 	for (;;) {
 		/* For the key-latency benchmark: where this look began, from
 		 * the interrupt's entry when an interrupt caused it. */
-		events_cycles = self->hc->vector && self->sel.winner == 0 ? self->hc->irq_cycles
-									    : hal_cycles();
+		events_cycles = self->by_irq ? self->hc->irq_cycles : hal_cycles();
 		xhci_hcd_events(self->hc);
 		if (xhci_dead(&self->hc->x)) {
 			log_warn("usb: %s: the controller stopped (host system or controller "
 				 "error); its devices are gone", self->hc->name);
 			usb_bus_stop(&self->hc->bus);
 			self->hc->running = false;
+			/* The task ends here: its safety sleep leaves the queue. */
+			if (self->hc->vector && self->waiting)
+				future_drop(self->waiting);
 			break;
 		}
-		start_wait(self, cx);
-		AWAIT(&self->sel);
+		self->waiting = start_wait(self, cx);
+		AWAIT(self->waiting);
 	}
 	ASYNC_RETURN();
 fail:
