@@ -540,45 +540,29 @@ def platform_checks(m, t, irq_line, clock_line, irq_controller, warning=None):
                                       f"({wall:.1f} s of wall time)")
 
 
-def platform_steps(*expect):
+def platform_steps(*expect, usb=None):
+    """The platform checks, and a boot's USB checks if it has any: `usb` is
+    (settle, checks).  settle waits for the USB messages of the boot before
+    anything is typed: a message that lands in the middle of a typed line
+    can put the line's tail at the start of a line, where a pattern
+    anchored with ^ takes it for output."""
     def steps(m, t):
         with t.step("prompt"):
             m.wait_for_serial(PROMPT, timeout=60)
+        if usb:
+            usb[0](m, t)
         platform_checks(m, t, *expect)
+        if usb:
+            usb[1](m, t)
     return steps
 
 
-# q35 runs -cpu max (the richest CPU TCG offers); the shell boot runs
-# qemu64, the default model, and the same checks.  Under TCG neither has
-# x2APIC or TSC-deadline mode (those are host-tested: test/host/lapic_host.c).
-_APIC = r"^irq: IOAPIC \(0, at 0xfec00000\), local APIC 0 in xAPIC mode"
-_HPET = r"^clock: TSC at \d+\.\d+ MHz, measured against the HPET"
-for name, kw, expect in [
-    ("q35", dict(machine=dict(cpu="max")), (_APIC, _HPET, "IOAPIC")),
-    ("pc", dict(machine=dict(machine="pc"), cmdline="timer_hz=100"),
-     (_APIC, _HPET, "IOAPIC", r"^warning: cmdline: timer_hz is gone")),
-    ("irq_pic", dict(cmdline="irq=pic"),
-     (r"^irq: 8259 PIC \(irq=pic\), through local APIC 0", _HPET, "8259")),
-    # No PIT and no 8259 in one machine (each was a hang before; with the
-    # HPET present the PIT is not needed at all); irq=pic asks for the
-    # missing 8259 and is refused with a warning.
-    ("pit_off_pic_off", dict(machine=dict(machine="q35,pit=off,pic=off"), cmdline="irq=pic"),
-     (_APIC, _HPET, "IOAPIC", r"^warning: irq=pic: no 8259 answers at its ports; using the "
-      r"IOAPIC$")),
-    # QEMU's -no-hpet, as a machine property, with pit=off: the PM timer is
-    # the only reference left.
-    ("pm_timer_only", dict(machine=dict(machine="q35,pit=off,hpet=off")),
-     (_APIC, r"^clock: TSC at \d+\.\d+ MHz, measured against the ACPI PM timer", "IOAPIC")),
-    # No ACPI tables but OVMF's own (an XSDT with a BGRT): no MADT, so the
-    # 8259, and no HPET or PM timer, so the PIT measures the TSC.
-    ("no_acpi", dict(machine=dict(machine="q35,acpi=off")),
-     (r"^irq: 8259 PIC, through local APIC 0", r"^clock: TSC at \d+\.\d+ MHz, measured "
-      r"against the PIT", "8259", r"^warning: irq: no usable MADT: using the 8259 PIC$")),
-]:
-    BOOTS.append(Boot("platform_" + name, steps=platform_steps(*expect), timeout=120,
-                      seconds=12, **kw))
-
 # ---- USB keyboards (issue 15) ----------------------------------------------------------
+# One boot of its own, usb_keyboard (no PS/2: the USB keyboard alone and its
+# hot-plug); the other cases ride on boots that have the machine they need:
+# platform_q35 carries PS/2 and USB together (MSI, a firmware that keeps the
+# controller), platform_pc a controller that fails and a polled one.  The
+# long hot-plug stress is `make test-usb-stress`.
 
 XHCI = ["-device", "qemu-xhci,id=xhci"]
 USB_KBD = r'usb (\S+): keyboard 0627:0001 "QEMU USB Keyboard", \w+ speed'
@@ -611,98 +595,126 @@ def _typing_checks(m, t):
         m.wait_for_serial(r"^abc\r?$", timeout=10, start=start)
 
 
-@boot("usb_keyboard", memory="256M", timeout=180, seconds=24,
-      machine=dict(machine="q35,i8042=off",
-                   extra_args=XHCI + ["-device", "usb-kbd,id=kbd1,bus=xhci.0,port=1"]))
-def usb_keyboard(m, t):
-    """A PC without PS/2 (issue 15): the USB keyboard on an xHCI root port
-    types into the shell, with Shift, Caps Lock, the editing keys and
-    software typematic repeat.  Then hot-plug: the keyboard is unplugged, a
-    hub with a keyboard behind it is plugged in and that keyboard types, and
-    the hub is unplugged with the keyboard on it."""
-    with t.step("prompt"):
-        m.wait_for_serial(PROMPT, timeout=60)
-    with t.step("enumerated"):
-        m.wait_for_serial(USB_KBD, timeout=30)
-    with t.step("events_by_msix"):
+def usb_alone_settle(m, t):
+    """The keyboard on a root port is enumerated; events come by MSI-X."""
+    with t.step("usb/enumerated"):
+        m.wait_for_serial(USB_KBD.replace(r"\w+ speed", "high speed"), timeout=30)
+    with t.step("usb/events_by_msix"):
         m.wait_for_serial(r"usb: xhci \S+: xHCI 1\.00, 8 ports, 64 slots, events by MSI-X "
                           r"on vector \d+", timeout=1)
-    with t.step("typing"):
+
+
+def usb_alone_checks(m, t):
+    """A PC without PS/2: the USB keyboard on an xHCI root port types into
+    the shell, with Shift, Caps Lock, the editing keys and software
+    typematic repeat.  Then hot-plug: the keyboard is unplugged, a hub with
+    a keyboard behind it is plugged in and that keyboard types, and the hub
+    is unplugged with the keyboard on it.  Speeds seen: high (the keyboard on
+    a root port), full (behind QEMU's full-speed hub), super (a USB 3
+    stick); low only on the host (usb_bus suite), QEMU has no low-speed
+    keyboard."""
+    with t.step("usb/typing"):
         _command(m, "echo typed on usb\n", r"^typed on usb\r?$")
     _typing_checks(m, t)
-    with t.step("typematic_repeat"):
+    with t.step("usb/typematic_repeat"):
         # USB keyboards do not repeat; the driver does: 500 ms, then 10.9/s.
         start = len(m.serial_text())
         m.send_keys("echo ")
-        m.send_key("x", hold_ms=3000)
+        m.send_key("x", hold_ms=2000)
         m.send_keys(" held\n")
         got = m.wait_for_serial(r"^(x+) held\r?$", timeout=20, start=start).group(1)
-        assert 3 <= len(got) <= 40, f"{len(got)} x for a key held 3 s"
-    with t.step("status_line_names_usb"):
-        row = m.screendump("status.ppm").row_text(0)
-        assert "kbd USB " in row, f"status line: {row!r}"
-    with t.step("lspci_lists_the_controller"):
+        assert 3 <= len(got) <= 40, f"{len(got)} x for a key held 2 s"
+    with t.step("usb/lspci_lists_the_controller"):
         _command(m, "lspci\n", r"^00:\w\w\.\d 1b36:000d 0c0330 USB controller \(xHCI\)")
         m.wait_for_serial(r"^6 PCI functions \(ECAM \(1 window\)\)", timeout=5)
-    with t.step("irqs_counts_the_msi"):
+    with t.step("usb/irqs_counts_the_msi"):
         row = _command(m, "irqs\n", r"^ *\d+ +MSI +message +local APIC +\d+ +(\d+)  xhci ")
         assert int(row.group(1)) > 0, "no xHCI interrupt counted"
-    with t.step("lsusb_lists_the_keyboard"):
+    with t.step("usb/lsusb_lists_the_keyboard"):
         _command(m, "lsusb\n", r"^ +\d+ +0627:0001 high +keyboard +QEMU USB Keyboard")
-    with t.step("unplug"):
+    with t.step("usb/unplug"):
         start = len(m.serial_text())
         m.qmp.execute("device_del", id="kbd1")
         m.wait_for_serial(r"usb \d+: keyboard disconnected", timeout=20, start=start)
-    with t.step("hub_with_keyboard_plugged_in"):
+    with t.step("usb/hub_with_keyboard_plugged_in"):
         start = len(m.serial_text())
         m.qmp.execute("device_add", driver="usb-hub", id="hub1", bus="xhci.0", port="2")
         m.qmp.execute("device_add", driver="usb-kbd", id="kbd2", bus="xhci.0", port="2.4")
         m.wait_for_serial(r"usb \d+: \d+-port hub ready", timeout=30, start=start)
-        m.wait_for_serial(r"usb \d+\.4: keyboard 0627:0001", timeout=30, start=start)
-    with t.step("typing_behind_the_hub"):
+        m.wait_for_serial(r"usb \d+\.4: keyboard 0627:0001 .*, full speed\r?$", timeout=30,
+                          start=start)
+    with t.step("usb/typing_behind_the_hub"):
         _command(m, "echo behind a hub\n", r"^behind a hub\r?$")
-    with t.step("hub_unplugged"):
+    with t.step("usb/hub_unplugged"):
         start = len(m.serial_text())
         m.qmp.execute("device_del", id="hub1")
         m.wait_for_serial(r"usb \d+: hub disconnected", timeout=20, start=start)
         assert re.search(r"usb \d+\.4: keyboard disconnected", m.serial_text()[start:]), \
             "the keyboard behind the hub was not released"
         _command(m, "lsusb\n", r"^0 USB devices", via="serial")
-    with t.step("no_usb_warnings"):
+    with t.step("usb/super_speed_device"):
+        # A USB 3 stick (on a null block device) on a SuperSpeed root port:
+        # enumerated at super speed and listed without a driver, then gone.
+        start = len(m.serial_text())
+        m.qmp.execute("blockdev-add", driver="null-co", size=1 << 24,
+                      **{"node-name": "stick"})
+        m.qmp.execute("device_add", driver="usb-storage", id="stick1", drive="stick",
+                      bus="xhci.0", port="3")
+        m.wait_for_serial(r'usb (\d+): 46f4:0001 "QEMU USB HARDDRIVE", super speed, '
+                          r"class 08 \(no driver\)", timeout=30, start=start)
+        m.qmp.execute("device_del", id="stick1")
+        m.wait_for_serial(r"usb \d+: device disconnected", timeout=20, start=start)
+    with t.step("usb/no_usb_warnings"):
         warnings = _usb_warnings(m)
         assert not warnings, f"warnings: {warnings}"
 
 
-@boot("ps2_and_usb_keyboards", memory="256M", timeout=150, seconds=16,
-      cmdline="usb=fail-handoff",
-      machine=dict(display="none",
-                   extra_args=["-device", "nec-usb-xhci,id=xhci,msix=off",
-                               "-device", "VGA,id=vga0",
-                               "-device", "usb-kbd,bus=xhci.0,display=vga0"]))
-def ps2_and_usb_keyboards(m, t):
-    """PS/2 and USB keyboards at once (issue 15): both type, and they share
-    the lock state.  The usb-kbd is bound to the VGA so that QMP's send-key
-    reaches PS/2 and input-send-event to vga0 reaches USB.  The controller
-    is NEC's model with MSI only (no MSI-X).  The firmware here never hands
-    it over (usb=fail-handoff): one warning, then the driver takes it as
-    Linux does, and USB works."""
+@boot("usb_keyboard", memory="256M", timeout=180, seconds=24,
+      machine=dict(machine="q35,i8042=off",
+                   extra_args=XHCI + ["-device", "usb-kbd,id=kbd1,bus=xhci.0,port=1"]))
+def usb_keyboard(m, t):
+    """The PC without PS/2 of issue 15: a USB keyboard on xHCI types into
+    the shell, the status line names it, and it is hot-plugged
+    (usb_alone_*).  A boot of its own: no_keyboard_no_display runs with
+    loglevel=warn, which hides the USB lines these checks wait for."""
     with t.step("prompt"):
         m.wait_for_serial(PROMPT, timeout=60)
-    with t.step("enumerated"):
+    usb_alone_settle(m, t)      # its messages out before anything is typed
+    with t.step("usb/status_line_names_usb"):
+        row = m.screendump("status.ppm").row_text(0)
+        assert "kbd USB " in row, f"status line: {row!r}"
+    usb_alone_checks(m, t)
+
+
+# PS/2 and USB together: the usb-kbd is bound to the VGA so that QMP's
+# send-key reaches PS/2 and input-send-event to vga0 reaches USB.
+USB_BESIDE_PS2 = dict(display="none", extra_args=[
+    "-device", "nec-usb-xhci,id=xhci,msix=off", "-device", "VGA,id=vga0",
+    "-device", "usb-kbd,bus=xhci.0,display=vga0"])
+
+
+def usb_beside_ps2_settle(m, t):
+    """The controller is NEC's model with MSI only (no MSI-X).  The firmware
+    here never hands it over (usb=fail-handoff): one warning, then the
+    driver takes it as Linux does, and its keyboard is enumerated."""
+    with t.step("usb/enumerated"):
         m.wait_for_serial(USB_KBD, timeout=30)
-    with t.step("events_by_msi"):
+    with t.step("usb/events_by_msi"):
         m.wait_for_serial(r"usb: xhci \S+: .*, events by MSI on vector \d+", timeout=1)
-    with t.step("handoff_timeout_is_one_warning"):
+    with t.step("usb/handoff_timeout_is_one_warning"):
         warnings = _usb_warnings(m)
         assert len(warnings) == 1 and "did not hand the controller over" in warnings[0], \
             f"usb warnings: {warnings}"
-    with t.step("ps2_types"):
-        _command(m, "echo from ps2\n", r"^from ps2\r?$")
-    with t.step("usb_types"):
+
+
+def usb_beside_ps2_checks(m, t):
+    """PS/2 and USB keyboards at once: both type, and they share the lock
+    state."""
+    with t.step("usb/usb_types"):
         start = len(m.serial_text())
         m.send_keys_to("vga0", "echo from usb\n")
         m.wait_for_serial(r"^from usb\r?$", timeout=15, start=start)
-    with t.step("caps_lock_is_shared"):
+    with t.step("usb/caps_lock_is_shared"):
         # Caps Lock on one keyboard shifts the other's letters.  Each key's
         # echo is awaited before the other keyboard's next key, so the two
         # paths cannot overtake each other on a slow host.
@@ -720,43 +732,81 @@ def ps2_and_usb_keyboards(m, t):
         m.wait_for_serial(r"echo ABcd", timeout=15, start=start)
         m.send_keys("\n")
         m.wait_for_serial(r"^ABcd\r?$", timeout=15, start=start)
-    with t.step("status_line_names_both"):
+    with t.step("usb/status_line_names_both"):
         row = m.screendump("status.ppm").row_text(0)
         assert "kbd PS/2+USB " in row, f"status line: {row!r}"
 
 
-@boot("usb_controller_fails", memory="128M", timeout=90, seconds=12, cmdline="usb=fail-reset",
-      machine=dict(machine="pc", display="none",
-                   extra_args=XHCI + ["-device", "nec-usb-xhci,id=nec,msi=off,msix=off",
-                                      "-device", "VGA,id=vga0",
-                                      "-device", "usb-kbd,bus=nec.0,display=vga0"]))
-def usb_controller_fails(m, t):
-    """On an i440fx (no MCFG: PCI through ports 0xCF8), two xHCI
-    controllers: the first never finishes its reset (simulated with
+# On an i440fx (no MCFG: PCI through ports 0xCF8), two xHCI controllers.
+USB_FAILING = dict(display="none", extra_args=XHCI + [
+    "-device", "nec-usb-xhci,id=nec,msi=off,msix=off", "-device", "VGA,id=vga0",
+    "-device", "usb-kbd,bus=nec.0,display=vga0"])
+
+
+def usb_controller_fails_settle(m, t):
+    """The first controller never finishes its reset (simulated with
     usb=fail-reset): one warning, and the shell still works over PS/2 and
-    serial.  The second has no MSI or MSI-X, so its event ring is polled,
-    and its keyboard types."""
-    with t.step("prompt"):
-        m.wait_for_serial(PROMPT, timeout=60)
-    with t.step("one_warning"):
+    serial (the platform checks after this).  The second has no MSI or
+    MSI-X, so its event ring is polled; its keyboard is enumerated."""
+    with t.step("usb/one_warning"):
         m.wait_for_serial(r"warning: usb: xhci \S+: reset did not complete within 1000 ms; "
                           r"controller not used", timeout=30)
         warnings = _usb_warnings(m)
         assert len(warnings) == 1, f"usb warnings: {warnings}"
-    with t.step("ps2_still_types"):
-        _command(m, "echo still typing\n", r"^still typing\r?$")
-    with t.step("serial_still_works"):
-        _command(m, "echo still serial\r", r"^still serial\r?$", via="serial")
-    with t.step("pci_through_ports"):
-        _command(m, "lspci\n", r"^\d+ PCI functions \(I/O ports 0xCF8\)")
-    with t.step("other_controller_polled"):
+    with t.step("usb/other_controller_polled"):
         m.wait_for_serial(r"usb: xhci \S+: no interrupts \(the controller has neither MSI "
                           r"nor MSI-X\); polling the event ring", timeout=30)
         m.wait_for_serial(USB_KBD, timeout=30)
-    with t.step("its_keyboard_types"):
+
+
+def usb_controller_fails_checks(m, t):
+    """PCI through the ports; the polled controller's keyboard types."""
+    with t.step("usb/pci_through_ports"):
+        _command(m, "lspci\n", r"^\d+ PCI functions \(I/O ports 0xCF8\)")
+    with t.step("usb/its_keyboard_types"):
         start = len(m.serial_text())
         m.send_keys_to("vga0", "echo polled usb\n")
         m.wait_for_serial(r"^polled usb\r?$", timeout=15, start=start)
+
+
+# ---- the platform boots ----------------------------------------------------------------
+
+# q35 runs -cpu max (the richest CPU TCG offers); the shell boot runs
+# qemu64, the default model, and the same checks.  Under TCG neither has
+# x2APIC or TSC-deadline mode (those are host-tested: test/host/lapic_host.c).
+_APIC = r"^irq: IOAPIC \(0, at 0xfec00000\), local APIC 0 in xAPIC mode"
+_HPET = r"^clock: TSC at \d+\.\d+ MHz, measured against the HPET"
+# Each entry: name, Boot arguments, what platform_checks expects, and on
+# the machines that carry USB, its (settle, checks) (platform_steps).
+for name, kw, expect, *usb in [
+    # With PS/2 and a USB keyboard together (usb_beside_ps2_checks).
+    ("q35", dict(machine=dict(cpu="max", **USB_BESIDE_PS2), cmdline="usb=fail-handoff"),
+     (_APIC, _HPET, "IOAPIC"), (usb_beside_ps2_settle, usb_beside_ps2_checks)),
+    # With a failing xHCI and a polled one (usb_controller_fails_checks).
+    ("pc", dict(machine=dict(machine="pc", **USB_FAILING), cmdline="timer_hz=100 usb=fail-reset"),
+     (_APIC, _HPET, "IOAPIC", r"^warning: cmdline: timer_hz is gone"),
+     (usb_controller_fails_settle, usb_controller_fails_checks)),
+    ("irq_pic", dict(cmdline="irq=pic"),
+     (r"^irq: 8259 PIC \(irq=pic\), through local APIC 0", _HPET, "8259")),
+    # No PIT and no 8259 in one machine (each was a hang before; with the
+    # HPET present the PIT is not needed at all); irq=pic asks for the
+    # missing 8259 and is refused with a warning.
+    ("pit_off_pic_off", dict(machine=dict(machine="q35,pit=off,pic=off"), cmdline="irq=pic"),
+     (_APIC, _HPET, "IOAPIC", r"^warning: irq=pic: no 8259 answers at its ports; using the "
+      r"IOAPIC$")),
+    # QEMU's -no-hpet, as a machine property, with pit=off: the PM timer is
+    # the only reference left.
+    ("pm_timer_only", dict(machine=dict(machine="q35,pit=off,hpet=off")),
+     (_APIC, r"^clock: TSC at \d+\.\d+ MHz, measured against the ACPI PM timer", "IOAPIC")),
+    # No ACPI tables but OVMF's own (an XSDT with a BGRT): no MADT, so the
+    # 8259, and no HPET or PM timer, so the PIT measures the TSC.
+    ("no_acpi", dict(machine=dict(machine="q35,acpi=off")),
+     (r"^irq: 8259 PIC, through local APIC 0", r"^clock: TSC at \d+\.\d+ MHz, measured "
+      r"against the PIT", "8259", r"^warning: irq: no usable MADT: using the 8259 PIC$")),
+]:
+    BOOTS.append(Boot("platform_" + name, steps=platform_steps(*expect, usb=usb and usb[0]),
+                      timeout=150 if usb else 120, seconds=16 if usb else 12, **kw))
+
 
 
 # ---- the command line, the boot log, the loader's warnings (issue 11) --------
