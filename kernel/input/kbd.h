@@ -130,7 +130,7 @@ bool kbd_feed(struct kbd_decoder *d, uint8_t scancode, struct kbd_event *out);
 
 /*
  * Feeds one physical key going down (@pressed) or up, from a keyboard that
- * reports keys rather than scancodes (USB: kernel/usb/hid_kbd.h).  Same
+ * reports keys rather than scancodes (USB: kernel/usb/kbd/hid_kbd.h).  Same
  * rules and output as kbd_feed(): a press of a key already down is a
  * repeat, a release of a key not down gives nothing (false).
  */

@@ -7,7 +7,7 @@
 #include "kernel/lib/fmt.h"
 #include "kernel/lib/string.h"
 #include "kernel/usb/hub.h"
-#include "kernel/usb/usb_kbd.h"
+#include "kernel/usb/kbd/usb_kbd.h"
 #include "mm/heap.h"
 
 #define LANGID_US_ENGLISH 0x0409

@@ -12,7 +12,7 @@
  *   3. the whole device descriptor, the configuration's 9-byte header, then
  *      the whole configuration (wTotalLength bytes), each parsed defensively;
  *   4. the product string, for the log (a device without one is fine);
- *   5. a driver: hub (hub.c) or boot keyboard (usb_kbd.c), which configures
+ *   5. a driver: hub (hub.c) or boot keyboard (kbd/usb_kbd.c), which configures
  *      the device in its own task.  Other devices keep their address and
  *      are listed, unconfigured.
  *

@@ -7,7 +7,7 @@
 #include "kernel/input/input.h"
 #include "kernel/lib/string.h"
 #include "kernel/log.h"
-#include "kernel/usb/usb_kbd.h"
+#include "kernel/usb/kbd/usb_kbd.h"
 #include "kernel/usb/xhci/hcd.h"
 
 #define MAX_PCI 128

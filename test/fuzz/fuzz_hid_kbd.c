@@ -1,6 +1,6 @@
 /*
  * fuzz_hid_kbd — a keyboard sending arbitrary reports at arbitrary times,
- * into the boot report decoder (kernel/usb/hid_kbd.c) and on into the PS/2
+ * into the boot report decoder (kernel/usb/kbd/hid_kbd.c) and on into the PS/2
  * decoder's key path (kbd_key_event), as the kernel chains them.
  *
  * Input: a sequence of commands.  Byte c:
@@ -26,7 +26,7 @@
 
 #include "kernel/input/kbd.h"
 #include "kernel/input/keymap.h"
-#include "kernel/usb/hid_kbd.h"
+#include "kernel/usb/kbd/hid_kbd.h"
 
 #define CHECK(cond)                                                            \
 	do {                                                                   \

@@ -6,8 +6,8 @@
  * and checking that every device and hub was freed.
  */
 #include "kernel/input/kbd.h"
-#include "kernel/usb/hid_kbd.h"
-#include "kernel/usb/usb_kbd.h"
+#include "kernel/usb/kbd/hid_kbd.h"
+#include "kernel/usb/kbd/usb_kbd.h"
 #include "test/ktest/ktest.h"
 #include "test/unit/usb_fake.h"
 

@@ -1,5 +1,5 @@
 /*
- * Tests of the boot keyboard report decoder (kernel/usb/hid_kbd.c): every
+ * Tests of the boot keyboard report decoder (kernel/usb/kbd/hid_kbd.c): every
  * key gives the same event as the PS/2 path, reports are diffed in the right
  * order, the phantom state keeps the keys, and typematic repeat follows the
  * clock it is given.
@@ -7,7 +7,7 @@
 #include "kernel/input/kbd.h"
 #include "kernel/input/keymap.h"
 #include "kernel/lib/string.h"
-#include "kernel/usb/hid_kbd.h"
+#include "kernel/usb/kbd/hid_kbd.h"
 #include "test/ktest/ktest.h"
 
 KTEST_SUITE(usb_hid_kbd);

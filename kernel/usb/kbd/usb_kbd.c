@@ -2,10 +2,10 @@
  * usb_kbd.c — see usb_kbd.h.  HID 1.11: 7.2.4 SET_IDLE, 7.2.5 SET_PROTOCOL,
  * 7.2.2 SET_REPORT, appendix B.1 the boot keyboard.
  */
-#include "kernel/usb/usb_kbd.h"
+#include "kernel/usb/kbd/usb_kbd.h"
 
 #include "kernel/lib/fmt.h"
-#include "kernel/usb/hid_kbd.h"
+#include "kernel/usb/kbd/hid_kbd.h"
 #include "sched/async.h"
 #include "sched/executor.h"
 

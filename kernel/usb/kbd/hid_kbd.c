@@ -2,7 +2,7 @@
  * hid_kbd.c — see hid_kbd.h.  Usage IDs are from the HID Usage Tables,
  * Keyboard/Keypad page (0x07).
  */
-#include "kernel/usb/hid_kbd.h"
+#include "kernel/usb/kbd/hid_kbd.h"
 
 #include "kernel/lib/string.h"
 
