@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """usb-stress.py — hot-plug stress for the USB stack (make test-usb-stress).
 
-    scripts/usb-stress.py [--rounds N] [--seed S] [esp/EFI/BOOT/BOOTX64.EFI]
+    scripts/usb-stress.py [--rounds N] [--seed S] [--cmdline usb=poll] [esp/EFI/BOOT/BOOTX64.EFI]
 
 Boots coop with an empty xHCI controller and, N times, plugs in a hub with
 a keyboard behind it and a keyboard on a root port, then pulls them again
@@ -44,6 +44,8 @@ def main():
     ap.add_argument("efi", nargs="?", default=os.path.join(REPO, "esp/EFI/BOOT/BOOTX64.EFI"))
     ap.add_argument("--rounds", type=int, default=100)
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--cmdline", default="",
+                    help="the kernel's command line: usb=poll stresses the polled path")
     args = ap.parse_args()
     rng = random.Random(args.seed)
     failures = []
@@ -54,11 +56,11 @@ def main():
             failures.append(name)
 
     workdir = os.path.join(REPO, "build", "test", "usb_stress")
-    with Machine(args.efi, workdir, memory="256M", machine="q35,i8042=off",
+    with Machine(args.efi, workdir, cmdline=args.cmdline, memory="256M", machine="q35,i8042=off",
                  timeout=60 + 4 * args.rounds,
                  extra_args=["-device", "qemu-xhci,id=xhci"]) as m:
         m.wait_for_serial(r"coop> ", timeout=90)
-        m.wait_for_serial(r"events polled", timeout=30)
+        m.wait_for_serial(r"xHCI .*, events (polled|by MSI)", timeout=30)
         frames0, live0 = mem(m)
         lives = []
         for i in range(args.rounds):
