@@ -681,7 +681,13 @@ def usb_keyboard(m, t):
         m.wait_for_serial(PROMPT, timeout=60)
     usb_alone_settle(m, t)      # its messages out before anything is typed
     with t.step("usb/status_line_names_usb"):
-        row = m.screendump("status.ppm").row_text(0)
+        # The bar redraws on whole seconds: give it a few.
+        deadline = time.monotonic() + 10
+        while True:
+            row = m.screendump("status.ppm").row_text(0)
+            if "kbd USB " in row or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
         assert "kbd USB " in row, f"status line: {row!r}"
     usb_alone_checks(m, t)
 
