@@ -8,6 +8,7 @@
 #include "kernel/lib/fmt.h"
 #include "kernel/lib/string.h"
 #include "mm/heap.h"
+#include "sched/executor.h"
 
 const char *usb_status_text(enum usb_status s)
 {
@@ -200,6 +201,15 @@ struct usb_device *usb_device_new(struct usb_bus *bus, struct usb_device *parent
 void usb_device_ref(struct usb_device *dev)
 {
 	dev->refs++;
+}
+
+bool usb_driver_spawn(struct usb_device *dev, const struct future *init, size_t size)
+{
+	usb_device_ref(dev);
+	if (spawn_detached_on(dev->bus->executor, init, size))
+		return true;
+	usb_device_put(dev);
+	return false;
 }
 
 void usb_device_release(struct usb_device *dev)

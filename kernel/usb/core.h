@@ -220,6 +220,10 @@ struct usb_device *usb_device_new(struct usb_bus *bus, struct usb_device *parent
 void usb_device_ref(struct usb_device *dev);
 /* Drops a reference; frees @dev with the last one (releasing it first). */
 void usb_device_put(struct usb_device *dev);
+/* Starts a driver task for @dev on the bus's executor, holding a reference
+ * to @dev that the task drops when it ends.  False (and no reference kept)
+ * when the task cannot be spawned. */
+bool usb_driver_spawn(struct usb_device *dev, const struct future *init, size_t size);
 /* Tells the controller to forget @dev and its pending ops (idempotent). */
 void usb_device_release(struct usb_device *dev);
 

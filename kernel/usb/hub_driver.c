@@ -8,7 +8,6 @@
 #include "kernel/lib/string.h"
 #include "kernel/usb/hub.h"
 #include "kernel/usb/hub_internal.h"
-#include "sched/executor.h"
 
 #define HUB_DESC_MAX 71			/* 7 + two 32-byte port bitmaps */
 #define HUB_POWER_MIN_MS 100		/* Linux waits at least this too */
@@ -252,10 +251,5 @@ bool usb_hub_driver_start(struct usb_device *dev, const struct usb_config *cfg)
 		return false;
 	}
 	t.ep = *ep;
-	usb_device_ref(dev);
-	if (!spawn_detached_on(dev->bus->executor, &t.base, sizeof t)) {
-		usb_device_put(dev);
-		return false;
-	}
-	return true;
+	return usb_driver_spawn(dev, &t.base, sizeof t);
 }

@@ -256,27 +256,7 @@ def shell(m, t):
         _command(m, "help\n", r"^ +tasks +list the tasks")
     with t.step("echo_hi_over_serial"):
         _command(m, "echo hi\r", r"^hi\r?$", via="serial")
-    with t.step("shift_and_symbols"):
-        # Upper case and shifted symbols come from the Shift state.
-        _command(m, "echo Hello, World! (x_y)\n", r"^Hello, World! \(x_y\)\r?$")
-    with t.step("caps_lock"):
-        start = len(m.serial_text())
-        m.send_keys("echo ")
-        m.send_key("caps_lock")
-        m.send_keys("abc")
-        m.send_key("caps_lock")
-        m.send_keys(" def\n")
-        m.wait_for_serial(r"^ABC def\r?$", timeout=10, start=start)
-    with t.step("extended_keys_edit_the_line"):
-        # Left arrow and Delete are E0-prefixed keys: in "echo abxc",
-        # Left Left puts the cursor on the x and Delete removes it.
-        start = len(m.serial_text())
-        m.send_keys("echo abxc")
-        m.send_key("left")
-        m.send_key("left")
-        m.send_key("delete")
-        m.send_keys("\n")
-        m.wait_for_serial(r"^abc\r?$", timeout=10, start=start)
+    _typing_checks(m, t)
     with t.step("typed_text_on_screen"):
         screen = m.screendump("shell.ppm")
         where = screen.find_text("coop> echo Hello, World! (x_y)")
@@ -586,6 +566,8 @@ def _typing_checks(m, t):
         m.send_keys(" def\n")
         m.wait_for_serial(r"^ABC def\r?$", timeout=10, start=start)
     with t.step("extended_keys_edit_the_line"):
+        # Left arrow and Delete are E0-prefixed keys: in "echo abxc",
+        # Left Left puts the cursor on the x and Delete removes it.
         start = len(m.serial_text())
         m.send_keys("echo abxc")
         m.send_key("left")

@@ -313,12 +313,7 @@ bool usb_kbd_start(struct usb_device *dev, const struct usb_config *cfg,
 		return false;
 	}
 	t.ep = *ep;
-	usb_device_ref(dev);
-	if (!spawn_detached_on(dev->bus->executor, &t.base, sizeof t)) {
-		usb_device_put(dev);
-		return false;
-	}
-	return true;
+	return usb_driver_spawn(dev, &t.base, sizeof t);
 }
 
 void usb_kbd_set_leds(struct usb_bus *bus, uint8_t leds)
