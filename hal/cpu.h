@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "hal/cpu/percpu.h"
+
 #define HAL_RFLAGS_IF (1ull << 9)
 
 static inline uint64_t hal_read_rflags(void)
@@ -21,9 +23,8 @@ static inline void hal_irq_enable(void) { __asm__ volatile("sti" ::: "memory"); 
 static inline void hal_irq_disable(void) { __asm__ volatile("cli" ::: "memory"); }
 static inline bool hal_irq_enabled(void) { return hal_read_rflags() & HAL_RFLAGS_IF; }
 
-/* Trap handlers running (hal/cpu/trap.c counts them in and out). */
-extern volatile unsigned hal_trap_depth;
-static inline bool hal_in_interrupt(void) { return hal_trap_depth != 0; }
+/* Trap handlers running on this CPU (hal/cpu/trap.c counts them in and out). */
+static inline bool hal_in_interrupt(void) { return hal_this_cpu.trap_depth != 0; }
 
 static inline uint64_t hal_irq_save(void)
 {
@@ -38,14 +39,8 @@ static inline void hal_irq_restore(uint64_t flags)
 		hal_irq_enable();
 }
 
-/* `sti` takes effect after the next instruction, so no interrupt can slip in
- * between it and `hlt`: the pair is one atomic "enable and wait". */
-static inline void hal_wait_for_interrupt(void)
-{
-	__asm__ volatile("sti; hlt" ::: "memory");
-}
-
-static inline void hal_cpu_relax(void) { __asm__ volatile("pause" ::: "memory"); }
+void hal_irq_push_off(void);
+void hal_irq_pop_off(void);
 
 static inline uint64_t hal_cycles(void)
 {
@@ -53,6 +48,46 @@ static inline uint64_t hal_cycles(void)
 	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
 	return ((uint64_t)hi << 32) | lo;
 }
+
+/* `sti` takes effect after the next instruction, so no interrupt can slip in
+ * between it and `hlt`: the pair is one atomic "enable and wait".  The time
+ * halted is this CPU's idle time (the `cpus` command). */
+static inline void hal_wait_for_interrupt(void)
+{
+	uint64_t t0 = hal_cycles();
+
+	hal_this_cpu.halt_tsc = t0;
+	__asm__ volatile("sti; hlt" ::: "memory");
+	hal_this_cpu.halt_tsc = 0;
+	hal_this_cpu.halted_cycles += hal_cycles() - t0;
+}
+
+/* hal/cpu/tlb.c: flushes what a TLB shootdown asked of this CPU. */
+void hal_tlb_answer(void);
+
+/* Spin-wait hint (`pause`).  A CPU that spins may have interrupts off (a
+ * spinlock's waiter): it still answers a TLB shootdown aimed at it, so the
+ * CPU that changed the page tables is not kept waiting by a CPU that waits
+ * for a lock the first one holds. */
+static inline void hal_cpu_relax(void)
+{
+	__asm__ volatile("pause" ::: "memory");
+	if (__atomic_load_n(&hal_this_cpu.self->tlb_pending, __ATOMIC_ACQUIRE))
+		hal_tlb_answer();
+}
+
+/* This CPU's index (hal.h). */
+static inline unsigned hal_cpu_id(void) { return hal_this_cpu.index; }
+
+/* CPUs running the kernel.  Acquire: pairs with the release that brings a
+ * CPU online (hal/cpu/smp.c), so its block in hal_cpus[] is visible. */
+static inline unsigned hal_cpu_count(void)
+{
+	return __atomic_load_n(&hal_cpus_online, __ATOMIC_ACQUIRE);
+}
+
+/* hal/cpu/smp.c */
+void hal_cpu_wake(unsigned cpu);
 
 __attribute__((noreturn)) static inline void hal_halt_forever(void)
 {

@@ -3,6 +3,7 @@
  */
 #include "kernel/log.h"
 
+#include "hal/hal.h"
 #include "kernel/console/console.h"
 #include "kernel/lib/fmt.h"
 #include "kernel/lib/string.h"
@@ -47,7 +48,13 @@ void log_msg(enum log_level level, const char *fmt, ...)
 
 	if (level < min_level)
 		return;
-	n = (size_t)fmt_snprintf(buf, sizeof buf, "%s", levels[level].prefix);
+	/* loglevel=debug names the CPU once there is more than one.  The
+	 * whole line goes out in one write, so lines from several CPUs never
+	 * mix (kernel/console/console.c). */
+	n = 0;
+	if (min_level == LOG_DEBUG && hal_cpu_count() > 1)
+		n = (size_t)fmt_snprintf(buf, sizeof buf, "[cpu%u] ", hal_cpu_id());
+	n += (size_t)fmt_snprintf(buf + n, sizeof buf - n, "%s", levels[level].prefix);
 	va_start(ap, fmt);
 	fmt_vsnprintf(buf + n, sizeof buf - n - 1, fmt, ap);
 	va_end(ap);

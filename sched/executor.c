@@ -24,7 +24,7 @@
 
 static struct executor global_executor;
 /* The executor working on this CPU right now (NULL outside its loop). */
-static HAL_PER_CPU struct executor *running;
+static HAL_PER_CPU __typeof__(struct executor *) running;
 
 /*
  * True when the caller is ex's own loop (a task it polls, a timer it fires)

@@ -4,6 +4,8 @@
  */
 #include "hal/cpu/gdt.h"
 
+#include "hal/cpu/percpu.h"
+
 struct tss {
 	uint32_t reserved0;
 	uint64_t rsp[3];
@@ -27,8 +29,10 @@ struct gdt_pointer {
 #define SEG_KERNEL_DATA 0x00cf92000000ffffull
 #define TSS_TYPE_AVAILABLE 0x89ull /* present, type 9: available 64-bit TSS */
 
-static struct tss tss;
-static uint64_t gdt[5] __attribute__((aligned(16)));
+/* One of each per CPU: the TSS holds this CPU's IST stacks, and `ltr`
+ * marks its descriptor busy, so CPUs cannot share a GDT entry for it. */
+static HAL_PER_CPU struct tss tss;
+static HAL_PER_CPU __typeof__(uint64_t[5]) gdt __attribute__((aligned(16)));
 
 static void set_tss_descriptor(uint64_t *slot, const struct tss *t)
 {
@@ -38,9 +42,9 @@ static void set_tss_descriptor(uint64_t *slot, const struct tss *t)
 	slot[1] = base >> 32;
 }
 
-static void load_segments(void)
+static void load_segments(const uint64_t *table)
 {
-	struct gdt_pointer gp = { sizeof gdt - 1, (uint64_t)(uintptr_t)gdt };
+	struct gdt_pointer gp = { 5 * sizeof(uint64_t) - 1, (uint64_t)(uintptr_t)table };
 	__asm__ volatile(
 		"lgdt %0\n\t"
 		/* CS can only change through a far transfer: fake a far return. */
@@ -64,12 +68,20 @@ static void load_segments(void)
 
 void gdt_init(const uintptr_t ist_tops[IST_COUNT])
 {
+	/* lgdt and the TSS descriptor need real addresses: this CPU's copies. */
+	struct tss *t = percpu_ptr((uintptr_t)&tss);
+	uint64_t *table = percpu_ptr((uintptr_t)&gdt);
+
 	for (int i = 0; i < IST_COUNT; i++)
-		tss.ist[i] = ist_tops[i];
-	tss.iomap_base = sizeof tss; /* no I/O permission bitmap */
-	gdt[0] = 0;
-	gdt[1] = SEG_KERNEL_CODE;
-	gdt[2] = SEG_KERNEL_DATA;
-	set_tss_descriptor(&gdt[3], &tss);
-	load_segments();
+		t->ist[i] = ist_tops[i];
+	t->iomap_base = sizeof *t; /* no I/O permission bitmap */
+	table[0] = 0;
+	table[1] = SEG_KERNEL_CODE;
+	table[2] = SEG_KERNEL_DATA;
+	set_tss_descriptor(&table[3], t);
+	/* Loading GS in long mode sets its base from the descriptor (0): put
+	 * this CPU's per-CPU base back at once, before anything reads it. */
+	const struct hal_cpu *self = hal_this_cpu.self;
+	load_segments(table);
+	percpu_load(self);
 }

@@ -53,6 +53,12 @@ void idt_init(void)
 			.offset_high = entry >> 32,
 		};
 	}
+	idt_load();
+}
+
+/* The IDT is shared: every CPU loads the same table. */
+void idt_load(void)
+{
 	struct idt_pointer ip = { sizeof idt - 1, (uint64_t)(uintptr_t)idt };
 	__asm__ volatile("lidt %0" ::"m"(ip) : "memory");
 }

@@ -5,6 +5,12 @@
  * The grid of cells is the RAM shadow: scrolling moves cells in RAM and the
  * renderer then writes only the cells that changed, so the framebuffer is
  * never read (VRAM reads are very slow on real hardware).
+ *
+ * Several CPUs print.  Each write is whole under the console lock, and a
+ * line stays one CPU's: when a CPU writes while another CPU's line is
+ * unfinished (a prompt, a line printed in pieces), that line is ended
+ * there, and its owner's next write starts a fresh line that repeats what
+ * it had printed of it so far.  So lines never mix mid-line.
  */
 #include "kernel/console/console.h"
 
@@ -13,8 +19,9 @@
 #include "kernel/console/fonts.h"
 #include "kernel/console/psf.h"
 #include "kernel/lib/fmt.h"
+#include "hal/smp/spinlock.h"
+#include "hal/hal.h"
 #include "kernel/lib/string.h"
-#include "kernel/spinlock.h"
 
 /* Screens at least this wide get the 16x32 font, so text stays readable. */
 #define LARGE_FONT_MIN_WIDTH 1600
@@ -27,6 +34,17 @@ static struct psf_font font;
 static bool have_fb;
 static bool taken_over;
 static struct spinlock con_lock = SPINLOCK_INIT("console");
+
+/* What each CPU has printed of its current line (to repeat it if another
+ * CPU cuts in), and whose line is open now (-1: the cursor starts a line). */
+#define PARTIAL_MAX 160
+static struct partial_line {
+	char text[PARTIAL_MAX];
+	unsigned len;
+	bool overflowed;	/* longer than PARTIAL_MAX: not repeated */
+	bool cut;		/* another CPU ended it */
+} partial[HAL_MAX_CPUS];
+static int line_owner = -1;
 
 static const char *format_name(uint32_t format)
 {
@@ -102,16 +120,80 @@ static void show(void)
 	congrid_clean(&grid);
 }
 
-void con_write_attr(const char *s, size_t n, uint8_t attr)
+static void put(const char *s, size_t n)
 {
-	lock();
-	uint8_t old = grid.attr;
-	grid.attr = attr;
 	serial_write(s, n);
 	congrid_write(&grid, s, n);
+}
+
+/* Remembers what cpu's current line holds after it wrote s. */
+static void track(struct partial_line *p, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '\n') {
+			p->len = 0;
+			p->overflowed = false;
+		} else if (p->len < PARTIAL_MAX) {
+			p->text[p->len++] = s[i];
+		} else {
+			p->overflowed = true;
+		}
+	}
+}
+
+/* Before `cpu` writes: end another CPU's open line, and start `cpu`'s
+ * own cut line again. */
+static void claim_line(unsigned cpu)
+{
+	struct partial_line *p = &partial[cpu];
+
+	if (line_owner >= 0 && line_owner != (int)cpu) {
+		put("\n", 1);
+		partial[line_owner].cut = true;
+		line_owner = -1;
+	}
+	if (p->cut) {
+		p->cut = false;
+		if (p->len && !p->overflowed)
+			put(p->text, p->len);
+		else
+			p->len = 0;
+	}
+}
+
+/* The console lock is held (or taken over). */
+static void write_locked(const char *s, size_t n, uint8_t attr)
+{
+	unsigned cpu = hal_cpu_id();
+	uint8_t old = grid.attr;
+
+	if (!taken_over)
+		claim_line(cpu);
+	grid.attr = attr;
+	put(s, n);
 	grid.attr = old;
+	track(&partial[cpu], s, n);
+	line_owner = s[n - 1] == '\n' ? -1 : (int)cpu;
 	show();
+}
+
+void con_write_attr(const char *s, size_t n, uint8_t attr)
+{
+	if (!n)
+		return;
+	lock();
+	write_locked(s, n, attr);
 	unlock();
+}
+
+bool con_try_write_attr(const char *s, size_t n, uint8_t attr)
+{
+	if (taken_over || !spin_trylock(&con_lock))
+		return false;
+	if (n)
+		write_locked(s, n, attr);
+	spin_unlock(&con_lock);
+	return true;
 }
 
 void con_write(const char *s, size_t n)

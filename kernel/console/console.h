@@ -25,6 +25,9 @@ void con_describe(char *buf, size_t n);
 
 void con_write(const char *s, size_t n);
 void con_write_attr(const char *s, size_t n, uint8_t attr);
+/* Writes only if the console is free right now; false if not (for reports
+ * from places that may be waiting for the console's own lock). */
+bool con_try_write_attr(const char *s, size_t n, uint8_t attr);
 /* Writes at a fixed cell without moving the cursor (status line). */
 void con_write_at(unsigned col, unsigned row, const char *s, uint8_t attr);
 void con_reserve_top_rows(unsigned rows);

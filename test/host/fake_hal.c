@@ -104,3 +104,35 @@ void hal_halt_forever(void)
 {
 	abort();
 }
+
+/* ---- CPUs: threads play them ------------------------------------------------ */
+
+static _Thread_local unsigned this_cpu;
+static unsigned cpu_count = 1;
+
+unsigned hal_cpu_id(void) { return this_cpu; }
+unsigned hal_cpu_count(void) { return __atomic_load_n(&cpu_count, __ATOMIC_RELAXED); }
+void hal_cpu_wake(unsigned cpu) { (void)cpu; }
+void fake_hal_set_cpu(unsigned cpu) { this_cpu = cpu; }
+void fake_hal_set_cpu_count(unsigned n) { __atomic_store_n(&cpu_count, n, __ATOMIC_RELAXED); }
+
+/* Interrupt-disable nesting, per thread, as the kernel's is per CPU. */
+static _Thread_local unsigned push_depth;
+static _Thread_local bool push_outer_on;
+
+void hal_irq_push_off(void)
+{
+	bool was = irq_on;
+
+	irq_on = false;
+	if (push_depth++ == 0)
+		push_outer_on = was;
+}
+
+void hal_irq_pop_off(void)
+{
+	if (push_depth == 0)
+		abort();	/* a test bug: unbalanced */
+	if (--push_depth == 0)
+		irq_on = push_outer_on;
+}

@@ -22,4 +22,9 @@ void fake_hal_set_clock_ns(uint64_t ns);
 uint64_t fake_hal_armed_ns(void);
 unsigned long fake_hal_arm_calls(void);
 
+/* CPUs.  The calling thread plays CPU `cpu` (hal_cpu_id(); 0 unless it
+ * says otherwise); hal_cpu_count() says n (1 unless a test sets it). */
+void fake_hal_set_cpu(unsigned cpu);
+void fake_hal_set_cpu_count(unsigned n);
+
 #endif

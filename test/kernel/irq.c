@@ -21,7 +21,7 @@
 #include "hal/time/pit.h"
 #include "kernel/params.h"
 #include "kernel/platform.h"
-#include "kernel/spinlock.h"
+#include "hal/smp/spinlock.h"
 #include "test/ktest/ktest.h"
 
 KTEST_SUITE_FLAGS(irq, KTEST_KERNEL_ONLY);
@@ -243,12 +243,12 @@ KTEST(irq, pic_mode_mask_register_matches_api)
 KTEST(irq, disable_sections_nest)
 {
 	ASSERT_TRUE(hal_irq_enabled());
-	irq_push_off();
+	hal_irq_push_off();
 	EXPECT_FALSE(hal_irq_enabled());
-	irq_push_off();
-	irq_pop_off();
+	hal_irq_push_off();
+	hal_irq_pop_off();
 	EXPECT_FALSE(hal_irq_enabled()); /* still inside the outer section */
-	irq_pop_off();
+	hal_irq_pop_off();
 	EXPECT_TRUE(hal_irq_enabled());
 
 	hal_irqflags_t outer = hal_irq_save();
