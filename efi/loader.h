@@ -39,6 +39,10 @@ void efi_wait_for_debugger(const char *gdb, uint64_t image_base);
 /* efi/acpi.c — the RSDP from the configuration table (ACPI 2.0 preferred). */
 void efi_find_rsdp(EFI_SYSTEM_TABLE *st, struct boot_info *bi);
 
+/* efi/trampoline.c — a page below 1 MiB for the other CPUs' start-up code
+ * (bi->ap_trampoline; 0 if the firmware has none to give). */
+void efi_reserve_ap_trampoline(EFI_BOOT_SERVICES *bs, struct boot_info *bi);
+
 /* efi/memmap.c — the real boot services behind efi/exit.c: the boot info
  * and map buffer are allocated first, and boot services exited last. */
 EFI_STATUS efi_alloc_boot_data(EFI_BOOT_SERVICES *bs, struct boot_info **bi);

@@ -50,6 +50,7 @@ EFI_STATUS efi_main(EFI_HANDLE image_handle, EFI_SYSTEM_TABLE *st)
 	efi_wait_for_debugger(cmdline_get(args, "gdb"), bi->image.base);
 	efi_gop_setup(bs, cmdline_get(args, "video"), &bi->fb);
 	efi_find_rsdp(st, bi);
+	efi_reserve_ap_trampoline(bs, bi);
 	efi_warnings_copy(bi);  /* the last warning is behind us */
 
 	/* No boot service may be called after this, even if it fails: the

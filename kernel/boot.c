@@ -19,6 +19,7 @@
 #include "kernel/pci.h"
 #include "kernel/platform.h"
 #include "kernel/shell/shell.h"
+#include "kernel/smp.h"
 #include "kernel/usb/usb_start.h"
 #include "mm/mm.h"
 #include "mm/stacks.h"

@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #define BOOT_INFO_MAGIC 0x544f4f42504f4f43ull /* "COOPBOOT", little-endian */
-#define BOOT_INFO_VERSION 3
+#define BOOT_INFO_VERSION 4
 #define BOOT_CMDLINE_MAX 1024 /* bytes, including the terminating NUL */
 #define BOOT_LOADER_LOG_MAX 512
 
@@ -124,6 +124,10 @@ struct boot_info {
 	 * ExitBootServices call), so the kernel reports it and halts. */
 	char loader_failed[32];  /* the boot service that failed, or "" */
 	uint64_t loader_status;  /* its EFI_STATUS */
+	/* One page below 1 MiB (not page 0), reserved as loader data, for the
+	 * code that starts the other CPUs (a start-up IPI names a page below
+	 * 1 MiB); 0 if the firmware gave none. */
+	uint64_t ap_trampoline;
 
 	/* The loader's warnings, "efi: ..." lines each ending in '\n', NUL-
 	 * terminated: the kernel shows them again in its own log. */

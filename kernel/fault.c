@@ -120,8 +120,9 @@ void kernel_exception(const struct cpu_fault *f, bool resumable)
 		report_breakpoint(f->frame);
 		return;
 	}
-	con_take_over();
+	fatal_begin(f->mnemonic);
 	fault_report(f, to_console, NULL);
+	fatal_cpu_line();
 	backtrace_print_fault(f->frame->rbp, f->frame->rip, f->frame->rsp);
 	fatal_end(f->mnemonic);
 }

@@ -8,6 +8,7 @@
  */
 #include "hal/cpu/gdt.h"
 #include "hal/cpu/idt.h"
+#include "hal/cpu/percpu.h"
 #include "hal/dev/serial.h"
 #include "hal/hal.h"
 #include "kernel/boot_info.h"
@@ -17,6 +18,7 @@
 #include "kernel/panic.h"
 #include "kernel/params.h"
 #include "kernel/platform.h"
+#include "kernel/smp.h"
 #include "mm/mm.h"
 #include "mm/stacks.h"
 
@@ -34,15 +36,17 @@ static void kernel_start(const void *arg)
 {
 	const struct boot_info *bi;
 
-	serial_init();              /*  1. COM1 first: even early failures are visible */
-	bi = boot_info_check(arg);  /*  2. refuse a loader we do not understand */
-	con_init(&bi->fb);          /*  3. framebuffer text grid, or serial-only */
-	params_init(bi);            /*  4. command line -> kernel settings, loglevel */
-	banner_print(bi);           /*  5. "coop <version>", mode, memory, cmdline and
+	percpu_init_boot();         /*  1. this CPU's own block, reached through GS */
+	serial_init();              /*  2. COM1 first: even early failures are visible */
+	bi = boot_info_check(arg);  /*  3. refuse a loader we do not understand */
+	con_init(&bi->fb);          /*  4. framebuffer text grid, or serial-only */
+	params_init(bi);            /*  5. command line -> kernel settings, loglevel */
+	banner_print(bi);           /*  6. "coop <version>", mode, memory, cmdline and
 	                                   its warnings, the loader's warnings */
-	cpu_tables_init();          /*  6. GDT + TSS (IST stacks), IDT */
-	memory_init(bi);            /*  7. frames, own page tables (W^X), heap */
-	platform_init(bi);          /*  8. ACPI tables, IOAPIC + local APIC, clock, timer */
-	executor_start();           /*  9. async executor, tickless timers on that clock */
-	kernel_run();               /* 10. tests if asked; else input tasks, shell, idle */
+	cpu_tables_init();          /*  7. GDT + TSS (IST stacks), IDT */
+	memory_init(bi);            /*  8. frames, own page tables (W^X), heap */
+	platform_init(bi);          /*  9. ACPI tables, IOAPIC + local APIC, clock, timer */
+	executor_start();           /* 10. async executor, tickless timers on that clock */
+	smp_start();                /* 11. the other CPUs, each with its own tables and timer */
+	kernel_run();               /* 12. tests if asked; else input tasks, shell, idle */
 }

@@ -17,8 +17,21 @@
 void panic_at(const char *file, int line, const char *fmt, ...)
 	__attribute__((noreturn, format(printf, 3, 4)));
 
-/* Called after a fatal report has been printed (panic, unexpected fault):
- * ends the boot as a test result, or halts for good. */
+/*
+ * A fatal report (panic, unexpected fault) on any CPU, one at a time:
+ * fatal_begin() lets the first CPU through, after it has stopped all the
+ * others with an NMI and taken the console over.  A CPU that gets there
+ * while another reports is noted (fatal_end lists it) and stops for good;
+ * one that gets there again while it reports says so in one line and
+ * stops.  Interrupts are off from then on.
+ */
+void fatal_begin(const char *event);
+/* True once a CPU has started a fatal report. */
+bool fatal_in_progress(void);
+/* "on CPU 1 of 4; the others are stopped": the report's second line. */
+void fatal_cpu_line(void);
+/* Called after a fatal report has been printed: lists the other CPUs that
+ * failed meanwhile, then ends the boot as a test result, or halts. */
 void fatal_end(const char *event) __attribute__((noreturn));
 
 /* Test boots (test= on the command line) end QEMU instead of halting. */

@@ -5,6 +5,7 @@
 
 #include <stdarg.h>
 
+#include "hal/hal.h"
 #include "kernel/lib/cmdline.h"
 #include "kernel/lib/fmt.h"
 #include "kernel/lib/string.h"
@@ -22,6 +23,7 @@ struct kernel_params kparams = {
  * warning rather than "unknown key". */
 static const char *const known_keys[] = {
 	"test", "bench", "keymap", "heap", "video", "loglevel", "irq", "timer_hz", "gdb", "usb",
+	"cpus",
 	NULL,
 };
 
@@ -84,6 +86,25 @@ static const char *parse_usb(const char *v)
 	return "on";
 }
 
+/* cpus=N, 1 <= N <= HAL_MAX_CPUS; anything else: all, with a warning. */
+static unsigned parse_cpus(const char *v)
+{
+	unsigned n = 0;
+
+	for (const char *p = v; *p; p++) {
+		if (*p < '0' || *p > '9' || n > HAL_MAX_CPUS) {
+			n = 0;
+			break;
+		}
+		n = n * 10 + (unsigned)(*p - '0');
+	}
+	if (n >= 1 && n <= HAL_MAX_CPUS)
+		return n;
+	keep_warning("cmdline: cpus must be a number from 1 to %u; starting every CPU",
+		     HAL_MAX_CPUS);
+	return 0;
+}
+
 void params_init(const struct boot_info *bi)
 {
 	const char *v;
@@ -99,6 +120,8 @@ void params_init(const struct boot_info *bi)
 		kparams.heap = v;
 	if ((v = cmdline_get(&cmdline, "irq")))
 		kparams.irq = parse_irq(v);
+	if ((v = cmdline_get(&cmdline, "cpus")))
+		kparams.cpus = parse_cpus(v);
 	if (cmdline_get(&cmdline, "timer_hz"))
 		keep_warning("cmdline: timer_hz is gone: coop is tickless now (the timer fires "
 			     "only when a sleeper is due); ignored");

@@ -22,6 +22,7 @@ struct kernel_params {
 	const char *heap;   /* heap=bump|list|block */
 	enum irq_choice irq; /* irq=apic|pic */
 	const char *usb;    /* usb=on|off|poll (fail-handoff|fail-reset: tests) */
+	unsigned cpus;      /* cpus=N: at most N CPUs run, the boot CPU included (0: all) */
 };
 
 extern struct kernel_params kparams;

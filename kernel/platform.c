@@ -13,6 +13,7 @@
 #include "hal/hal.h"
 #include "hal/irq/irq.h"
 #include "hal/irq/lapic.h"
+#include "hal/cpu/percpu.h"
 #include "kernel/log.h"
 #include "kernel/params.h"
 #include "mm/mm.h"
@@ -24,10 +25,12 @@ void platform_clock_init(const struct acpi_info *acpi, bool lapic); /* platform_
 
 static struct acpi_info acpi;
 static bool have_acpi;
+static bool have_lapic;
 static uint32_t boot_cpu;
 
 const struct acpi_info *platform_acpi(void) { return have_acpi ? &acpi : NULL; }
 uint32_t platform_boot_cpu(void) { return boot_cpu; }
+bool platform_has_lapic(void) { return have_lapic; }
 
 /* ---- ACPI ------------------------------------------------------------------ */
 
@@ -143,16 +146,15 @@ static bool apic_mode(const struct lapic_setup *ls, const char **why)
 	return irq_init_apic(&c, why);
 }
 
-/* The NMI pins the MADT gives this CPU (by its processor UID) or all. */
-static void nmi_pins(void)
+unsigned platform_nmi_pins(uint32_t apic_id, struct lapic_nmi_pin *pins)
 {
-	struct lapic_nmi_pin pins[2];
-	uint32_t uid = ACPI_UID_ALL, n = 0;
+	uint32_t uid = ACPI_UID_ALL;
+	unsigned n = 0;
 
 	if (!have_acpi || !acpi.has_madt)
-		return;
+		return 0;
 	for (uint32_t i = 0; i < acpi.madt.cpu_count; i++)
-		if (acpi.madt.cpus[i].apic_id == boot_cpu)
+		if (acpi.madt.cpus[i].apic_id == apic_id)
 			uid = acpi.madt.cpus[i].uid;
 	for (uint32_t i = 0; i < acpi.madt.lapic_nmi_count && n < 2; i++) {
 		const struct acpi_lapic_nmi *e = &acpi.madt.lapic_nmis[i];
@@ -160,7 +162,15 @@ static void nmi_pins(void)
 			pins[n++] = (struct lapic_nmi_pin){ e->lint,
 							    e->polarity == ACPI_POLARITY_LOW };
 	}
-	lapic_set_nmi_pins(pins, n);
+	return n;
+}
+
+/* The NMI pins the MADT gives this CPU (by its processor UID) or all. */
+static void nmi_pins(void)
+{
+	struct lapic_nmi_pin pins[2];
+
+	lapic_set_nmi_pins(pins, platform_nmi_pins(boot_cpu, pins));
 }
 
 static void report_irq_mode(const char *forced)
@@ -215,8 +225,10 @@ void platform_init(const struct boot_info *bi)
 
 	acpi_init(bi);
 	lapic = irq_setup();
+	have_lapic = lapic;
 	if (lapic) {
 		boot_cpu = lapic_id();
+		percpu_set_apic_id(boot_cpu);
 		nmi_pins();
 	}
 	report_irq_mode(kparams.irq == IRQ_CHOICE_PIC && irq_mode() == IRQ_MODE_PIC

@@ -24,6 +24,12 @@ void platform_init(const struct boot_info *bi);
 const struct acpi_info *platform_acpi(void);
 /* The local APIC id of the CPU that booted. */
 uint32_t platform_boot_cpu(void);
+/* True if the local APIC is up (its timer, IPIs): the other CPUs can run. */
+bool platform_has_lapic(void);
+/* The LINT pins the MADT wires to NMI for the CPU with this APIC id (by
+ * its processor UID, or for all CPUs): fills pins[], returns how many. */
+struct lapic_nmi_pin;
+unsigned platform_nmi_pins(uint32_t apic_id, struct lapic_nmi_pin *pins);
 
 /* The timer interrupt's work once a deadline has passed: advances the
  * executor's clock.  (Tests that borrow the timer restore this.) */

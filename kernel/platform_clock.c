@@ -6,6 +6,7 @@
  */
 #include "kernel/platform.h"
 
+#include "hal/smp/spinlock.h"
 #include "hal/time/clock.h"
 #include "hal/time/hpet.h"
 #include "hal/time/pmtimer.h"
@@ -14,6 +15,7 @@
 #include "kernel/lib/string.h"
 #include "kernel/log.h"
 #include "kernel/shell/shell.h"
+#include "kernel/smp.h"
 #include "mm/mm.h"
 #include "sched/atomic_waker.h"
 #include "sched/executor.h"
@@ -147,10 +149,11 @@ void platform_start_tasks(void)
 		log_warn("clock: out of memory: a failed TSC check would go unreported");
 }
 
+/* On whichever CPU's timer fired: its own executor's timers are due. */
 void platform_timer_tick(uint64_t now_ns, void *ctx)
 {
 	(void)ctx;
-	sched_timer_tick(now_ns / 1000000);
+	executor_timer_tick(smp_executor(), now_ns / 1000000);
 	if (clock_tsc_failure_pending())
 		atomic_waker_wake(&watch_waker);
 }
@@ -176,5 +179,8 @@ void platform_clock_init(const struct acpi_info *acpi, bool lapic)
 	static const struct clock_hook hook = { platform_timer_tick, NULL };
 
 	clock_set_hook(&hook);
+	/* Spinlocks report waits in milliseconds, and after 2 s. */
+	spin_set_cycles_per_ms(tsc.hz / 1000);
+	spin_set_wait_limit(tsc.hz * 2);
 	report();
 }

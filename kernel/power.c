@@ -1,19 +1,36 @@
 /*
  * power.c — see power.h.  The firmware's ResetSystem runs at its physical
  * address, so its runtime regions are mapped just before the call.
+ *
+ * Any CPU may reset.  The others are stopped first (an NMI each): the
+ * firmware's runtime services must not run on two CPUs at once, and
+ * nothing should be half-way through a device or the console when the
+ * machine goes.  Mapping comes before stopping, since mapping takes the
+ * page-table lock, which a stopped CPU might have held.
  */
 #include "kernel/power.h"
 
 #include "hal/dev/ps2.h"
 #include "hal/dev/serial.h"
 #include "hal/hal.h"
+#include "hal/smp/smp.h"
+#include "hal/smp/spinlock.h"
+#include "kernel/console/console.h"
 #include "kernel/kernel.h"
 #include "kernel/log.h"
 #include "mm/mm.h"
 
+#define STOP_WAIT_MS 1000
+
 void machine_reset(enum hal_reset_kind kind)
 {
-	hal_reset(mm_map_firmware_runtime(kernel_boot_info()), kind);
+	const void *runtime = mm_map_firmware_runtime(kernel_boot_info());
+	uint64_t per_ms = spin_cycles_per_ms();
+
+	hal_irq_disable();
+	smp_stop_others((per_ms ? per_ms : 2000000) * STOP_WAIT_MS);
+	con_take_over();
+	hal_reset(runtime, kind);
 	kprintf("poweroff: not supported on this machine; it is safe to switch off\n");
 	hal_halt_forever();
 }

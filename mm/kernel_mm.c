@@ -6,6 +6,7 @@
 #include "mm/mm.h"
 
 #include "hal/cpu/mmu.h"
+#include "hal/smp/tlb.h"
 #include "kernel/lib/meminfo.h"
 #include "kernel/log.h"
 #include "kernel/panic.h"
@@ -92,10 +93,11 @@ static void table_free(void *ctx, uint64_t pa)
 	frame_free(&frames, pa);
 }
 
+/* A mapping was removed or narrowed: every CPU forgets it (layout.h). */
 static void invalidate(void *ctx, uintptr_t va)
 {
 	(void)ctx;
-	mmu_invlpg(va);
+	tlb_shootdown(va, 1);
 }
 
 static void map_or_panic(struct pt_ctx *pt, uintptr_t va, uint64_t pa, uint64_t size,
@@ -310,6 +312,58 @@ const void *mm_map_firmware_table(uint64_t pa, uint64_t size)
 	if (in_direct_map(pa, size))
 		return mm_phys_to_virt(pa);
 	return map_window(pa, size, 0);
+}
+
+/* ---- the other CPUs: stacks, and the start-up trampoline ------------------------- */
+
+/* Sizes and order of a slot's stacks (layout.h): each above a guard page. */
+static const uint64_t cpu_stack_size[KSTACK_COUNT] = {
+	[KSTACK_BOOT] = 64 * 1024, [KSTACK_DOUBLE_FAULT] = 16 * 1024,
+	[KSTACK_NMI] = 16 * 1024, [KSTACK_MACHINE_CHECK] = 16 * 1024,
+};
+
+static bool map_fresh_frames(uintptr_t va, uint64_t size)
+{
+	for (uint64_t off = 0; off < size; off += PAGE_SIZE) {
+		uint64_t pa = frame_alloc(&frames);
+		if (!pa)
+			return false;
+		if (pt_map(&kernel_pt, va + off, pa, PAGE_SIZE, PT_WRITE)) {
+			frame_free(&frames, pa);
+			return false;
+		}
+	}
+	return true;
+}
+
+bool mm_map_cpu_stacks(unsigned slot, struct cpu_stacks *out)
+{
+	uintptr_t va = CPU_STACKS_BASE + slot * CPU_STACKS_SLOT;
+
+	if (slot >= (FRAMEBUFFER_BASE - CPU_STACKS_BASE) / CPU_STACKS_SLOT)
+		return false;
+	for (int id = 0; id < KSTACK_COUNT; id++) {
+		va += PAGE_SIZE; /* the guard page stays unmapped */
+		if (!map_fresh_frames(va, cpu_stack_size[id]))
+			return false;
+		out->guard[id] = va - PAGE_SIZE;
+		out->bottom[id] = va;
+		out->top[id] = va + cpu_stack_size[id];
+		va += cpu_stack_size[id];
+	}
+	return true;
+}
+
+void mm_map_trampoline(uint64_t pa)
+{
+	map_or_panic(&kernel_pt, pa, pa, PAGE_SIZE, PT_EXEC, "the CPU start-up trampoline");
+}
+
+void mm_unmap_trampoline(uint64_t pa)
+{
+	if (pt_unmap(&kernel_pt, pa, PAGE_SIZE))
+		log_warn("mm: cannot unmap the CPU start-up trampoline at 0x%llx",
+			 (unsigned long long)pa);
 }
 
 /* ---- heap ----------------------------------------------------------------- */

@@ -30,6 +30,13 @@
  *                        |  [block heap: chunk class map] | grows, unmapped as it shrinks
  *                        | up to its limit: free RAM less | (mm/heap_pages.c, mm/kmalloc.c)
  *                        | page tables and a reserve      |
+ *  0xffff_d000_0000_0000 +--------------------------------+ CPU_STACKS_BASE
+ *                        | the other CPUs' stacks RW NX   | one 256 KiB slot per CPU
+ *                        |  |- guard page (unmapped)      | started (mm_map_cpu_stacks):
+ *                        |  |- kernel stack 64 KiB        | the same four stacks as the
+ *                        |  |- guard, #DF stack 16 KiB    | boot CPU's, each above a
+ *                        |  |- guard, NMI stack 16 KiB    | guard page
+ *                        |  |- guard, #MC stack 16 KiB    |
  *  0xffff_e000_0000_0000 +--------------------------------+ FRAMEBUFFER_BASE
  *                        | GOP framebuffer        RW NX   | write-combining (PAT 1);
  *                        +--------------------------------+ uncached without PAT
@@ -46,7 +53,16 @@
  * live tables).  The low half holds nothing but the image: the firmware's
  * identity map is gone once the kernel loads its own CR3.  If the firmware
  * left 5-level paging on (CR4.LA57), the same 48-bit layout sits in the
- * first and last entries of a PML5 (mm/pagetable.h).
+ * first and last entries of a PML5 (mm/pagetable.h).  (While the
+ * other CPUs start, one more page is there: the start-up trampoline below
+ * 1 MiB, mapped at its own address, read-only and executable; it is
+ * unmapped once they run, with a TLB shootdown.)
+ *
+ * TLB shootdowns: every CPU runs these same tables.  A change that removes
+ * or narrows a mapping after the other CPUs run (pt_unmap, pt_protect: the
+ * heap giving pages back, the trampoline going, the framebuffer's caching)
+ * reaches every CPU's TLB through the invalidate hook, which calls
+ * tlb_shootdown() (hal/smp/tlb.h).  New mappings (pt_map) need none.
  */
 #ifndef COOP_MM_LAYOUT_H
 #define COOP_MM_LAYOUT_H
@@ -57,6 +73,8 @@
 #define HEAP_BASE 0xffffc00000000000ull
 #define HEAP_MAX_SIZE 0x0000100000000000ull /* 16 TiB of address space */
 #define HEAP_INITIAL_SIZE (1024 * 1024ull)
+#define CPU_STACKS_BASE 0xffffd00000000000ull
+#define CPU_STACKS_SLOT (256 * 1024ull)
 #define FRAMEBUFFER_BASE 0xffffe00000000000ull
 #define MMIO_BASE 0xfffff00000000000ull
 #define MMIO_MAX_SIZE 0x0000010000000000ull /* 1 TiB of address space */

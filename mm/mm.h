@@ -11,6 +11,7 @@
 #include "kernel/boot_info.h"
 #include "mm/frame.h"
 #include "mm/pagetable.h"
+#include "mm/stacks.h"
 
 /*
  * Builds the frame allocator from the memory map, builds fresh page tables
@@ -59,6 +60,19 @@ const void *mm_map_firmware_table(uint64_t pa, uint64_t size);
  * only for the final ResetSystem call) and returns the runtime services
  * table, or NULL.  See kernel_mm.c. */
 const void *mm_map_firmware_runtime(const struct boot_info *bi);
+
+/* The four stacks of another CPU (mm/stacks.h's ids), each above an
+ * unmapped guard page, in slot `slot` of the CPU-stacks window (layout.h),
+ * on fresh frames.  False if out of memory or slots. */
+struct cpu_stacks {
+	uintptr_t guard[KSTACK_COUNT], bottom[KSTACK_COUNT], top[KSTACK_COUNT];
+};
+bool mm_map_cpu_stacks(unsigned slot, struct cpu_stacks *out);
+/* The CPU start-up trampoline's page, mapped at its own (low) address,
+ * read-only and executable, while the other CPUs start; then unmapped
+ * (with a TLB shootdown: they ran through it). */
+void mm_map_trampoline(uint64_t pa);
+void mm_unmap_trampoline(uint64_t pa);
 
 /* Prints frame and heap statistics (the shell's `mem`). */
 void mm_print_stats(void);

@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "hal/cpu.h"
+#include "hal/smp/smp.h"
 
 static const struct {
 	const char *mnemonic, *name;
@@ -144,6 +145,9 @@ void exception_handle(struct trap_frame *frame)
 {
 	struct cpu_fault f;
 
+	/* Another CPU is reporting something fatal and stops the rest. */
+	if (frame->vector == VEC_NMI && smp_stop_requested())
+		smp_stop_self();
 	if (frame->vector == VEC_DEBUG && step_hook) {
 		step_hook(step_arg);	/* a trap: rip is the next instruction */
 		return;

@@ -32,10 +32,9 @@ static void mask_all_lvts(void)
 		lapic_write(LAPIC_LVT_THERMAL, LVT_MASKED);
 }
 
-enum lapic_mode lapic_setup_cpu(const struct lapic_setup *s)
+/* Everything but the mode: the same on every CPU. */
+static void setup_registers(void)
 {
-	enum lapic_mode m = lapic_regs_init(s->mmio, s->cpu_has_x2apic, s->want_x2apic);
-
 	lapic_write(LAPIC_TPR, 0);
 	mask_all_lvts();
 	lapic_write(LAPIC_LVT_ERROR, VEC_LAPIC_ERROR);
@@ -46,6 +45,22 @@ enum lapic_mode lapic_setup_cpu(const struct lapic_setup *s)
 	lapic_write(LAPIC_SVR, SVR_ENABLE | VEC_LAPIC_SPURIOUS);
 	/* Firmware may have left an interrupt in service. */
 	lapic_eoi();
+}
+
+enum lapic_mode lapic_setup_cpu(const struct lapic_setup *s)
+{
+	enum lapic_mode m = lapic_regs_init(s->mmio, s->cpu_has_x2apic, s->want_x2apic);
+
+	setup_registers();
+	return m;
+}
+
+enum lapic_mode lapic_setup_ap(void)
+{
+	enum lapic_mode m = lapic_regs_cpu_enter(lapic_regs_mode());
+
+	if (m != LAPIC_MODE_NONE)
+		setup_registers();
 	return m;
 }
 

@@ -33,6 +33,9 @@ struct lapic_setup {
  * masked (irq.c unmasks it for virtual-wire mode).  Returns the mode.
  */
 enum lapic_mode lapic_setup_cpu(const struct lapic_setup *s);
+/* The same on another CPU, in the mode the boot CPU chose; returns
+ * LAPIC_MODE_NONE if this CPU's local APIC cannot run in it. */
+enum lapic_mode lapic_setup_ap(void);
 /* Programs the LINT pins the MADT wires to NMI for this CPU (which one
  * that is, the caller knows from lapic_id()). */
 void lapic_set_nmi_pins(const struct lapic_nmi_pin *pins, unsigned n);

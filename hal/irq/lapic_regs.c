@@ -36,6 +36,35 @@ enum lapic_mode lapic_regs_init(uintptr_t mmio_base, bool cpu_has_x2apic, bool w
 	return mode;
 }
 
+enum lapic_mode lapic_regs_cpu_enter(enum lapic_mode want)
+{
+	uint64_t base = lapic_hw_rdmsr(MSR_APIC_BASE);
+	bool on = base & APIC_BASE_ENABLE, x2 = on && (base & APIC_BASE_EXTD);
+
+	if (want == LAPIC_MODE_X2APIC) {
+		if (!on) {
+			base = (base & ~APIC_BASE_EXTD) | APIC_BASE_ENABLE;
+			lapic_hw_wrmsr(MSR_APIC_BASE, base); /* disabled -> xAPIC */
+		}
+		if (!x2)
+			lapic_hw_wrmsr(MSR_APIC_BASE, base | APIC_BASE_EXTD);
+		return LAPIC_MODE_X2APIC;
+	}
+	if (x2) {
+		/* x2APIC -> xAPIC only through disabled (SDM 11.12.5). */
+		base &= ~(APIC_BASE_EXTD | APIC_BASE_ENABLE);
+		lapic_hw_wrmsr(MSR_APIC_BASE, base);
+		on = false;
+	}
+	if (!on)
+		lapic_hw_wrmsr(MSR_APIC_BASE, base | APIC_BASE_ENABLE);
+	/* xAPIC registers are reached through the one mapped page: this CPU's
+	 * must be decoded at the same address. */
+	if ((base & APIC_BASE_ADDR_MASK) != lapic_regs_phys_base() || !mmio)
+		return LAPIC_MODE_NONE;
+	return LAPIC_MODE_XAPIC;
+}
+
 enum lapic_mode lapic_regs_mode(void) { return mode; }
 
 uint64_t lapic_regs_phys_base(void)

@@ -93,6 +93,13 @@ bool lapic_hw_cpu_has_apic(bool *x2apic);
  * Returns the mode now in use.
  */
 enum lapic_mode lapic_regs_init(uintptr_t mmio, bool cpu_has_x2apic, bool want_x2apic);
+/*
+ * On another CPU, once lapic_regs_init() ran on the boot CPU: brings this
+ * CPU's local APIC into mode `want` (the boot CPU's: the access functions
+ * below serve every CPU the same way).  Returns the mode it is in, or
+ * LAPIC_MODE_NONE if xAPIC mode would need a different register page.
+ */
+enum lapic_mode lapic_regs_cpu_enter(enum lapic_mode want);
 enum lapic_mode lapic_regs_mode(void);
 /* The local APIC's physical base as IA32_APIC_BASE reports it. */
 uint64_t lapic_regs_phys_base(void);

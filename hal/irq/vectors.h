@@ -9,7 +9,9 @@
  *    48 -  63  ISA IRQ 0-15 through the IOAPIC (APIC mode)
  *    64 - 223  free: for PCI lines, and MSIs (irq_register_msi hands them
  *              out from the bottom)
- *   224 - 239  reserved for inter-processor interrupts (SMP)
+ *   224 - 239  inter-processor interrupts (hal/smp/):
+ *              224  wake: ends a halt, nothing else (hal_cpu_wake)
+ *              225  TLB shootdown (hal/smp/tlb.c)
  *   240        local APIC timer
  *   241        local APIC error
  *   254        a test vector (self-IPIs in the irq tests)
@@ -28,6 +30,8 @@
 #define VEC_DYNAMIC_LAST 223
 #define VEC_IPI_FIRST 224
 #define VEC_IPI_LAST 239
+#define VEC_IPI_WAKE 224
+#define VEC_IPI_TLB 225
 #define VEC_LAPIC_TIMER 240
 #define VEC_LAPIC_ERROR 241
 #define VEC_TEST 254

@@ -1,8 +1,13 @@
 /*
  * clock.c — hal_clock_ns() and hal_timer_arm() (see clock.h).
  *
- * State changes only with interrupts off: on one CPU that makes the timer
- * interrupt and the code it interrupts take turns.
+ * The clock is shared: the TSC is read without a lock (every CPU's TSC
+ * counts the same, and `clk` only changes under clock_lock on the boot
+ * CPU), and the reference counter, once it is the clock, is widened under
+ * clock_lock.  The timer is each CPU's own local APIC timer: its state is
+ * per CPU and changes only with interrupts off, so the timer interrupt and
+ * the code it interrupts take turns.  The watch and the housekeeping tick
+ * run on the boot CPU only.
  */
 #include "hal/time/clock.h"
 
@@ -11,6 +16,7 @@
 #include "hal/cpu.h"
 #include "hal/irq/irq.h"
 #include "hal/irq/vectors.h"
+#include "hal/smp/spinlock.h"
 #include "hal/time/clock_math.h"
 #include "hal/time/lapic_timer.h"
 #include "hal/time/pit.h"
@@ -34,15 +40,22 @@ static struct {
 	uint64_t ref_origin_count;
 } clk;
 
-/* The event timer. */
+/* Guards clk's reference widening and its switch to the reference. */
+static struct spinlock clock_lock = SPINLOCK_INIT("clock");
+
+/* The event timer: which kind (the same on every CPU), and each CPU's. */
 static struct {
 	enum clock_timer kind;
 	uint64_t hz;			/* one-shot counting rate */
-	uint64_t requested;		/* the deadline asked for, or NO_DEADLINE */
-	bool housekeeping;
+	bool housekeeping;		/* the boot CPU ticks at least once a second */
 	const struct clock_hook *hook;	/* one pointer: see clock_set_hook */
-	uint64_t interrupts, early;
 } tmr;
+
+static HAL_PER_CPU struct cpu_timer {
+	uint64_t requested;		/* the deadline asked for, or NO_DEADLINE */
+	enum clock_timer programmed;	/* the mode this CPU's LVT is in */
+	uint64_t interrupts, early;
+} cpu_tmr;
 
 /* The TSC watch. */
 static struct watch_state {
@@ -66,12 +79,12 @@ static uint64_t ref_total(void)
 
 uint64_t hal_clock_ns(void)
 {
-	if (!clk.use_ref)
+	if (!__atomic_load_n(&clk.use_ref, __ATOMIC_ACQUIRE))
 		return clk.tsc_offset_ns + clock_scale_ns(clk.tsc_scale, hal_cycles() - clk.tsc_origin);
-	hal_irqflags_t f = hal_irq_save();
+	spin_lock(&clock_lock);
 	uint64_t ns = clk.ref_origin_ns +
 		      clock_scale_ns(clk.ref_scale, ref_total() - clk.ref_origin_count);
-	hal_irq_restore(f);
+	spin_unlock(&clock_lock);
 	return ns;
 }
 
@@ -84,17 +97,22 @@ uint64_t clock_tsc_to_ns(uint64_t tsc)
  * TSC's last value so that time never steps back. */
 static void switch_to_ref(uint64_t now_ns)
 {
+	spin_lock(&clock_lock);
 	clk.ref_origin_count = ref_total();
 	clk.ref_origin_ns = now_ns;
-	clk.use_ref = true;
+	/* Release: a CPU that sees use_ref sees the origin it counts from. */
+	__atomic_store_n(&clk.use_ref, true, __ATOMIC_RELEASE);
+	spin_unlock(&clock_lock);
 	watch.on = false;
 	watch.failed_ns = now_ns;
 	watch.failure_untold = true;
 	if (tmr.kind == CLOCK_TIMER_DEADLINE) {
-		/* TSC deadlines mean nothing once the TSC is not trusted. */
-		tmr.kind = CLOCK_TIMER_ONESHOT;
+		/* TSC deadlines mean nothing once the TSC is not trusted.  The
+		 * other CPUs change mode at their next arm (program()). */
 		tmr.hz = lapic_timer_measure(clk.ref, clk.tsc_hz);
+		__atomic_store_n(&tmr.kind, CLOCK_TIMER_ONESHOT, __ATOMIC_RELEASE);
 		lapic_timer_setup(false);
+		cpu_tmr.programmed = CLOCK_TIMER_ONESHOT;
 	}
 }
 
@@ -123,30 +141,45 @@ static void watch_step(uint64_t now_ns)
 
 static void housekeeping(uint64_t now_ns)
 {
-	if (watch.on)
+	if (watch.on) {
 		watch_step(now_ns);
-	else if (clk.use_ref)
+	} else if (clk.use_ref) {
+		spin_lock(&clock_lock);
 		(void)ref_total();
+		spin_unlock(&clock_lock);
+	}
+}
+
+/* The boot CPU keeps the watch and the narrow counter's widening. */
+static bool keeps_house(void)
+{
+	return tmr.housekeeping && hal_cpu_id() == 0;
 }
 
 /* ---- the event timer ---------------------------------------------------------- */
 
+/* This CPU's timer, for `deadline`; interrupts off. */
 static void program(uint64_t deadline)
 {
 	uint64_t now = hal_clock_ns(), target = deadline;
+	enum clock_timer kind = __atomic_load_n(&tmr.kind, __ATOMIC_ACQUIRE);
 
-	if (tmr.housekeeping && (target == NO_DEADLINE || target - now > HOUSEKEEPING_NS) &&
+	if (kind != cpu_tmr.programmed && kind != CLOCK_TIMER_PIT) {
+		lapic_timer_setup(kind == CLOCK_TIMER_DEADLINE);
+		cpu_tmr.programmed = kind;
+	}
+	if (keeps_house() && (target == NO_DEADLINE || target - now > HOUSEKEEPING_NS) &&
 	    target > now)
 		target = now + HOUSEKEEPING_NS;
 	if (target == NO_DEADLINE) {
-		if (tmr.kind == CLOCK_TIMER_PIT)
+		if (kind == CLOCK_TIMER_PIT)
 			pit_oneshot_stop();
 		else
 			lapic_timer_stop();
 		return;
 	}
 	uint64_t delta = target > now ? target - now : 0;
-	switch (tmr.kind) {
+	switch (kind) {
 	case CLOCK_TIMER_DEADLINE:
 		lapic_timer_arm_tsc(clk.tsc_origin +
 				    ns_to_ticks_up(target - clk.tsc_offset_ns, clk.tsc_hz));
@@ -168,7 +201,7 @@ void hal_timer_arm(uint64_t deadline_ns)
 {
 	hal_irqflags_t f = hal_irq_save();
 
-	tmr.requested = deadline_ns;
+	cpu_tmr.requested = deadline_ns;
 	program(deadline_ns);
 	hal_irq_restore(f);
 }
@@ -180,19 +213,20 @@ static void on_timer_interrupt(void *ctx)
 	uint64_t now;
 
 	(void)ctx;
-	tmr.interrupts++;
+	cpu_tmr.interrupts++;
 	now = hal_clock_ns();
-	housekeeping(now);
-	if (tmr.requested == NO_DEADLINE || now < tmr.requested) {
+	if (keeps_house())
+		housekeeping(now);
+	if (cpu_tmr.requested == NO_DEADLINE || now < cpu_tmr.requested) {
 		/* Early: the hardware could not count that far in one go, the
 		 * one-shot rate's rounding fired a little before the deadline,
 		 * or this is the housekeeping tick. */
-		tmr.early++;
-		program(tmr.requested);
+		cpu_tmr.early++;
+		program(cpu_tmr.requested);
 		return;
 	}
-	tmr.requested = NO_DEADLINE;
-	if (tmr.housekeeping)
+	cpu_tmr.requested = NO_DEADLINE;
+	if (keeps_house())
 		program(NO_DEADLINE);
 	run_hook(now);
 }
@@ -232,6 +266,7 @@ static bool timer_setup(const struct clock_setup *s)
 				return false;
 		}
 		lapic_timer_setup(deadline);
+		cpu_tmr.programmed = tmr.kind;
 		irq_register_vector(VEC_LAPIC_TIMER, "timer", on_timer_interrupt, NULL);
 		return true;
 	}
@@ -262,10 +297,23 @@ bool clock_init(const struct clock_setup *s)
 		watch.wd = (struct clock_watchdog){ .tsc = hal_cycles(), .ref = ref_total() };
 		watch.next_ns = WATCH_NS;
 	}
-	tmr.requested = NO_DEADLINE;
+	cpu_tmr.requested = NO_DEADLINE;
 	tmr.housekeeping = watch.on || (clk.use_ref && clk.ref->bits < 64);
 	if (!timer_setup(s))
 		return false;
+	program(NO_DEADLINE);
+	return true;
+}
+
+bool clock_cpu_init(void)
+{
+	enum clock_timer kind = __atomic_load_n(&tmr.kind, __ATOMIC_ACQUIRE);
+
+	if (kind != CLOCK_TIMER_DEADLINE && kind != CLOCK_TIMER_ONESHOT)
+		return false;
+	lapic_timer_setup(kind == CLOCK_TIMER_DEADLINE);
+	cpu_tmr.programmed = kind;
+	cpu_tmr.requested = NO_DEADLINE;
 	program(NO_DEADLINE);
 	return true;
 }
@@ -301,8 +349,8 @@ void clock_get_status(struct clock_status *st)
 		.tsc_failed_ns = watch.failed_ns,
 		.timer = tmr.kind,
 		.timer_hz = tmr.hz,
-		.interrupts = tmr.interrupts,
-		.early = tmr.early,
+		.interrupts = cpu_tmr.interrupts,
+		.early = cpu_tmr.early,
 		.housekeeping = tmr.housekeeping,
 	};
 	hal_irq_restore(f);
@@ -310,7 +358,7 @@ void clock_get_status(struct clock_status *st)
 
 uint64_t clock_interrupts(void)
 {
-	return tmr.interrupts;
+	return cpu_tmr.interrupts;
 }
 
 unsigned clock_timer_vector(void)
@@ -348,13 +396,19 @@ void clock_restore_tsc_for_test(void)
 	hal_irqflags_t f = hal_irq_save();
 
 	if (clk.use_ref && clk.tsc_hz) {
-		clk.tsc_offset_ns = hal_clock_ns();
+		uint64_t now = hal_clock_ns();
+		/* Other CPUs read the clock meanwhile: they count on the
+		 * reference until use_ref goes off, with the TSC's new origin
+		 * already in place (release). */
+		spin_lock(&clock_lock);
+		clk.tsc_offset_ns = now;
 		clk.tsc_origin = hal_cycles();
-		clk.use_ref = false;
+		__atomic_store_n(&clk.use_ref, false, __ATOMIC_RELEASE);
 		watch = (struct watch_state){ .on = !tsc_info->invariant, .next_ns = clk.tsc_offset_ns };
 		watch.wd = (struct clock_watchdog){ .tsc = hal_cycles(), .ref = ref_total() };
+		spin_unlock(&clock_lock);
 		tmr.housekeeping = watch.on;
-		program(tmr.requested);
+		program(cpu_tmr.requested);
 	}
 	hal_irq_restore(f);
 }
@@ -368,7 +422,7 @@ void clock_condemn_tsc_for_test(void)
 		watch.force_fail = true;
 		watch.next_ns = 0;
 		tmr.housekeeping = true;
-		program(tmr.requested);
+		program(cpu_tmr.requested);
 	}
 	hal_irq_restore(f);
 }

@@ -43,7 +43,12 @@ struct clock_setup {
  */
 bool clock_init(const struct clock_setup *s);
 
-/* Runs in the timer interrupt once a requested deadline has passed. */
+/* On an AP, once its local APIC is up: its own timer, in the boot CPU's
+ * mode and rate, disarmed.  False if the boot CPU has no local APIC timer. */
+bool clock_cpu_init(void);
+
+/* Runs in the timer interrupt once a requested deadline has passed (on the
+ * CPU whose timer it was). */
 typedef void (*clock_hook_fn)(uint64_t now_ns, void *ctx);
 
 struct clock_hook {
@@ -80,7 +85,8 @@ struct clock_status {
 	bool housekeeping;	/* fires at least once a second */
 };
 void clock_get_status(struct clock_status *st);
-/* Timer interrupts taken so far, and the vector they arrive on. */
+/* Timer interrupts this CPU took so far, and the vector they arrive on.
+ * (clock_get_status() too counts this CPU's.) */
 uint64_t clock_interrupts(void);
 unsigned clock_timer_vector(void);
 /* The TSC's frequency (0 before clock_init or if unknown). */

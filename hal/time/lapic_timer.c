@@ -15,7 +15,7 @@
 #define MEASURE_NS 10000000ull
 #define TRIES 5
 
-static bool deadline;
+static HAL_PER_CPU bool deadline;	/* this CPU's timer mode */
 
 void lapic_timer_setup(bool deadline_mode)
 {

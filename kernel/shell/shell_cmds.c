@@ -23,6 +23,8 @@ struct future *shell_cmd_irqs(int argc, char **argv);
 struct future *shell_cmd_acpi(int argc, char **argv);
 struct future *shell_cmd_lspci(int argc, char **argv); /* shell_hw.c */
 struct future *shell_cmd_lsusb(int argc, char **argv);
+struct future *shell_cmd_cpus(int argc, char **argv); /* shell_cpus.c */
+struct future *shell_power(int argc, char **argv, enum hal_reset_kind kind, const char *what);
 
 bool shell_no_arguments(int argc, char **argv)
 {
@@ -141,18 +143,12 @@ static struct future *cmd_panic(int argc, char **argv)
 
 static struct future *cmd_reboot(int argc, char **argv)
 {
-	if (!shell_no_arguments(argc, argv))
-		return NULL;
-	kprintf("reboot: resetting the machine\n");
-	machine_reset(HAL_RESET_COLD);
+	return shell_power(argc, argv, HAL_RESET_COLD, "reboot: resetting the machine");
 }
 
 static struct future *cmd_poweroff(int argc, char **argv)
 {
-	if (!shell_no_arguments(argc, argv))
-		return NULL;
-	kprintf("poweroff: switching off\n");
-	machine_reset(HAL_RESET_SHUTDOWN);
+	return shell_power(argc, argv, HAL_RESET_SHUTDOWN, "poweroff: switching off");
 }
 
 static const struct shell_cmd commands[] = {
@@ -163,6 +159,7 @@ static const struct shell_cmd commands[] = {
 	{ "uptime", "", "time since boot; the clock and timer in use", shell_cmd_uptime },
 	{ "irqs", "", "interrupt sources: vector, route, controller, count", shell_cmd_irqs },
 	{ "acpi", "", "the firmware's ACPI tables", shell_cmd_acpi },
+	{ "cpus", "", "the CPUs: number, APIC id, state, polls, idle time", shell_cmd_cpus },
 	{ "sleep", "N", "wait N seconds (1..3600) while other tasks run", cmd_sleep },
 	{ "spawn", "N [&]", "run N (1..10000) demo tasks that sleep 0.1-2 s; & in the "
 	  "background", shell_cmd_spawn },
@@ -174,8 +171,8 @@ static const struct shell_cmd commands[] = {
 	  shell_cmd_lsusb },
 	{ "bench", "", "executor benchmarks (BENCH lines)", cmd_bench },
 	{ "panic", "", "panic the kernel (to see the report)", cmd_panic },
-	{ "reboot", "", "restart the machine", cmd_reboot },
-	{ "poweroff", "", "switch the machine off", cmd_poweroff },
+	{ "reboot", "[CPU]", "restart the machine (from that CPU)", cmd_reboot },
+	{ "poweroff", "[CPU]", "switch the machine off (from that CPU)", cmd_poweroff },
 };
 
 const struct shell_cmd *shell_cmd_at(unsigned i)

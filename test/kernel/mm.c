@@ -545,15 +545,16 @@ struct five_check {
 	uint64_t root, pages, missing, different, extra;
 };
 
-/* Live leaf: the 5-level tables must have it (the heap and the MMIO window
- * map themselves, later). */
+/* Live leaf: the 5-level tables must have it (the heap, the MMIO window and
+ * the other CPUs' stacks map themselves, later). */
 static void live_leaf(void *ctx, uintptr_t va, uint64_t pa, uint64_t size, unsigned flags)
 {
 	struct five_check *c = ctx;
 	uint64_t got, e;
 
 	if ((va >= HEAP_BASE && va < HEAP_BASE + HEAP_MAX_SIZE) ||
-	    (va >= MMIO_BASE && va < MMIO_BASE + MMIO_MAX_SIZE))
+	    (va >= MMIO_BASE && va < MMIO_BASE + MMIO_MAX_SIZE) ||
+	    (va >= CPU_STACKS_BASE && va < FRAMEBUFFER_BASE))
 		return;
 	c->pages++;
 	if (!walk5(c->root, va, &got, &e) || !walk5(c->root, va + size - 1, &got, &e))

@@ -1,0 +1,392 @@
+/*
+ * smp.c — the other CPUs (see smp.h).
+ *
+ *   smp_start (boot CPU)                       ap_main (each AP)
+ *   --------------------                       -----------------
+ *   pick the MADT's CPUs, up to cpus=N
+ *   per AP: per-CPU block, stacks,
+ *     executor + agent task, NMI pins
+ *   map the trampoline; INIT, SIPI, SIPI  -->  trampoline, GDT/TSS, IDT, MMU,
+ *     to all at once (hal/smp/smp.c)           local APIC and timer (hal)
+ *                                              its executor in its per-CPU block
+ *   wait for them                         <--  online: counted, gets its number
+ *   unmap the trampoline (TLB shootdown)       run the executor; halt when idle
+ *   report: who runs, how fast it started
+ */
+#include "kernel/smp.h"
+
+#include "hal/cpu/percpu.h"
+#include "hal/hal.h"
+#include "hal/irq/irq.h"
+#include "hal/irq/vectors.h"
+#include "hal/smp/smp.h"
+#include "hal/smp/tlb.h"
+#include "hal/time/clock.h"
+#include "kernel/kernel.h"
+#include "kernel/log.h"
+#include "kernel/panic.h"
+#include "kernel/params.h"
+#include "kernel/platform.h"
+#include "mm/heap.h"
+#include "mm/mm.h"
+#include "sched/atomic_waker.h"
+#include "sched/executor.h"
+
+#define MAX_APS (HAL_MAX_CPUS - 1)
+#define ANSWER_TIMEOUT_MS 2000
+
+/* What an AP needs from the kernel: its executor, and its agent's mailbox. */
+struct cpu_agent {
+	struct atomic_waker waker;
+	struct smp_call *call;	/* posted, not taken yet */
+};
+
+struct ap_kernel {
+	struct executor ex;
+	struct cpu_agent agent;
+};
+
+static HAL_PER_CPU __typeof__(struct executor *) cpu_executor;
+static HAL_PER_CPU __typeof__(struct cpu_agent *) cpu_agent;
+
+static struct smp_ap aps[MAX_APS];
+static unsigned ap_count;	/* prepared and tried */
+/* The MADT's CPUs left off by cpus=N, listed by `cpus`. */
+static uint32_t left_off[MAX_APS];
+static unsigned left_off_count;
+static uint64_t startup_us[HAL_MAX_CPUS];
+
+/* ---- this CPU's executor -------------------------------------------------------- */
+
+struct executor *smp_executor(void)
+{
+	struct executor *ex = cpu_executor;
+	return ex ? ex : executor_global();
+}
+
+struct executor *smp_executor_of(unsigned cpu)
+{
+	if (cpu >= hal_cpu_count())
+		return NULL;
+	if (cpu == 0)
+		return executor_global();
+	return *(struct executor **)percpu_ptr_of(hal_cpus[cpu], (uintptr_t)&cpu_executor);
+}
+
+/* ---- the agent: runs what other CPUs send ------------------------------------------ */
+
+struct agent_task {
+	struct future base;
+	struct cpu_agent *agent;
+};
+
+static enum poll agent_poll(struct future *f, struct context *cx)
+{
+	struct cpu_agent *a = ((struct agent_task *)f)->agent;
+
+	for (;;) {
+		/* Acquire: the caller's *c and what it points at are visible. */
+		struct smp_call *c = __atomic_exchange_n(&a->call, NULL, __ATOMIC_ACQ_REL);
+		if (c) {
+			c->fn(c->arg);
+			__atomic_store_n(&c->done, 1, __ATOMIC_RELEASE);
+			continue;
+		}
+		atomic_waker_register(&a->waker, cx->waker);
+		/* A call posted before the register would have found no waker
+		 * to wake: look once more. */
+		if (!__atomic_load_n(&a->call, __ATOMIC_ACQUIRE))
+			return POLL_PENDING;
+	}
+}
+
+static const struct future_ops agent_ops = { .name = "cpu_agent", .poll = agent_poll };
+
+bool smp_call(unsigned cpu, struct smp_call *c)
+{
+	struct cpu_agent *a;
+	struct smp_call *none = NULL;
+
+	__atomic_store_n(&c->done, 0, __ATOMIC_RELAXED);
+	if (cpu >= hal_cpu_count())
+		return false;
+	if (cpu == hal_cpu_id()) {
+		c->fn(c->arg);
+		__atomic_store_n(&c->done, 1, __ATOMIC_RELEASE);
+		return true;
+	}
+	a = cpu ? *(struct cpu_agent **)percpu_ptr_of(hal_cpus[cpu], (uintptr_t)&cpu_agent) : NULL;
+	if (!a || !__atomic_compare_exchange_n(&a->call, &none, c, false, __ATOMIC_ACQ_REL,
+					       __ATOMIC_RELAXED))
+		return false;
+	/* The wake queues the agent on its CPU's executor (a remote wake: its
+	 * lock-free queue); the IPI ends that CPU's halt, if it sleeps. */
+	atomic_waker_wake(&a->waker);
+	hal_cpu_wake(cpu);
+	return true;
+}
+
+bool smp_call_done(const struct smp_call *c)
+{
+	return __atomic_load_n(&c->done, __ATOMIC_ACQUIRE);
+}
+
+bool smp_call_wait(const struct smp_call *c, uint64_t ms)
+{
+	uint64_t end = hal_clock_ms() + ms;
+
+	while (!smp_call_done(c) && hal_clock_ms() < end)
+		hal_cpu_relax();
+	return smp_call_done(c);
+}
+
+/* ---- on each AP ------------------------------------------------------------------ */
+
+static bool never(void *arg)
+{
+	(void)arg;
+	return false;
+}
+
+static void ap_main(struct smp_ap *ap)
+{
+	struct ap_kernel *k = ap->ctx;
+
+	cpu_executor = &k->ex;
+	cpu_agent = &k->agent;
+	smp_ap_online(ap);
+	hal_irq_enable();
+	for (;;)
+		executor_run_until(&k->ex, never, NULL, UINT64_MAX);
+}
+
+/* ---- preparing and starting ----------------------------------------------------- */
+
+static void wake_ipi(void *ctx)
+{
+	(void)ctx; /* the interrupt itself ended the halt */
+}
+
+/* Everything AP number i needs before it starts; false (after a warning)
+ * if memory ran out. */
+static bool prepare(unsigned i, uint32_t apic_id)
+{
+	struct smp_ap *ap = &aps[i];
+	struct cpu_stacks st;
+	void *area = kmalloc_aligned(percpu_area_size(), 64);
+	struct ap_kernel *k = kmalloc(sizeof *k);
+	struct agent_task agent;
+
+	if (!area || !k || !mm_map_cpu_stacks(i, &st)) {
+		log_warn("smp: out of memory for the CPU with APIC id %u; not started", apic_id);
+		kfree(area);
+		kfree(k);
+		return false;
+	}
+	executor_setup(&k->ex);
+	timerq_set_clock(&k->ex.timers, &sched_hal_clock);
+	atomic_waker_init(&k->agent.waker);
+	k->agent.call = NULL;
+	agent = (struct agent_task){ { &agent_ops }, &k->agent };
+	if (!spawn_detached_on(&k->ex, &agent.base, sizeof agent)) {
+		log_warn("smp: out of memory for the CPU with APIC id %u; not started", apic_id);
+		return false;
+	}
+	*ap = (struct smp_ap){
+		.apic_id = apic_id,
+		.cpu = percpu_prepare(area, apic_id),
+		.stack_top = st.top[KSTACK_BOOT],
+		.ist_tops = { st.top[KSTACK_DOUBLE_FAULT], st.top[KSTACK_NMI],
+			      st.top[KSTACK_MACHINE_CHECK] },
+		.ctx = k,
+	};
+	ap->nmi_pin_count = platform_nmi_pins(apic_id, ap->nmi_pins);
+	for (int id = 0; id < KSTACK_COUNT; id++)
+		backtrace_add_stack(st.bottom[id], st.top[id]);
+	return true;
+}
+
+/* Why no AP can run, or NULL. */
+static const char *obstacle(const struct acpi_info *acpi, const struct boot_info *bi)
+{
+	if (kparams.cpus == 1)
+		return NULL; /* asked for, not an obstacle: no warning */
+	if (!platform_has_lapic())
+		return "no local APIC";
+	if (!acpi || !acpi->has_madt)
+		return "no MADT lists the CPUs";
+	if (!bi->ap_trampoline)
+		return "the loader found no page below 1 MiB for the start-up code";
+	return smp_check_cr3(mm_kernel_pt()->root);
+}
+
+/* The MADT's other CPUs, up to cpus=N in all, prepared in aps[]. */
+static void pick(const struct acpi_madt *m)
+{
+	unsigned limit = kparams.cpus ? kparams.cpus - 1 : MAX_APS;
+
+	for (uint32_t i = 0; i < m->cpu_count; i++) {
+		const struct acpi_cpu *c = &m->cpus[i];
+		if (c->apic_id == platform_boot_cpu() || (!c->enabled && !c->online_capable))
+			continue;
+		if (ap_count >= limit || ap_count >= MAX_APS) {
+			if (left_off_count < MAX_APS)
+				left_off[left_off_count++] = c->apic_id;
+			continue;
+		}
+		if (prepare(ap_count, c->apic_id))
+			ap_count++;
+	}
+}
+
+static uint64_t cycles_to_us(uint64_t cycles)
+{
+	uint64_t hz = clock_tsc_hz();
+	return hz ? cycles * 1000000 / hz : 0;
+}
+
+static void report_ap(const struct smp_ap *ap)
+{
+	switch (ap->result) {
+	case SMP_AP_ONLINE: {
+		uint64_t us = cycles_to_us(ap->online_tsc - ap->init_tsc);
+		startup_us[ap->index] = us ? us : 1;
+		log_debug("smp: CPU %u (APIC id %u) online %llu.%03llu ms after its INIT "
+			  "(in the kernel after %llu.%03llu ms)", ap->index, ap->apic_id,
+			  (unsigned long long)(us / 1000), (unsigned long long)(us % 1000),
+			  (unsigned long long)(cycles_to_us(ap->alive_tsc - ap->init_tsc) / 1000),
+			  (unsigned long long)(cycles_to_us(ap->alive_tsc - ap->init_tsc) % 1000));
+		break;
+	}
+	case SMP_AP_NO_ANSWER:
+		log_warn("smp: the CPU with APIC id %u did not answer its start-up IPIs within "
+			 "%u ms; skipped", ap->apic_id, ANSWER_TIMEOUT_MS);
+		break;
+	case SMP_AP_IPI_ERROR:
+		log_warn("smp: the %s IPI to APIC id %u failed (error status 0x%x); skipped",
+			 ap->failed_ipi, ap->apic_id, ap->esr);
+		break;
+	case SMP_AP_REFUSED:
+		log_warn("smp: the CPU with APIC id %u started, but %s; stopped", ap->apic_id,
+			 ap->why);
+		break;
+	case SMP_AP_SLOW:
+		log_warn("smp: the CPU with APIC id %u started, but did not finish its set-up "
+			 "in time; left out", ap->apic_id);
+		break;
+	case SMP_AP_NOT_TRIED:
+		break;
+	}
+}
+
+static void start_aps(const struct boot_info *bi)
+{
+	struct smp_start s = {
+		.trampoline_pa = bi->ap_trampoline,
+		.trampoline = mm_phys_to_virt(bi->ap_trampoline),
+		.cr3 = mm_kernel_pt()->root,
+		.tsc_hz = clock_tsc_hz(),
+		.timeout_ms = ANSWER_TIMEOUT_MS,
+		.main = ap_main,
+	};
+	uint64_t t0 = hal_cycles(), us;
+	unsigned online;
+
+	mm_map_trampoline(bi->ap_trampoline);
+	online = smp_start_aps(aps, ap_count, &s);
+	us = cycles_to_us(hal_cycles() - t0);
+	/* The APs ran through it: the shootdown reaches their TLBs too. */
+	mm_unmap_trampoline(bi->ap_trampoline);
+	for (unsigned i = 0; i < ap_count; i++)
+		report_ap(&aps[i]);
+	kprintf("smp: %u CPU%s online; %u of %u started at once in %llu.%03llu ms%s\n",
+		online + 1, online ? "s" : "", online, ap_count,
+		(unsigned long long)(us / 1000), (unsigned long long)(us % 1000),
+		left_off_count ? " (cpus= left the rest off)" : "");
+}
+
+void smp_start(void)
+{
+	const struct acpi_info *acpi = platform_acpi();
+	const struct boot_info *bi = kernel_boot_info();
+	const char *why = obstacle(acpi, bi);
+
+	cpu_executor = executor_global();
+	if (platform_has_lapic()) {
+		irq_register_vector(VEC_IPI_WAKE, "wake IPI", wake_ipi, NULL);
+		tlb_init();
+	}
+	if (why) {
+		log_warn("smp: %s: running on the boot CPU only", why);
+		return;
+	}
+	if (acpi)
+		pick(&acpi->madt);
+	if (!ap_count) {
+		kprintf("smp: 1 CPU online%s\n", left_off_count ? " (cpus=1)" : "");
+		return;
+	}
+	start_aps(bi);
+}
+
+/* ---- reporting ------------------------------------------------------------------- */
+
+uint64_t smp_startup_us(unsigned cpu)
+{
+	return cpu < HAL_MAX_CPUS ? startup_us[cpu] : 0;
+}
+
+static unsigned idle_permille(const struct hal_cpu *c)
+{
+	uint64_t now = hal_cycles(), up = now - c->online_tsc;
+	uint64_t idle = __atomic_load_n(&c->halted_cycles, __ATOMIC_RELAXED);
+	uint64_t since = __atomic_load_n(&c->halt_tsc, __ATOMIC_RELAXED);
+
+	if (since && since < now)
+		idle += now - since; /* halted right now */
+	if (!up)
+		return 0;
+	return idle >= up ? 1000 : (unsigned)(idle * 1000 / up);
+}
+
+static const char *failed_state(enum smp_ap_result r)
+{
+	switch (r) {
+	case SMP_AP_NO_ANSWER: return "no answer";
+	case SMP_AP_IPI_ERROR: return "IPI error";
+	case SMP_AP_REFUSED: return "refused";
+	case SMP_AP_SLOW: return "too slow";
+	default: return "not started";
+	}
+}
+
+unsigned smp_cpu_list(struct smp_cpu_info *out, unsigned max)
+{
+	unsigned n = hal_cpu_count(), k = 0;
+
+	for (unsigned i = 0; i < n; i++, k++) {
+		const struct hal_cpu *c = hal_cpus[i];
+		struct executor *ex = smp_executor_of(i);
+		if (k < max)
+			out[k] = (struct smp_cpu_info){
+				.cpu = (int)i, .apic_id = c->apic_id,
+				.state = __atomic_load_n(&c->state, __ATOMIC_ACQUIRE) ==
+						 HAL_CPU_STOPPED ? "stopped" : "online",
+				.polls = ex ? executor_stats(ex).polls : 0,
+				.idle_permille = idle_permille(c),
+			};
+	}
+	for (unsigned i = 0; i < ap_count; i++) {
+		if (aps[i].result == SMP_AP_ONLINE)
+			continue;
+		if (k < max)
+			out[k] = (struct smp_cpu_info){ .cpu = -1, .apic_id = aps[i].apic_id,
+							.state = failed_state(aps[i].result) };
+		k++;
+	}
+	for (unsigned i = 0; i < left_off_count; i++, k++)
+		if (k < max)
+			out[k] = (struct smp_cpu_info){ .cpu = -1, .apic_id = left_off[i],
+							.state = "off: cpus=" };
+	return k;
+}

@@ -1,0 +1,60 @@
+/*
+ * smp.h — the other CPUs, as the kernel uses them: which to start, what
+ * each runs, how to hand one work, and what the `cpus` command shows.
+ *
+ * smp_start() starts every CPU the MADT lists (enabled or online-capable)
+ * up to cpus=N, all at once (hal/smp/smp.h), each with its own stacks,
+ * per-CPU block, GDT and TSS, local APIC timer and executor.  Until the
+ * multi-CPU scheduler comes, an AP's executor runs only what is sent to
+ * it: its agent task runs smp_call() requests, and the CPU halts between
+ * them.  The boot CPU's executor stays the kernel's main one.
+ */
+#ifndef COOP_KERNEL_SMP_H
+#define COOP_KERNEL_SMP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct executor;
+
+/* The boot step (kernel/main.c): after the executor, before the shell. */
+void smp_start(void);
+
+/* The executor of this CPU, or of CPU `cpu` (NULL if it does not run). */
+struct executor *smp_executor(void);
+struct executor *smp_executor_of(unsigned cpu);
+
+/*
+ * Runs c->fn(c->arg) on CPU `cpu`, as a poll of that CPU's agent task (so
+ * spawn() there spawns on that CPU), and sets c->done when it returns.
+ * On this very CPU it runs at once.  False if the CPU does not run, or
+ * still has an earlier request to take (one at a time per CPU).  *c must
+ * stay valid until done.
+ */
+struct smp_call {
+	void (*fn)(void *arg);
+	void *arg;
+	uint32_t done;
+};
+bool smp_call(unsigned cpu, struct smp_call *c);
+bool smp_call_done(const struct smp_call *c);
+/* Waits (halting) until c is done or `ms` have passed; true if done. */
+bool smp_call_wait(const struct smp_call *c, uint64_t ms);
+
+/* One line of the `cpus` command.  CPUs that do not run (cpus=N, or they
+ * did not answer) are listed too, with cpu = -1. */
+struct smp_cpu_info {
+	int cpu;
+	uint32_t apic_id;
+	const char *state;	/* "online", "off (cpus=2)", "no answer", ... */
+	uint64_t polls;
+	unsigned idle_permille;
+};
+/* Fills out[0..max-1]; returns how many CPUs there are to list. */
+unsigned smp_cpu_list(struct smp_cpu_info *out, unsigned max);
+
+/* How long each AP took from its INIT to online, in microseconds (0 for
+ * one that is not online), for tests and the boot log. */
+uint64_t smp_startup_us(unsigned cpu);
+
+#endif
