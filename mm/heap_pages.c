@@ -8,6 +8,36 @@
 #define PAGE 4096u
 #define TABLE_SLACK (2 * 4 * (uint64_t)PAGE) /* a partial table per end per level */
 
+/* The frames and page tables are shared: their lock if the owner gave one
+ * (the kernel's, taken by every CPU), else interrupts off. */
+static hal_irqflags_t hp_lock(const struct heap_pages *hp)
+{
+	if (hp->lock) {
+		hp->lock();
+		return 0;
+	}
+	return hal_irq_save();
+}
+
+static void hp_unlock(const struct heap_pages *hp, hal_irqflags_t f)
+{
+	if (hp->unlock)
+		hp->unlock();
+	else
+		hal_irq_restore(f);
+}
+
+/* Is the page at va mapped?  Read under the lock: another CPU may be
+ * editing a table on the way. */
+static bool page_mapped(const struct heap_pages *hp, uintptr_t va)
+{
+	hal_irqflags_t f = hp_lock(hp);
+	bool mapped = pt_translate(hp->pt, va, NULL, NULL, NULL);
+
+	hp_unlock(hp, f);
+	return mapped;
+}
+
 /* Unmaps the mapped pages of [from, to), which this module mapped, and
  * frees the frames. */
 static void unmap_range(struct heap_pages *hp, uintptr_t from, uintptr_t to)
@@ -29,7 +59,7 @@ static void unmap_range(struct heap_pages *hp, uintptr_t from, uintptr_t to)
  * first page it cannot map (*va then says where). */
 static bool map_batch(struct heap_pages *hp, uintptr_t *va, uintptr_t end)
 {
-	hal_irqflags_t f = hal_irq_save();
+	hal_irqflags_t f = hp_lock(hp);
 	bool ok = true;
 
 	for (unsigned n = 0; ok && n < HEAP_PAGES_BATCH && *va < end; n++) {
@@ -42,7 +72,7 @@ static bool map_batch(struct heap_pages *hp, uintptr_t *va, uintptr_t end)
 			hp->pages_mapped++;
 		}
 	}
-	hal_irq_restore(f);
+	hp_unlock(hp, f);
 	return ok;
 }
 
@@ -52,9 +82,9 @@ bool heap_pages_commit(struct heap_pages *hp, size_t bytes)
 
 	while (va < end) {
 		if (!map_batch(hp, &va, end)) {
-			hal_irqflags_t f = hal_irq_save();
+			hal_irqflags_t f = hp_lock(hp);
 			unmap_range(hp, start, va);
-			hal_irq_restore(f);
+			hp_unlock(hp, f);
 			hp->failures++;
 			return false;
 		}
@@ -69,10 +99,10 @@ void heap_pages_decommit(struct heap_pages *hp, uintptr_t new_end)
 		uintptr_t from = hp->mapped_end - (uintptr_t)HEAP_PAGES_BATCH * PAGE;
 		if (from < new_end || from > hp->mapped_end)
 			from = new_end;
-		hal_irqflags_t f = hal_irq_save();
+		hal_irqflags_t f = hp_lock(hp);
 		unmap_range(hp, from, hp->mapped_end);
 		hp->mapped_end = from;
-		hal_irq_restore(f);
+		hp_unlock(hp, f);
 	}
 }
 
@@ -83,7 +113,7 @@ static uintptr_t up(uintptr_t x) { return (x + PAGE - 1) & ~(uintptr_t)(PAGE - 1
 
 bool heap_pages_mapped(const struct heap_pages *hp, uintptr_t addr)
 {
-	return pt_translate(hp->pt, down(addr), NULL, NULL, NULL);
+	return page_mapped(hp, down(addr));
 }
 
 size_t heap_pages_missing(const struct heap_pages *hp, uintptr_t start, size_t bytes)
@@ -91,14 +121,14 @@ size_t heap_pages_missing(const struct heap_pages *hp, uintptr_t start, size_t b
 	size_t n = 0;
 
 	for (uintptr_t va = down(start); va < up(start + bytes); va += PAGE)
-		n += !pt_translate(hp->pt, va, NULL, NULL, NULL);
+		n += !page_mapped(hp, va);
 	return n;
 }
 
 /* Maps the unmapped pages from *va on, up to HEAP_PAGES_BATCH of them. */
 static void fill_batch(struct heap_pages *hp, uintptr_t *va, uintptr_t end)
 {
-	hal_irqflags_t f = hal_irq_save();
+	hal_irqflags_t f = hp_lock(hp);
 
 	for (unsigned n = 0; n < HEAP_PAGES_BATCH && *va < end; *va += PAGE) {
 		if (pt_translate(hp->pt, *va, NULL, NULL, NULL))
@@ -113,7 +143,7 @@ static void fill_batch(struct heap_pages *hp, uintptr_t *va, uintptr_t end)
 		hp->pages_mapped++;
 		n++;
 	}
-	hal_irq_restore(f);
+	hp_unlock(hp, f);
 }
 
 bool heap_pages_commit_range(struct heap_pages *hp, uintptr_t start, size_t bytes)
@@ -139,9 +169,9 @@ void heap_pages_decommit_range(struct heap_pages *hp, uintptr_t start, size_t by
 	while (va < end) {
 		uintptr_t to = end - va > HEAP_PAGES_BATCH * PAGE ? va + HEAP_PAGES_BATCH * PAGE
 								 : end;
-		hal_irqflags_t f = hal_irq_save();
+		hal_irqflags_t f = hp_lock(hp);
 		unmap_range(hp, va, to);
-		hal_irq_restore(f);
+		hp_unlock(hp, f);
 		va = to;
 	}
 }

@@ -3,9 +3,9 @@
  * frames are mapped as the heap grows, and go back as it shrinks.
  *
  * The work is done in batches of HEAP_PAGES_BATCH pages, each inside its own
- * interrupts-off section (frames and page tables are serialised the way the
- * heap is, by turning interrupts off): a 1 GiB grow then delays a timer tick
- * by one batch, not by the whole grow.  The caller must not hold interrupts
+ * critical section over the frames and page tables (the owner's lock, which
+ * keeps interrupts off too, or just interrupts off): a 1 GiB grow then
+ * delays a timer tick, or another CPU, by one batch, not by the whole grow.  The caller must not hold interrupts
  * off around a big commit, or the batching buys nothing (mm/kmalloc.c
  * commits outside its critical section).
  *
@@ -30,6 +30,10 @@ struct heap_pages {
 	uintptr_t base;       /* the heap's first byte */
 	uintptr_t mapped_end; /* [base, mapped_end) is mapped, page by page */
 	uint64_t pages_mapped, pages_unmapped, failures;
+	/* Serialise the frames and page tables against other CPUs; NULL:
+	 * interrupts off is enough (one CPU; the host tests). */
+	void (*lock)(void);
+	void (*unlock)(void);
 };
 
 /**

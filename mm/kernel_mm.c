@@ -6,6 +6,7 @@
 #include "mm/mm.h"
 
 #include "hal/cpu/mmu.h"
+#include "hal/smp/spinlock.h"
 #include "hal/smp/tlb.h"
 #include "kernel/lib/meminfo.h"
 #include "kernel/log.h"
@@ -21,8 +22,25 @@ extern const char __image_start[], __text_start[], __text_end[];
 extern const char __rodata_start[], __rodata_end[];
 extern const char __data_start[], __data_end[], __image_end[];
 
+/*
+ * Every CPU maps and allocates.  One lock, mm_lock, covers the frame
+ * allocator and the kernel's page tables together: a page-table edit
+ * allocates and frees table frames, and the heap's pages (mm/heap_pages.c)
+ * take a frame and map it in one step.  Order: the heap's lock
+ * (mm/kmalloc.c) before mm_lock.  Before the other CPUs start, the boot CPU
+ * takes it anyway; it costs nothing then.
+ *
+ * TLB shootdowns are batched: while mm_lock is held, a removed or narrowed
+ * mapping is flushed from this CPU's TLB at once and added to a pending
+ * range; mm_unlock() sends one shootdown for the whole range to the other
+ * CPUs before it lets the lock go, so a frame freed under the lock cannot
+ * be handed out again while another CPU may still reach it through a stale
+ * translation.
+ */
 static struct frame_allocator frames;
 static struct pt_ctx kernel_pt;
+static struct spinlock mm_lock = SPINLOCK_INIT("frames and page tables");
+static struct { uintptr_t lo, hi; } stale; /* under mm_lock; lo == hi: none */
 static struct cpu_features cpu;
 static uint64_t direct_map_size;
 /* Who draws on the framebuffer, told where it is once paging moves it. */
@@ -79,8 +97,68 @@ static void frames_init(const struct boot_info *bi)
 	frame_set_error_hook(&frames, on_frame_error, NULL);
 }
 
-/* ---- page tables ---------------------------------------------------------- */
+/* ---- the lock, and TLB shootdowns --------------------------------------- */
 
+static void mm_lock_take(void)
+{
+	spin_lock(&mm_lock);
+}
+
+static void mm_lock_drop(void)
+{
+	if (stale.hi > stale.lo) {
+		uint64_t pages = (stale.hi - stale.lo) / PAGE_SIZE;
+		tlb_shootdown(stale.lo, pages > TLB_FLUSH_ALL_PAGES ? 0 : pages);
+		stale.lo = stale.hi = 0;
+	}
+	spin_unlock(&mm_lock);
+}
+
+/* A mapping of the live tables was removed or narrowed (layout.h). */
+static void invalidate(void *ctx, uintptr_t va)
+{
+	(void)ctx;
+	mmu_invlpg(va);
+	if (!spin_held(&mm_lock)) {
+		/* Only at boot, before the lock is used: one CPU runs. */
+		tlb_shootdown(va, 1);
+		return;
+	}
+	if (stale.hi == stale.lo) {
+		stale.lo = va;
+		stale.hi = va + PAGE_SIZE;
+	} else {
+		stale.lo = va < stale.lo ? va : stale.lo;
+		stale.hi = va + PAGE_SIZE > stale.hi ? va + PAGE_SIZE : stale.hi;
+	}
+}
+
+/* ---- frames and page tables, on any CPU -------------------------------------- */
+
+uint64_t mm_frame_alloc(void)
+{
+	mm_lock_take();
+	uint64_t pa = frame_alloc(&frames);
+	mm_lock_drop();
+	return pa;
+}
+
+int mm_frame_free(uint64_t pa)
+{
+	mm_lock_take();
+	int err = frame_free(&frames, pa);
+	mm_lock_drop();
+	return err;
+}
+
+void mm_frame_stats(struct frame_stats *out)
+{
+	mm_lock_take();
+	frame_stats(&frames, out);
+	mm_lock_drop();
+}
+
+/* The page tables' own frames: mm_lock is held around every edit. */
 static uint64_t table_alloc(void *ctx)
 {
 	(void)ctx;
@@ -93,11 +171,29 @@ static void table_free(void *ctx, uint64_t pa)
 	frame_free(&frames, pa);
 }
 
-/* A mapping was removed or narrowed: every CPU forgets it (layout.h). */
-static void invalidate(void *ctx, uintptr_t va)
+/* pt_map/pt_unmap/pt_protect on the kernel's live tables, under the lock. */
+static int kpt_map(uintptr_t va, uint64_t pa, uint64_t size, unsigned flags)
 {
-	(void)ctx;
-	tlb_shootdown(va, 1);
+	mm_lock_take();
+	int err = pt_map(&kernel_pt, va, pa, size, flags);
+	mm_lock_drop();
+	return err;
+}
+
+static int kpt_unmap(uintptr_t va, uint64_t size)
+{
+	mm_lock_take();
+	int err = pt_unmap(&kernel_pt, va, size);
+	mm_lock_drop();
+	return err;
+}
+
+static int kpt_protect(uintptr_t va, uint64_t size, unsigned flags)
+{
+	mm_lock_take();
+	int err = pt_protect(&kernel_pt, va, size, flags);
+	mm_lock_drop();
+	return err;
 }
 
 static void map_or_panic(struct pt_ctx *pt, uintptr_t va, uint64_t pa, uint64_t size,
@@ -186,8 +282,7 @@ bool mm_framebuffer_set_caching(unsigned cache_flag)
 {
 	if (!fb_mapped_size || (cache_flag == PT_WC && !cpu.pat))
 		return false;
-	return pt_protect(&kernel_pt, FRAMEBUFFER_BASE, fb_mapped_size,
-			  PT_WRITE | cache_flag) == 0;
+	return kpt_protect(FRAMEBUFFER_BASE, fb_mapped_size, PT_WRITE | cache_flag) == 0;
 }
 
 static void build_page_tables(const struct boot_info *bi)
@@ -267,8 +362,19 @@ struct window {
 static struct window windows[WINDOWS_MAX];
 static unsigned window_count;
 static uintptr_t window_next = MMIO_BASE;
+static struct spinlock windows_lock = SPINLOCK_INIT("MMIO windows");
+
+static void *map_window_locked(uint64_t pa, uint64_t size, unsigned flags);
 
 static void *map_window(uint64_t pa, uint64_t size, unsigned flags)
+{
+	spin_lock(&windows_lock);
+	void *p = map_window_locked(pa, size, flags);
+	spin_unlock(&windows_lock);
+	return p;
+}
+
+static void *map_window_locked(uint64_t pa, uint64_t size, unsigned flags)
 {
 	uint64_t base = ALIGN_DOWN(pa, PAGE_SIZE), end;
 
@@ -280,7 +386,7 @@ static void *map_window(uint64_t pa, uint64_t size, unsigned flags)
 		    end <= windows[i].pa + windows[i].size)
 			return (void *)(windows[i].va + (pa - windows[i].pa));
 	if (window_count == WINDOWS_MAX || window_next + (end - base) > MMIO_BASE + MMIO_MAX_SIZE ||
-	    pt_map(&kernel_pt, window_next, base, end - base, flags) != 0) {
+	    kpt_map(window_next, base, end - base, flags) != 0) {
 		log_error("mm: cannot map 0x%llx (+0x%llx) in the MMIO window",
 			  (unsigned long long)pa, (unsigned long long)size);
 		return NULL;
@@ -314,6 +420,16 @@ const void *mm_map_firmware_table(uint64_t pa, uint64_t size)
 	return map_window(pa, size, 0);
 }
 
+int mm_map(uintptr_t va, uint64_t pa, uint64_t size, unsigned flags)
+{
+	return kpt_map(va, pa, size, flags);
+}
+
+int mm_unmap(uintptr_t va, uint64_t size)
+{
+	return kpt_unmap(va, size);
+}
+
 /* ---- the other CPUs: stacks, and the start-up trampoline ------------------------- */
 
 /* Sizes and order of a slot's stacks (layout.h): each above a guard page. */
@@ -322,14 +438,14 @@ static const uint64_t cpu_stack_size[KSTACK_COUNT] = {
 	[KSTACK_NMI] = 16 * 1024, [KSTACK_MACHINE_CHECK] = 16 * 1024,
 };
 
-static bool map_fresh_frames(uintptr_t va, uint64_t size)
+static bool map_fresh_frames(uintptr_t va, uint64_t size, unsigned flags)
 {
 	for (uint64_t off = 0; off < size; off += PAGE_SIZE) {
-		uint64_t pa = frame_alloc(&frames);
+		uint64_t pa = mm_frame_alloc();
 		if (!pa)
 			return false;
-		if (pt_map(&kernel_pt, va + off, pa, PAGE_SIZE, PT_WRITE)) {
-			frame_free(&frames, pa);
+		if (kpt_map(va + off, pa, PAGE_SIZE, flags)) {
+			mm_frame_free(pa);
 			return false;
 		}
 	}
@@ -344,7 +460,7 @@ bool mm_map_cpu_stacks(unsigned slot, struct cpu_stacks *out)
 		return false;
 	for (int id = 0; id < KSTACK_COUNT; id++) {
 		va += PAGE_SIZE; /* the guard page stays unmapped */
-		if (!map_fresh_frames(va, cpu_stack_size[id]))
+		if (!map_fresh_frames(va, cpu_stack_size[id], PT_WRITE))
 			return false;
 		out->guard[id] = va - PAGE_SIZE;
 		out->bottom[id] = va;
@@ -356,12 +472,16 @@ bool mm_map_cpu_stacks(unsigned slot, struct cpu_stacks *out)
 
 void mm_map_trampoline(uint64_t pa)
 {
-	map_or_panic(&kernel_pt, pa, pa, PAGE_SIZE, PT_EXEC, "the CPU start-up trampoline");
+	int err = kpt_map(pa, pa, PAGE_SIZE, PT_EXEC);
+
+	if (err)
+		panic("paging: cannot map the CPU start-up trampoline at 0x%llx: error %d",
+		      (unsigned long long)pa, err);
 }
 
 void mm_unmap_trampoline(uint64_t pa)
 {
-	if (pt_unmap(&kernel_pt, pa, PAGE_SIZE))
+	if (kpt_unmap(pa, PAGE_SIZE))
 		log_warn("mm: cannot unmap the CPU start-up trampoline at 0x%llx",
 			 (unsigned long long)pa);
 }
@@ -371,6 +491,14 @@ void mm_unmap_trampoline(uint64_t pa)
 static struct heap_pages heap_backing;
 
 #define HEAP_RESERVE (16 * 1024 * 1024ull)
+
+uint64_t mm_heap_mapped_bytes(void)
+{
+	mm_lock_take();
+	uint64_t bytes = heap_pages_mapped_bytes(&heap_backing);
+	mm_lock_drop();
+	return bytes;
+}
 
 static void heap_log_line(const char *line)
 {
@@ -393,7 +521,7 @@ static void heap_init_global(const char *design_name)
 			 design_name);
 		d = HEAP_BLOCK;
 	}
-	frame_stats(&frames, &fs);
+	mm_frame_stats(&fs);
 	/* Leave a reserve of frames for other direct users (stacks, tables
 	 * outside the heap): 16 MiB, or a quarter on a small machine. */
 	uint64_t reserve = fs.free_bytes / 4 < HEAP_RESERVE ? fs.free_bytes / 4 : HEAP_RESERVE;
@@ -401,7 +529,8 @@ static void heap_init_global(const char *design_name)
 	if (limit > HEAP_MAX_SIZE)
 		limit = HEAP_MAX_SIZE;
 	heap_backing = (struct heap_pages){ .frames = &frames, .pt = &kernel_pt,
-					    .base = HEAP_BASE, .mapped_end = HEAP_BASE };
+					    .base = HEAP_BASE, .mapped_end = HEAP_BASE,
+					    .lock = mm_lock_take, .unlock = mm_lock_drop };
 	if (!heap_pages_commit(&heap_backing, HEAP_INITIAL_SIZE))
 		panic("heap: no memory for the initial %llu KiB", HEAP_INITIAL_SIZE / 1024);
 	kmalloc_set_hooks(heap_log_line, heap_error);
@@ -469,7 +598,7 @@ void mm_print_stats(void)
 	uint64_t heap_mapped = heap_pages_mapped_bytes(&heap_backing);
 	char a[24], b[24], c[24], d[24];
 
-	frame_stats(&frames, &fs);
+	mm_frame_stats(&fs);
 	meminfo_format_size(a, sizeof a, fs.total_bytes);
 	meminfo_format_size(b, sizeof b, fs.free_bytes);
 	meminfo_format_size(c, sizeof c, fs.used_bytes);

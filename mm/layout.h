@@ -61,8 +61,11 @@
  * TLB shootdowns: every CPU runs these same tables.  A change that removes
  * or narrows a mapping after the other CPUs run (pt_unmap, pt_protect: the
  * heap giving pages back, the trampoline going, the framebuffer's caching)
- * reaches every CPU's TLB through the invalidate hook, which calls
- * tlb_shootdown() (hal/smp/tlb.h).  New mappings (pt_map) need none.
+ * reaches every CPU's TLB: the invalidate hook flushes this CPU's entry at
+ * once and widens a pending range, and releasing the frames-and-page-tables
+ * lock sends one tlb_shootdown() (hal/smp/tlb.h) for the range, before any
+ * frame freed under the lock can be handed out again (mm/kernel_mm.c).
+ * New mappings (pt_map) need none.
  */
 #ifndef COOP_MM_LAYOUT_H
 #define COOP_MM_LAYOUT_H

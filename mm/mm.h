@@ -26,6 +26,13 @@
  */
 void mm_init(const struct boot_info *bi, const char *heap, void (*fb_moved)(void *virt));
 
+/* The frame allocator, under its lock: safe on any CPU. */
+uint64_t mm_frame_alloc(void);
+int mm_frame_free(uint64_t pa);
+void mm_frame_stats(struct frame_stats *out);
+/* Bytes of frames mapped under the heap now. */
+uint64_t mm_heap_mapped_bytes(void);
+/* The allocator itself, for tests that hold no other CPU to race them. */
 struct frame_allocator *mm_frames(void);
 struct pt_ctx *mm_kernel_pt(void);
 void *mm_phys_to_virt(uint64_t pa);
@@ -60,6 +67,11 @@ const void *mm_map_firmware_table(uint64_t pa, uint64_t size);
  * only for the final ResetSystem call) and returns the runtime services
  * table, or NULL.  See kernel_mm.c. */
 const void *mm_map_firmware_runtime(const struct boot_info *bi);
+
+/* pt_map / pt_unmap on the kernel's tables, under their lock, on any CPU
+ * (an unmap reaches every CPU's TLB: layout.h). */
+int mm_map(uintptr_t va, uint64_t pa, uint64_t size, unsigned flags);
+int mm_unmap(uintptr_t va, uint64_t size);
 
 /* The four stacks of another CPU (mm/stacks.h's ids), each above an
  * unmapped guard page, in slot `slot` of the CPU-stacks window (layout.h),

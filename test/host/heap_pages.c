@@ -200,3 +200,61 @@ KTEST(heap_pages, middle_pages_go_and_come_back)
 	EXPECT_FALSE(heap_pages_commit_range(&fx.hp, HEAP_VA, 2 * MIB)); /* needs 512+ */
 	EXPECT_EQ(heap_pages_missing(&fx.hp, HEAP_VA, 2 * MIB), 512);
 }
+
+/* The owner's lock (the kernel's frames-and-page-tables lock) instead of
+ * interrupts off: every touch of the frames and tables is inside it, never
+ * nested, and the sections stay batch-sized. */
+static struct {
+	int depth, max_depth;
+	unsigned sections;
+	uint64_t frames_at_lock;
+	uint64_t most_frames_in_one; /* frames taken or given in one section */
+	bool irq_off_seen;	     /* interrupts were off when it locked */
+} lk;
+
+static void fake_lock(void)
+{
+	lk.irq_off_seen |= !hal_irq_enabled();
+	lk.depth++;
+	if (lk.depth > lk.max_depth)
+		lk.max_depth = lk.depth;
+	lk.sections++;
+	lk.frames_at_lock = free_frames();
+}
+
+static void fake_unlock(void)
+{
+	uint64_t now = free_frames();
+	uint64_t moved = now > lk.frames_at_lock ? now - lk.frames_at_lock
+						 : lk.frames_at_lock - now;
+
+	if (moved > lk.most_frames_in_one)
+		lk.most_frames_in_one = moved;
+	lk.depth--;
+}
+
+KTEST(heap_pages, an_owners_lock_replaces_interrupts_off)
+{
+	ASSERT_TRUE(setup(16 * MIB));
+	memset(&lk, 0, sizeof lk);
+	fx.hp.lock = fake_lock;
+	fx.hp.unlock = fake_unlock;
+	hal_irq_enable();
+
+	ASSERT_TRUE(heap_pages_commit(&fx.hp, 1 * MIB));
+	heap_pages_decommit_range(&fx.hp, HEAP_VA + 0x10000, 0x40000);
+	EXPECT_EQ(heap_pages_missing(&fx.hp, HEAP_VA, 1 * MIB), 0x40);
+	EXPECT_TRUE(heap_pages_commit_range(&fx.hp, HEAP_VA, 1 * MIB));
+	heap_pages_decommit(&fx.hp, HEAP_VA);
+	ktest_diag(_kt, "%u locked sections, at most %llu frames in one", lk.sections,
+		   (unsigned long long)lk.most_frames_in_one);
+	EXPECT_EQ(lk.depth, 0);
+	EXPECT_EQ(lk.max_depth, 1);
+	EXPECT_GE(lk.sections, 1 * MIB / 4096 / HEAP_PAGES_BATCH);
+	/* A batch of pages, and the tables they need or free. */
+	EXPECT_LE(lk.most_frames_in_one, HEAP_PAGES_BATCH + 4);
+	/* The lock stands in for interrupts off: they stayed on. */
+	EXPECT_FALSE(lk.irq_off_seen);
+	EXPECT_TRUE(hal_irq_enabled());
+	EXPECT_EQ(mapped_pages(HEAP_VA, HEAP_VA + 1 * MIB), 0);
+}
