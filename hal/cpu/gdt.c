@@ -85,3 +85,22 @@ void gdt_init(const uintptr_t ist_tops[IST_COUNT])
 	load_segments(table);
 	percpu_load(self);
 }
+
+void gdt_describe(struct gdt_info *out)
+{
+	struct gdt_pointer gp;
+	uint16_t tr;
+
+	__asm__ volatile("sgdt %0" : "=m"(gp));
+	__asm__ volatile("str %0" : "=r"(tr));
+	out->gdt_base = gp.base;
+	out->tr = tr;
+	/* The TSS's address, back out of its descriptor. */
+	const uint64_t *d = (const uint64_t *)(uintptr_t)(gp.base + (tr & ~7u));
+	const struct tss *t = (const struct tss *)(uintptr_t)(((d[0] >> 16) & 0xffffff) |
+							     (((d[0] >> 56) & 0xff) << 24) |
+							     (d[1] << 32));
+	out->tss_base = (uintptr_t)t;
+	for (int i = 0; i < IST_COUNT; i++)
+		out->ist[i] = t->ist[i];
+}

@@ -22,4 +22,12 @@ enum ist_slot { IST_DOUBLE_FAULT = 1, IST_NMI = 2, IST_MACHINE_CHECK = 3, IST_CO
  * the top of the stack for IST slot i+1. */
 void gdt_init(const uintptr_t ist_tops[IST_COUNT]);
 
+/* What this CPU has loaded (tests): its GDT, TR, and its TSS's IST stacks. */
+struct gdt_info {
+	uint64_t gdt_base, tss_base;
+	uint16_t tr;
+	uint64_t ist[IST_COUNT];
+};
+void gdt_describe(struct gdt_info *out);
+
 #endif

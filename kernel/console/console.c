@@ -120,10 +120,16 @@ static void show(void)
 	congrid_clean(&grid);
 }
 
+/* A test's copy of everything written (con_tap_for_test). */
+static void (*tap)(void *ctx, const char *s, size_t n);
+static void *tap_ctx;
+
 static void put(const char *s, size_t n)
 {
 	serial_write(s, n);
 	congrid_write(&grid, s, n);
+	if (tap)
+		tap(tap_ctx, s, n);
 }
 
 /* Remembers what cpu's current line holds after it wrote s. */
@@ -243,6 +249,14 @@ void con_redraw(void)
 void con_take_over(void)
 {
 	taken_over = true;
+}
+
+void con_tap_for_test(void (*fn)(void *ctx, const char *s, size_t n), void *ctx)
+{
+	lock();
+	tap = fn;
+	tap_ctx = ctx;
+	unlock();
 }
 
 void con_hold_lock_for_test(void)

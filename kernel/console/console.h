@@ -45,6 +45,10 @@ void con_redraw(void);
  */
 void con_take_over(void);
 
+/* Test hook: fn sees every byte written, in the order it reaches the
+ * screen and serial, under the console lock (NULL: stop). */
+void con_tap_for_test(void (*fn)(void *ctx, const char *s, size_t n), void *ctx);
+
 /* Test hook: takes the console lock and keeps it, so a test can prove that
  * a fault report still gets out while the lock is held. */
 void con_hold_lock_for_test(void);
