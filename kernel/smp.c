@@ -23,6 +23,7 @@
 #include "hal/smp/tlb.h"
 #include "hal/time/clock.h"
 #include "kernel/kernel.h"
+#include "kernel/lib/fmt.h"
 #include "kernel/log.h"
 #include "kernel/panic.h"
 #include "kernel/params.h"
@@ -54,6 +55,7 @@ static unsigned ap_count;	/* prepared and tried */
 /* The MADT's CPUs left off by cpus=N, listed by `cpus`. */
 static uint32_t left_off[MAX_APS];
 static unsigned left_off_count;
+static char left_off_state[24];	/* "off (cpus=2)" */
 static uint64_t startup_us[HAL_MAX_CPUS];
 
 /* ---- this CPU's executor -------------------------------------------------------- */
@@ -225,6 +227,8 @@ static void pick(const struct acpi_madt *m)
 {
 	unsigned limit = kparams.cpus ? kparams.cpus - 1 : MAX_APS;
 
+	fmt_snprintf(left_off_state, sizeof left_off_state, "off (cpus=%u)", kparams.cpus);
+
 	for (uint32_t i = 0; i < m->cpu_count; i++) {
 		const struct acpi_cpu *c = &m->cpus[i];
 		if (c->apic_id == platform_boot_cpu() || (!c->enabled && !c->online_capable))
@@ -387,6 +391,6 @@ unsigned smp_cpu_list(struct smp_cpu_info *out, unsigned max)
 	for (unsigned i = 0; i < left_off_count; i++, k++)
 		if (k < max)
 			out[k] = (struct smp_cpu_info){ .cpu = -1, .apic_id = left_off[i],
-							.state = "off: cpus=" };
+							.state = left_off_state };
 	return k;
 }

@@ -55,10 +55,14 @@ struct future *shell_power(int argc, char **argv, enum hal_reset_kind kind, cons
 		kprintf("%s: takes an optional CPU number (see cpus)\n", argv[0]);
 		return NULL;
 	}
+	if (cpu >= hal_cpu_count()) {
+		kprintf("%s: CPU %u is not running (see cpus)\n", argv[0], (unsigned)cpu);
+		return NULL;
+	}
 	reset_kind = kind;
 	kprintf("%s from CPU %u\n", what, (unsigned)cpu);
 	call = (struct smp_call){ .fn = reset_here };
 	if (!smp_call((unsigned)cpu, &call))
-		kprintf("%s: CPU %u is not running (see cpus)\n", argv[0], (unsigned)cpu);
+		kprintf("%s: CPU %u is busy; try again\n", argv[0], (unsigned)cpu);
 	return NULL;
 }
