@@ -127,21 +127,27 @@ class Steps:
 # not the host.
 TIMING_ICOUNT = "4,sleep=on"
 
-# Two CPUs, so the MADT test sees more than one (the second waits for a
-# start-up IPI that never comes).
+# Multi-threaded TCG: each vCPU is a host thread, so the CPUs of an -smp N
+# guest really run at the same time (icount, which the timing suites need,
+# runs them one after the other on one thread).
+MTTCG = ["-accel", "tcg,thread=multi"]
+
+# Two CPUs, taking turns on one host thread (icount): every suite, the SMP
+# one included.
 add("smoke", cmdline="test=all", memory="128M", seconds=15,
     machine=dict(icount=TIMING_ICOUNT, smp=2))
-# A few GiB, and -cpu max: the direct map then uses 1 GiB pages.  Every
-# suite but the timing ones.
+# 6 GiB, and -cpu max: the direct map then uses 1 GiB pages.  Every suite
+# but the timing ones, and the SMP suite, on four CPUs that run at once.
 # Also firmware and CPU corner cases (issue 16): the switch from firmware
 # tables that mark every page user, on a CPU with SMEP and SMAP (item 11);
 # and a CPU without PAT, whose PAT MSR must stay as it was (item 13; the
-# smoke boot's CPU has PAT).
+# smoke boot's CPU has PAT), on every CPU.
 MEMORY_SUITES = ("cpu,mm,mm_frame,mm_pagetable,heap_api,heap_merge,heap_block,heap_list,"
                  "heap_bump,heap_block_checks,heap_list_checks,heap_bump_checks,"
-                 "sched_executor,sched_prims")
-add("memory_4g", cmdline="test=paging_firmware_user_pages," + MEMORY_SUITES, memory="4G",
-    machine=dict(cpu="max,pat=off"), seconds=9)
+                 "sched_executor,sched_prims,smp")
+add("memory_6g_smp4", cmdline="test=paging_firmware_user_pages," + MEMORY_SUITES,
+    memory="6G", timeout=180, machine=dict(cpu="max,pat=off", smp=4, extra_args=MTTCG),
+    seconds=20)
 
 
 # ---- suites whose pass condition ends the boot ------------------------------------
@@ -150,17 +156,32 @@ add("memory_4g", cmdline="test=paging_firmware_user_pages," + MEMORY_SUITES, mem
 
 def add_fatal(suite, checks, **kw):
     def steps(m, t):
-        for step, pattern in checks:
+        for step, check in checks:
             with t.step(step):
-                m.wait_for_serial(pattern, timeout=40)
+                if callable(check):
+                    check(m)
+                else:
+                    m.wait_for_serial(check, timeout=40)
     BOOTS.append(Boot(suite, cmdline=f"test={suite}", steps=steps, **kw))
 
 
+def _one_report(header):
+    """After the exit: the report's header is on serial exactly once."""
+    def check(m):
+        m.wait_for_serial(r"^# ktest: all passed", timeout=40)
+        count = m.serial_text().count(header)
+        assert count == 1, f"{count} reports ({header!r}), not one"
+    return check
+
+
+# On two CPUs: CPU 1 overflows its own stack; its #DF stack takes it.
 add_fatal("fatal_stack_overflow", [
     ("double_fault_report", r"\*\*\* CPU EXCEPTION #DF: double fault \(vector 8\) \*\*\*"),
+    ("on_cpu_1_the_other_stopped", r"^on CPU 1 of 2; the others are stopped$"),
     ("rip_and_registers", r"rip 0x[0-9a-f]{16} recurse"),
     ("recursion_folded", r"the frame above \d+ more times"),
-])
+    ("one_report", _one_report("*** CPU EXCEPTION")),
+], machine=dict(smp=2, extra_args=MTTCG))
 add_fatal("fatal_page_fault", [
     ("report_despite_held_console_lock",
      r"\*\*\* CPU EXCEPTION #PF: page fault \(vector 14\) \*\*\*"),
@@ -173,11 +194,14 @@ add_fatal("fatal_guard_page", [
     ("guard_page_report", r"CPU EXCEPTION #PF"),
     ("write_to_unmapped_page", r"error 0x2: not-present write kernel"),
 ])
+# On four CPUs: the three APs panic at the same moment; one reports.
 add_fatal("fatal_panic", [
     ("panic_file_line_reason",
      r"panic at test/kernel/cpu_fatal\.c:\d+: deliberate test panic \(42\)"),
-    ("backtrace", r"#0 +0x[0-9a-f]{16} ktest_fn_fatal_panic"),
-])
+    ("on_an_ap_the_others_stopped", r"^on CPU [123] of 4; the others are stopped$"),
+    ("backtrace", r"#0 +0x[0-9a-f]{16} panic_at_the_signal\+0x"),
+    ("one_report", _one_report("*** KERNEL PANIC ***")),
+], machine=dict(smp=4, extra_args=MTTCG))
 
 
 # ---- the shell and the keyboard, end to end ----------------------------------------
@@ -452,11 +476,13 @@ def memory_64g_cirrus(m, t):
 
 
 @boot("no_keyboard_no_display", cmdline="loglevel=warn", memory="128M", timeout=90,
-      expect="off", machine=dict(machine="q35,i8042=off", display="none"))
+      expect="off", machine=dict(machine="q35,i8042=off", display="none", smp=2,
+                                 extra_args=MTTCG))
 def no_keyboard_no_display(m, t):
     """Bad hardware: no PS/2 controller and no GOP.  One warning each, then
-    the shell over serial -- and `poweroff` switches the machine off.  Also
-    issue 11 item 13: loglevel=warn hides the info lines."""
+    the shell over serial -- and `poweroff 1`, run by the second CPU,
+    switches the machine off.  Also issue 11 item 13: loglevel=warn hides
+    the info lines."""
     with t.step("no_gop_warning"):
         m.wait_for_serial(r"serial-only", timeout=60)
     with t.step("no_ps2_warning"):
@@ -469,8 +495,8 @@ def no_keyboard_no_display(m, t):
         assert re.search(BANNER, serial, re.MULTILINE), "no title line"
         for info in ("console:", "memory:", "timer:", "idle:"):
             assert not re.search("^" + info, serial, re.MULTILINE), f"{info} shown"
-    with t.step("poweroff"):
-        m.write_serial("poweroff\r")
+    with t.step("poweroff_from_cpu_1"):
+        _command(m, "poweroff 1\r", r"^poweroff: switching off from CPU 1\r?$", via="serial")
         deadline = time.monotonic() + 15
         while m.running() and time.monotonic() < deadline:
             time.sleep(0.1)
@@ -520,12 +546,13 @@ def platform_checks(m, t, irq_line, clock_line, irq_controller, warning=None):
                                       f"({wall:.1f} s of wall time)")
 
 
-def platform_steps(*expect, usb=None):
+def platform_steps(*expect, usb=None, more=None):
     """The platform checks, and a boot's USB checks if it has any: `usb` is
     (settle, checks).  settle waits for the USB messages of the boot before
     anything is typed: a message that lands in the middle of a typed line
     can put the line's tail at the start of a line, where a pattern
-    anchored with ^ takes it for output."""
+    anchored with ^ takes it for output.  `more`: the boot's own checks
+    after those (cpus_2_of_4)."""
     def steps(m, t):
         with t.step("prompt"):
             m.wait_for_serial(PROMPT, timeout=60)
@@ -534,7 +561,30 @@ def platform_steps(*expect, usb=None):
         platform_checks(m, t, *expect)
         if usb:
             usb[1](m, t)
+        if more:
+            more(m, t)
     return steps
+
+
+def cpus_2_of_4(m, t):
+    """-smp 4 with cpus=2: two CPUs run; `cpus` lists them and the two left
+    off; `poweroff` refuses a CPU that does not run."""
+    with t.step("cpus_2_of_4_online"):
+        m.wait_for_serial(r"^smp: 2 CPUs online; 1 of 1 started at once in [\d.]+ ms "
+                          r"\(cpus= left the rest off\)$", timeout=1)
+    with t.step("cpus_lists_each_cpu"):
+        start = len(m.serial_text())
+        _command(m, "cpus\r", r"^2 CPUs online\r?$", via="serial")
+        out = m.serial_text()[start:]
+        for cpu in (0, 1):
+            assert re.search(rf"^ +{cpu} +{cpu}  online +\d+ +\d+\.\d%$", out, re.MULTILINE), (
+                f"no line for CPU {cpu} in:\n{out}")
+        off = re.findall(r"^ +- +\d+  off \(cpus=2\)$", out, re.MULTILINE)
+        assert len(off) == 2, f"{len(off)} CPUs listed as left off, not 2:\n{out}"
+    with t.step("poweroff_refuses_a_cpu_not_running"):
+        _command(m, "poweroff 3\r", r"^poweroff: CPU 3 is not running \(see cpus\)", via="serial")
+
+
 
 
 # ---- USB keyboards (issue 15) ----------------------------------------------------------
@@ -768,7 +818,10 @@ _HPET = r"^clock: TSC at \d+\.\d+ MHz, measured against the HPET"
 # the machines that carry USB, its (settle, checks) (platform_steps).
 for name, kw, expect, *usb in [
     # With PS/2 and a USB keyboard together (usb_beside_ps2_checks).
-    ("q35", dict(machine=dict(cpu="max", **USB_BESIDE_PS2), cmdline="usb=fail-handoff"),
+    # On four CPUs, of which cpus=2 starts two, running at once (cpus_2_of_4).
+    ("q35", dict(machine=dict(cpu="max", smp=4, display="none",
+                              extra_args=MTTCG + USB_BESIDE_PS2["extra_args"]),
+                 cmdline="usb=fail-handoff cpus=2", more=cpus_2_of_4),
      (_APIC, _HPET, "IOAPIC"), (usb_beside_ps2_settle, usb_beside_ps2_checks)),
     # With a failing xHCI and a polled one (usb_controller_fails_checks).
     ("pc", dict(machine=dict(machine="pc", **USB_FAILING), cmdline="timer_hz=100 usb=fail-reset"),
@@ -792,7 +845,9 @@ for name, kw, expect, *usb in [
      (r"^irq: 8259 PIC, through local APIC 0", r"^clock: TSC at \d+\.\d+ MHz, measured "
       r"against the PIT", "8259", r"^warning: irq: no usable MADT: using the 8259 PIC$")),
 ]:
-    BOOTS.append(Boot("platform_" + name, steps=platform_steps(*expect, usb=usb and usb[0]),
+    more = kw.pop("more", None)
+    BOOTS.append(Boot("platform_" + name,
+                      steps=platform_steps(*expect, usb=usb and usb[0], more=more),
                       timeout=150 if usb else 120, seconds=16 if usb else 12, **kw))
 
 
