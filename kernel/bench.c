@@ -287,6 +287,7 @@ ASYNC_FN(bench, struct bench_future)
 	bench_spawn();
 	bench_pingpong();
 	bench_live_tasks();
+	bench_contended();
 	for (self->i = 0; self->i < BENCH_LATENCY_SAMPLES; self->i++) {
 		sleep_ms_init(&self->nap, 1);
 		AWAIT(&self->nap);
@@ -357,9 +358,14 @@ void bench_boot(const char *selection)
 	static struct bench_main init = { ASYNC_INIT(bench_main) };
 	struct task_handle h;
 
-	if (strcmp(selection, "all") != 0) {
-		log_warn("bench=%s: the only selection is 'all'; running all", selection);
+	if (strcmp(selection, "smp") == 0) {
+		bench_contended();
+		kprintf("bench: done\n");
+		hal_qemu_exit(QEMU_EXIT_SUCCESS);
+		return;
 	}
+	if (strcmp(selection, "all") != 0)
+		log_warn("bench=%s: the selections are 'all' and 'smp'; running all", selection);
 	h = SPAWN(init);
 	if (!h.task)
 		log_error("bench: out of memory");

@@ -46,9 +46,13 @@ struct key_bench {
 
 void key_bench_init(struct key_bench *b);
 
+/* kmalloc/kfree and frame alloc/free pairs with 1, 2 and 4 CPUs at once
+ * (as many as run): bench_smp.c. */
+void bench_contended(void);
+
 /* The `bench=all` boot: spawns a task that runs every benchmark and then
- * ends QEMU (isa-debug-exit), or halts on hardware.  Unknown selections
- * are refused with a warning. */
+ * ends QEMU (isa-debug-exit), or halts on hardware.  `bench=smp` runs only
+ * bench_contended().  Unknown selections are refused with a warning. */
 void bench_boot(const char *selection);
 
 #endif

@@ -104,12 +104,15 @@ else
 	# Three times: the normal boot (IOAPIC + local APIC), and as peers in
 	# the same run the 8259 path (irq=pic) and USB with its event ring
 	# polled instead of interrupting (usb=poll), prefixed kernel/,
-	# kernel-pic/ and kernel-usbpoll/.
+	# kernel-pic/ and kernel-usbpoll/.  Then the heap and frame allocator
+	# with 1, 2 and 4 CPUs contending, and a TLB shootdown (bench=smp):
+	# -smp 4 on multi-threaded TCG, so the CPUs really race, and so without
+	# icount: those figures are TSC cycles of wall time.
 	for run in "kernel:bench=all" "kernel-pic:bench=all irq=pic" \
-		   "kernel-usbpoll:bench=all usb=poll"; do
+		   "kernel-usbpoll:bench=all usb=poll" "kernel-smp4:bench=smp"; do
 		prefix=${run%%:*}
 		cmdline=${run#*:}
-		echo "bench.sh: in-kernel benchmarks (QEMU, -icount shift=0, $cmdline)"
+		echo "bench.sh: in-kernel benchmarks (QEMU, $cmdline)"
 		python3 - "$EFI" "$OUT/$prefix" "$results" "$prefix" "$cmdline" <<'PY' || status=1
 import re, sys, time
 sys.path.insert(0, "test")
@@ -121,8 +124,11 @@ efi, workdir, results, prefix, cmdline = sys.argv[1:]
 # benchmark asks for keys on it ("bench: usb: type N keys").
 usb = ["-device", "qemu-xhci", "-device", "VGA,id=vga0",
        "-device", "usb-kbd,display=vga0"]
-with Machine(efi, workdir, cmdline=cmdline, memory="512M", timeout=600,
-             icount=0, display="none", extra_args=usb) as m:
+if "bench=smp" in cmdline:
+    how = dict(smp=4, extra_args=["-accel", "tcg,thread=multi"])
+else:
+    how = dict(icount=0, display="none", extra_args=usb)
+with Machine(efi, workdir, cmdline=cmdline, memory="512M", timeout=600, **how) as m:
     # bench=all ends the boot through isa-debug-exit when it is done; a
     # kernel that never gets there is stopped by the timeout.
     try:

@@ -70,6 +70,11 @@ static bool waits_for(const struct hal_cpu *c)
 	       __atomic_load_n(&c->state, __ATOMIC_ACQUIRE) != HAL_CPU_STOPPED;
 }
 
+void tlb_flush_this_cpu(uintptr_t va, uint64_t pages)
+{
+	flush_local(va, pages);
+}
+
 void tlb_shootdown(uintptr_t va, uint64_t pages)
 {
 	unsigned n = hal_cpu_count(), me;

@@ -24,6 +24,8 @@
  * after the page-table change and before the frames it freed are reused.
  */
 void tlb_shootdown(uintptr_t va, uint64_t pages);
+/* The same on this CPU only (benchmarks: a shootdown's floor). */
+void tlb_flush_this_cpu(uintptr_t va, uint64_t pages);
 
 /* Shootdowns this CPU sent, and answered (the `cpus` command, tests). */
 struct tlb_stats {
