@@ -264,7 +264,7 @@ static void report_ap(const struct smp_ap *ap)
 	}
 	case SMP_AP_NO_ANSWER:
 		log_warn("smp: the CPU with APIC id %u did not answer its start-up IPIs within "
-			 "%u ms; skipped", ap->apic_id, ANSWER_TIMEOUT_MS);
+			 "%llu ms; skipped", ap->apic_id, (unsigned long long)ap->timeout_ms);
 		break;
 	case SMP_AP_IPI_ERROR:
 		log_warn("smp: the %s IPI to APIC id %u failed (error status 0x%x); skipped",
@@ -283,24 +283,35 @@ static void report_ap(const struct smp_ap *ap)
 	}
 }
 
-static void start_aps(const struct boot_info *bi)
+/* INIT, SIPI, SIPI to aps[0..n-1] (hal/smp/smp.c); how many came online. */
+static unsigned start(struct smp_ap *list, unsigned n, uint64_t timeout_ms)
 {
+	const struct boot_info *bi = kernel_boot_info();
 	struct smp_start s = {
 		.trampoline_pa = bi->ap_trampoline,
 		.trampoline = mm_phys_to_virt(bi->ap_trampoline),
 		.cr3 = mm_kernel_pt()->root,
 		.tsc_hz = clock_tsc_hz(),
-		.timeout_ms = ANSWER_TIMEOUT_MS,
+		.timeout_ms = timeout_ms,
 		.main = ap_main,
 	};
-	uint64_t t0 = hal_cycles(), us;
 	unsigned online;
 
 	mm_map_trampoline(bi->ap_trampoline);
-	online = smp_start_aps(aps, ap_count, &s);
-	us = cycles_to_us(hal_cycles() - t0);
+	online = smp_start_aps(list, n, &s);
 	/* The APs ran through it: the shootdown reaches their TLBs too. */
 	mm_unmap_trampoline(bi->ap_trampoline);
+	for (unsigned i = 0; i < n; i++)
+		list[i].timeout_ms = timeout_ms;
+	return online;
+}
+
+static void start_aps(void)
+{
+	uint64_t t0 = hal_cycles(), us;
+	unsigned online = start(aps, ap_count, ANSWER_TIMEOUT_MS);
+
+	us = cycles_to_us(hal_cycles() - t0);
 	for (unsigned i = 0; i < ap_count; i++)
 		report_ap(&aps[i]);
 	kprintf("smp: %u CPU%s online; %u of %u started at once in %llu.%03llu ms%s\n",
@@ -330,7 +341,19 @@ void smp_start(void)
 		kprintf("smp: 1 CPU online%s\n", left_off_count ? " (cpus=1)" : "");
 		return;
 	}
-	start_aps(bi);
+	start_aps();
+}
+
+bool smp_start_absent_for_test(uint32_t apic_id, uint64_t timeout_ms)
+{
+	static struct smp_ap ghost;
+
+	if (!kernel_boot_info()->ap_trampoline)
+		return false;
+	ghost = (struct smp_ap){ .apic_id = apic_id };
+	start(&ghost, 1, timeout_ms);
+	report_ap(&ghost);
+	return ghost.result == SMP_AP_NO_ANSWER;
 }
 
 /* ---- reporting ------------------------------------------------------------------- */

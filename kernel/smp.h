@@ -53,6 +53,14 @@ struct smp_cpu_info {
 /* Fills out[0..max-1]; returns how many CPUs there are to list. */
 unsigned smp_cpu_list(struct smp_cpu_info *out, unsigned max);
 
+/*
+ * Test hook: sends INIT, SIPI, SIPI to an APIC id that no CPU has, as the
+ * boot does, with this timeout, and reports the result as the boot does;
+ * true if the result was "did not answer".  The id must not be one the
+ * MADT lists: a CPU that answered would have no kernel to run.
+ */
+bool smp_start_absent_for_test(uint32_t apic_id, uint64_t timeout_ms);
+
 /* How long each AP took from its INIT to online, in microseconds (0 for
  * one that is not online), for tests and the boot log. */
 uint64_t smp_startup_us(unsigned cpu);

@@ -302,11 +302,12 @@ static void wait_ready(struct smp_ap *aps, unsigned n)
 	}
 }
 
-/* Numbers the ready APs 1, 2, ... in their order in aps[] (the MADT's),
- * counts them in one step, then lets them go. */
+/* Numbers the ready APs on from the CPUs running now (1, 2, ... at boot)
+ * in their order in aps[] (the MADT's), counts them in one step, then lets
+ * them go. */
 static unsigned number_and_count(struct smp_ap *aps, unsigned n)
 {
-	unsigned next = 1;
+	unsigned first = hal_cpu_count(), next = first;
 
 	for (unsigned i = 0; i < n; i++) {
 		if (__atomic_load_n(&aps[i].state, __ATOMIC_ACQUIRE) != AP_READY)
@@ -322,7 +323,7 @@ static unsigned number_and_count(struct smp_ap *aps, unsigned n)
 	for (unsigned i = 0; i < n; i++)
 		if (aps[i].result == SMP_AP_ONLINE)
 			__atomic_store_n(&aps[i].state, AP_GO, __ATOMIC_RELEASE);
-	return next - 1;
+	return next - first;
 }
 
 static void remember_boot_cpu(void)

@@ -52,6 +52,7 @@ struct smp_ap {
 	uint32_t esr;
 	const char *why;		/* for SMP_AP_REFUSED */
 	unsigned index;			/* its CPU number, once online */
+	uint64_t timeout_ms;		/* it had to answer within (reports) */
 	uint64_t init_tsc, alive_tsc, online_tsc; /* INIT sent; in C; online */
 	uint32_t state;			/* private to smp.c */
 };

@@ -3,7 +3,8 @@
  * APIC id, per-CPU block, GDT/TSS and guarded IST stacks, the same page
  * tables and protections, its own timer; all CPUs hammering the heap, the
  * frame allocator and the log at once with nothing lost or corrupted; lock
- * misuse reported; a page-table change reaching every CPU's TLB.
+ * misuse reported; a page-table change reaching every CPU's TLB; a CPU that
+ * does not answer its start-up IPIs warned about once and skipped.
  *
  * Work reaches another CPU through smp_call(): it runs in that CPU's agent
  * task.  Every wait is bounded and generous (a vCPU on a busy host can
@@ -19,12 +20,15 @@
 #include "hal/smp/spinlock.h"
 #include "hal/smp/tlb.h"
 #include "hal/time/clock.h"
+#include "kernel/boot_info.h"
 #include "kernel/console/console.h"
+#include "kernel/kernel.h"
 #include "kernel/lib/fmt.h"
 #include "kernel/lib/string.h"
 #include "kernel/locks.h"
 #include "kernel/log.h"
 #include "kernel/params.h"
+#include "kernel/platform.h"
 #include "kernel/smp.h"
 #include "mm/heap.h"
 #include "mm/layout.h"
@@ -135,6 +139,11 @@ KTEST(smp, every_cpu_online_with_its_own_number_apic_id_and_block)
 			ktest_diag(_kt, "CPU %u: APIC id %u, started in %llu us", i, d->apic_id,
 				   (unsigned long long)smp_startup_us(i));
 	}
+}
+
+static void read_nothing(void *arg)
+{
+	(void)arg;
 }
 
 static bool mapped(uintptr_t va)
@@ -624,6 +633,63 @@ KTEST(smp, lock_misuse_is_reported_with_the_holder)
 	ktest_diag(_kt, "%s", e.report);
 	EXPECT_TRUE(ktest_str_contains(e.report, "CPU 1 has waited"));
 	EXPECT_TRUE(ktest_str_contains(e.report, "CPU 0 holds it (taken at ktest_fn_smp_lock"));
+}
+
+/* ---- a CPU that does not answer ------------------------------------------------------ */
+
+#define GHOST_TIMEOUT_MS 300
+
+/* One above the highest APIC id the MADT lists: no CPU has it. */
+static uint32_t absent_apic_id(void)
+{
+	const struct acpi_info *acpi = platform_acpi();
+	uint32_t top = 0;
+
+	for (uint32_t i = 0; acpi && i < acpi->madt.cpu_count; i++)
+		if (acpi->madt.cpus[i].apic_id > top)
+			top = acpi->madt.cpus[i].apic_id;
+	return top + 1;
+}
+
+static unsigned count_in_capture(const char *needle)
+{
+	size_t n = strlen(needle);
+	unsigned count = 0;
+
+	for (size_t i = 0; i + n <= capture.len; i++)
+		count += memcmp(capture.text + i, needle, n) == 0;
+	return count;
+}
+
+KTEST(smp, a_cpu_that_does_not_answer_is_warned_about_once_and_skipped)
+{
+	const struct acpi_info *acpi = platform_acpi();
+	unsigned n = hal_cpu_count();
+	uint32_t ghost = absent_apic_id();
+	static struct smp_call call;
+	char want[120];
+
+	if (!acpi || !acpi->has_madt || !kernel_boot_info()->ap_trampoline)
+		KTEST_SKIP("no MADT or no start-up page: CPUs are not started");
+	ASSERT_LT(ghost, 255); /* 255 is the xAPIC broadcast */
+	capture.len = 0;
+	capture.overflow = false;
+	con_tap_for_test(tap, NULL);
+	bool skipped = smp_start_absent_for_test(ghost, GHOST_TIMEOUT_MS);
+	con_tap_for_test(NULL, NULL);
+	EXPECT_TRUE(skipped);
+	fmt_snprintf(want, sizeof want, "warning: smp: the CPU with APIC id %u did not answer "
+		     "its start-up IPIs within %u ms; skipped\n", ghost, GHOST_TIMEOUT_MS);
+	ktest_diag(_kt, "%.*s", (int)strlen(want) - 1, want);
+	EXPECT_EQ(count_in_capture(want), 1);
+	EXPECT_EQ(count_in_capture("warning:"), 1);
+	/* Nothing else changed: the same CPUs run, and still take work. */
+	EXPECT_EQ(hal_cpu_count(), n);
+	if (n > 1) {
+		call = (struct smp_call){ .fn = read_nothing };
+		ASSERT_TRUE(smp_call(n - 1, &call));
+		EXPECT_TRUE(smp_call_wait(&call, WAIT_MS));
+	}
 }
 
 /* ---- TLB shootdown ----------------------------------------------------------------- */
