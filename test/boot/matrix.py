@@ -9,6 +9,11 @@ complement among four), so 8 is close to the minimum.  test_matrix.py checks
 the coverage.  One boot more runs test=all on a 36 GiB guest; then the
 boots of boots.MATRIX_BOOTS: checks too slow or too unusual for make test
 (UEFI LoadOptions through OVMF's shell).
+
+Then the CPUs (issue 13): test=all on -smp 1, 2, 4 and 8 with multi-threaded
+TCG, so the CPUs run at the same time on the host, and cpus=1 on -smp 4
+(the kernel of before: one CPU, the others never started).  They run
+without icount, so the timing suites see wall-clock time here.
 """
 from boot import boots as boots_mod
 from boot.boots import Boot
@@ -44,8 +49,21 @@ def big_memory_boots():
                  machine=dict(lazy_memory=True, icount=boots_mod.TIMING_ICOUNT))]
 
 
+SMP_ROWS = [
+    # name        -smp  cmdline
+    ("smp1",       1,   "test=all"),
+    ("smp2",       2,   "test=all"),
+    ("smp4",       4,   "test=all"),
+    ("smp8",       8,   "test=all"),
+    ("smp4-cpus1", 4,   "test=all cpus=1"),
+]
+
+
 def matrix_boots(timeout=180):
     boots = []
+    for name, smp, cmdline in SMP_ROWS:
+        boots.append(Boot(name, cmdline=cmdline, memory="256M", timeout=600,
+                          machine=dict(smp=smp, extra_args=boots_mod.MTTCG)))
     for machine, memory, cpu, smp, medium, display in ROWS:
         name = f"{machine}-{memory}-{cpu}-smp{smp}-{medium}-{display}"
         boots.append(Boot(name, cmdline="test=all", memory=memory, timeout=timeout,
