@@ -145,9 +145,22 @@ add("smoke", cmdline="test=all", memory="128M", seconds=15,
 MEMORY_SUITES = ("cpu,mm,mm_frame,mm_pagetable,heap_api,heap_merge,heap_block,heap_list,"
                  "heap_bump,heap_block_checks,heap_list_checks,heap_bump_checks,"
                  "sched_executor,sched_prims,smp")
-add("memory_6g_smp4", cmdline="test=paging_firmware_user_pages," + MEMORY_SUITES,
-    memory="6G", timeout=180, machine=dict(cpu="max,pat=off", smp=4, extra_args=MTTCG),
-    seconds=20)
+# loglevel=debug: each AP's start-up time is logged, and each log line
+# names its CPU.
+
+
+def startup_logged(m, t):
+    for cpu in (1, 2, 3):
+        with t.step(f"cpu{cpu}_startup_time_logged"):
+            m.wait_for_serial(rf"^\[cpu0\] debug: smp: CPU {cpu} \(APIC id {cpu}\) online "
+                              r"\d+\.\d{3} ms after its INIT", timeout=60)
+    with t.step("log_lines_name_their_cpu"):
+        m.wait_for_serial(r"^\[cpu3\] smp-hammer cpu 3 line 0 sum ", timeout=120)
+
+
+BOOTS.append(Boot("memory_6g_smp4", cmdline="test=paging_firmware_user_pages," + MEMORY_SUITES + " loglevel=debug",
+                  memory="6G", timeout=180, steps=startup_logged, seconds=20,
+                  machine=dict(cpu="max,pat=off", smp=4, extra_args=MTTCG)))
 
 
 # ---- suites whose pass condition ends the boot ------------------------------------
