@@ -200,9 +200,11 @@ $(HOST_TESTS_BIN): $(HOST_OBJS) $(HOST_LIB)
 
 # The multi-threaded suites again, under ThreadSanitizer: a second binary
 # with only the sched code, the fake HAL and those suites.  make test runs
-# the suites named in TSAN_SUITES from it.
+# the suites named in TSAN_SUITES from it.  -Wno-tsan: TSan does not model
+# atomic_thread_fence (it cannot see store buffering at all); the fences of
+# the sleep/IPI and timer handshakes are proved by their own tests instead.
 TSAN_SUITES   := sched_threads spinlock_threads
-T_CFLAGS      := -std=gnu11 -O1 -g $(WARN) -I. -DCOOP_HOST -DCOOP_TSAN \
+T_CFLAGS      := -std=gnu11 -O1 -g $(WARN) -Wno-tsan -I. -DCOOP_HOST -DCOOP_TSAN \
                  -DCOOP_VERSION='"$(COOP_VERSION)"' -fsanitize=thread -fno-omit-frame-pointer -pthread
 TSAN_SRCS     := $(wildcard sched/*.c) test/ktest/ktest.c \
                  test/host/host_main.c test/host/fake_hal.c test/host/host_kmalloc.c \

@@ -72,8 +72,13 @@ void hal_irq_pop_off(void);
 /* CPUs: see below.  The fake HAL: the id is the thread's (0 unless a test
  * says otherwise), the count 1 unless a test sets it, a wake does nothing. */
 unsigned hal_cpu_id(void);
-unsigned hal_cpu_count(void);
 void hal_cpu_wake(unsigned cpu);
+/* Inline: sched/ asks on every lock. */
+extern _Atomic unsigned hal_host_cpu_count;
+static inline unsigned hal_cpu_count(void)
+{
+	return __atomic_load_n(&hal_host_cpu_count, __ATOMIC_RELAXED);
+}
 #else
 #include "hal/cpu.h"
 #endif

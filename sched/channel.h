@@ -5,8 +5,10 @@
  * receive makes room, a receive from an empty channel is PENDING until a send.
  * After chan_close() sends fail and receives drain what is left, then fail.
  *
- * Executor context only (tasks talking to tasks).  Interrupt handlers feed
- * tasks through byte_ring + atomic_waker instead.
+ * Executor context only (tasks talking to tasks, on any CPUs).  Interrupt
+ * handlers feed tasks through byte_ring + atomic_waker instead.  While other
+ * CPUs run, every operation holds the channel's lock, and the wakes it
+ * causes are finished after it lets go (waitq.h).
  *
  * Wake policy: one wake per event, oldest waiter first.  A send wakes one
  * receiver, a receive wakes one sender; a woken waiter that is dropped before
@@ -20,9 +22,11 @@
 #include <stdint.h>
 
 #include "sched/future.h"
+#include "sched/lock.h"
 #include "sched/waitq.h"
 
 struct channel {
+	struct sched_lock lock;
 	uint8_t *buf;
 	uint32_t item_size, cap, head, count;
 	bool closed;
@@ -37,6 +41,7 @@ void chan_close(struct channel *ch);
 void chan_destroy(struct channel *ch);
 bool chan_try_send(struct channel *ch, const void *item);
 bool chan_try_recv(struct channel *ch, void *out);
+/* A snapshot while other CPUs run. */
 static inline uint32_t chan_len(const struct channel *ch) { return ch->count; }
 
 /* Sends *item (copied when READY; *item must stay valid until then).

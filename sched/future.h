@@ -17,8 +17,21 @@
  * can be told apart from another by its vtable (see executor.c).
  *
  * Context rules: wake_by_ref never allocates or frees and is safe from an
- * interrupt handler.  clone, wake (which consumes) and drop may free memory
- * and belong to executor context (tasks, kernel_main), never to an IRQ.
+ * interrupt handler and from any CPU.  clone, wake (which consumes) and drop
+ * may free memory and belong to executor context (tasks, kernel_main), never
+ * to an IRQ.
+ *
+ * Waking from under a lock (waker_wake_begin / waker_wake_end).  A waker
+ * that a wait queue borrows is known to be valid only while the queue's lock
+ * is held: once it is released, the waiting task may end on another CPU and
+ * its memory go.  Yet the wake should not run under the lock: a wake queues
+ * the task, may take the idle lock and send an IPI, and a consuming wake can
+ * free memory.  So the wake is split: waker_wake_begin() under the lock does
+ * what needs the waiter alive and returns a waker that owns the rest, which
+ * waker_wake_end() finishes after unlocking.  For a task the first half is
+ * the compare-and-swap that marks it scheduled: from then on it cannot end
+ * before it runs again, so the second half needs no reference; for other
+ * wakers the first half is a clone.
  *
  * Cancel and drop.  A future may be abandoned before READY: its task was
  * cancelled (task_cancel), it lost a select, or the future that was awaiting
@@ -56,6 +69,9 @@ struct waker_vtable {
 	void (*wake)(struct waker *w);		/* wakes, then drops w */
 	void (*wake_by_ref)(const struct waker *w);
 	void (*drop)(struct waker *w);
+	/* Optional: the first half of a wake_by_ref, for a waker found under
+	 * a lock (waker_wake_begin below).  NULL: the lock holder clones. */
+	struct waker (*wake_begin)(const struct waker *w);
 };
 
 struct waker {
@@ -126,5 +142,18 @@ static inline void waker_drop(struct waker *w)
 }
 
 static inline int waker_is_set(const struct waker *w) { return w->vtable != NULL; }
+
+/* Under the lock that keeps *w valid.  The result (vtable NULL: nothing
+ * left to do) must be passed to waker_wake_end(), after unlocking. */
+static inline struct waker waker_wake_begin(const struct waker *w)
+{
+	return w->vtable->wake_begin ? w->vtable->wake_begin(w) : waker_clone(w);
+}
+
+static inline void waker_wake_end(struct waker *w)
+{
+	if (w->vtable)
+		waker_wake(w);
+}
 
 #endif

@@ -23,14 +23,20 @@ void rq_init(struct ready_queue *q)
 	q->tail = &q->stub;
 }
 
-void rq_push(struct ready_queue *q, struct rq_node *n)
+void rq_push_chain(struct ready_queue *q, struct rq_node *first, struct rq_node *last)
 {
 	struct rq_node *prev;
 
-	atomic_store_explicit(&n->next, NULL, memory_order_relaxed);
-	prev = atomic_exchange_explicit(&q->head, n, memory_order_acq_rel);
-	/* The in-flight window: head is n, but prev does not link to it yet. */
-	atomic_store_explicit(&prev->next, n, memory_order_release);
+	atomic_store_explicit(&last->next, NULL, memory_order_relaxed);
+	prev = atomic_exchange_explicit(&q->head, last, memory_order_acq_rel);
+	/* The in-flight window: head is last, but prev does not link to the
+	 * chain yet.  The release store also publishes the chain's own links. */
+	atomic_store_explicit(&prev->next, first, memory_order_release);
+}
+
+void rq_push(struct ready_queue *q, struct rq_node *n)
+{
+	rq_push_chain(q, n, n);
 }
 
 static struct rq_node *next_of(struct rq_node *n)

@@ -41,6 +41,9 @@ struct ready_queue {
 void rq_init(struct ready_queue *q);
 /* Any context, any thread.  n must not already be in the queue. */
 void rq_push(struct ready_queue *q, struct rq_node *n);
+/* The same for a chain first .. last already linked through ->next: one
+ * exchange for all of them. */
+void rq_push_chain(struct ready_queue *q, struct rq_node *first, struct rq_node *last);
 struct rq_node *rq_pop_slow(struct ready_queue *q);
 /* Consumer only.  NULL when empty or while a push is in flight. */
 static inline struct rq_node *rq_pop(struct ready_queue *q)

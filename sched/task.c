@@ -80,24 +80,60 @@ bool task_was_cancelled(const struct task_handle *h)
  * join futures wait in a small hash table of queues in the task's executor,
  * keyed by task slot (Linux's wait_on_bit() does the same), and an ending task
  * wakes only the waiters that name it.
+ *
+ * The task may end on another CPU while a join is polled.  The end sets
+ * DONE, then takes the queue's lock to wake the waiters; the join looks at
+ * DONE again under that lock before it adds its waiter.  So either the join
+ * sees DONE, or the end finds the waiter.
+ *
+ * Most tasks end unjoined, and the end should not pay for a lock to find
+ * that out.  So joins that may wait are counted (ex->joins_waiting): a join
+ * counts itself before it looks at DONE, an ending task sets DONE before it
+ * reads the count, both sequentially consistent, so at least one sees the
+ * other (the store-buffering pattern again): a zero count means no join can
+ * have missed DONE, and the end skips the queue.
  */
+
+static void stop_counting(struct join_future *j)
+{
+	if (j->counted)
+		atomic_fetch_sub_explicit(&j->ex->joins_waiting, 1, memory_order_relaxed);
+	j->counted = false;
+}
 
 static enum poll join_poll(struct future *f, struct context *cx)
 {
 	struct join_future *j = (struct join_future *)f;
+	struct join_queue *jq;
+	bool locked, done;
 
-	if (task_state(j->task) & TASK_DONE)
-		return POLL_READY;
-	/* Joiners are woken by the executor when the task ends (same thread as
-	 * this poll), so there is no window between the check and the add. */
-	waitq_add(executor_join_queue(j->ex, j->task), &j->waiter, cx->waker);
-	return POLL_PENDING;
+	if (!(task_state(j->task) & TASK_DONE)) {
+		if (!j->counted)
+			atomic_fetch_add_explicit(&j->ex->joins_waiting, 1, memory_order_seq_cst);
+		j->counted = true;
+		jq = executor_join_queue(j->ex, j->task);
+		locked = sched_lock(&jq->lock);
+		done = atomic_load_explicit(&j->task->state, memory_order_seq_cst) & TASK_DONE;
+		if (!done)
+			waitq_add(&jq->q, &j->waiter, cx->waker);
+		sched_unlock(&jq->lock, locked);
+		if (!done)
+			return POLL_PENDING;
+	}
+	stop_counting(j);
+	return POLL_READY;
 }
 
 /* Dropping a join stops waiting; it does not cancel the task. */
 static void join_drop(struct future *f)
 {
-	waitq_remove(&((struct join_future *)f)->waiter);
+	struct join_future *j = (struct join_future *)f;
+	struct join_queue *jq = executor_join_queue(j->ex, j->task);
+	bool locked = sched_lock(&jq->lock);
+
+	waitq_remove(&j->waiter);
+	sched_unlock(&jq->lock, locked);
+	stop_counting(j);
 }
 
 static const struct future_ops join_ops = {
@@ -114,10 +150,22 @@ static bool joins_task(const struct waiter *w, const void *task)
 	return container_of(w, struct join_future, waiter)->task == task;
 }
 
+enum { JOIN_BATCH = 8 };
+
+/* A batch at a time: the wakes begin under the lock and end after it. */
 void task_wake_joiners(struct executor *ex, struct task *t)
 {
-	struct waitq *q = executor_join_queue(ex, t);
+	struct join_queue *jq = executor_join_queue(ex, t);
+	struct waker w[JOIN_BATCH];
+	unsigned n;
 
-	if (!waitq_is_empty(q))
-		waitq_wake_if(q, joins_task, t);
+	/* DONE was set seq_cst (task_finish) before this load. */
+	if (!atomic_load_explicit(&ex->joins_waiting, memory_order_seq_cst))
+		return;
+	do {
+		bool locked = sched_lock(&jq->lock);
+		n = waitq_wake_begin_if(&jq->q, joins_task, t, w, JOIN_BATCH);
+		sched_unlock(&jq->lock, locked);
+		waitq_wake_end(w, n);
+	} while (n == JOIN_BATCH);
 }

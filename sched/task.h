@@ -122,6 +122,7 @@ struct join_future {
 	struct task *task;
 	struct executor *ex;	/* the task's: its joiners wait there */
 	struct waiter waiter;
+	bool counted;		/* in ex->joins_waiting (task.c) */
 };
 
 void join_init(struct join_future *j, const struct task_handle *h);

@@ -5,51 +5,63 @@
 
 #include "kernel/lib/string.h"
 #include "mm/heap.h"
-#include "sched/task.h"
 
-#define NO_SLOT UINT32_MAX
-#define MAX_CHUNKS (UINT32_MAX / TASK_CHUNK_SLOTS)	/* slots fit in 32 bits */
+#define NO_SLOT TASK_NO_SLOT
+#define DIR_MASK ((1u << TASK_DIR_SHIFT) - 1)
 
-void task_table_init(struct task_table *tt)
+void task_table_init(struct task_table *tt, uint32_t max_slots)
 {
-	*tt = (struct task_table){ 0 };
+	uint32_t max = max_slots / TASK_CHUNK_SLOTS;
+
+	*tt = (struct task_table){ .max_chunks = max < TASK_MAX_CHUNKS ? max : TASK_MAX_CHUNKS };
+}
+
+/* Chunk c, or NULL if it was never allocated or was given back. */
+static struct task_chunk *chunk_at(const struct task_table *tt, uint32_t c)
+{
+	struct task_chunk **page = tt->dir[c >> TASK_DIR_SHIFT];
+
+	return page ? page[c & DIR_MASK] : NULL;
+}
+
+static void set_chunk(struct task_table *tt, uint32_t c, struct task_chunk *chunk)
+{
+	tt->dir[c >> TASK_DIR_SHIFT][c & DIR_MASK] = chunk;
 }
 
 void task_table_destroy(struct task_table *tt)
 {
 	for (uint32_t c = 0; c < tt->nchunks; c++)
-		kfree(tt->chunks[c]);
-	kfree(tt->chunks);
-	task_table_init(tt);
+		kfree(chunk_at(tt, c));
+	for (uint32_t p = 0; p < TASK_DIR_PAGES; p++)
+		kfree(tt->dir[p]);
+	*tt = (struct task_table){ .max_chunks = tt->max_chunks };
 }
 
-/* A new chunk in the first free place of the chunk array. */
+/* A new chunk in the first free place of the directory. */
 static bool add_chunk(struct task_table *tt)
 {
 	uint32_t c = 0;
 	struct task_chunk *chunk;
+	struct task_chunk ***page;
 
-	while (c < tt->nchunks && tt->chunks[c])
+	while (c < tt->nchunks && chunk_at(tt, c))
 		c++;
-	if (c == tt->chunks_cap) {
-		uint32_t cap = tt->chunks_cap ? tt->chunks_cap * 2 : 4;
-		struct task_chunk **a;
-		if (tt->chunks_cap >= MAX_CHUNKS)
+	if (c >= tt->max_chunks)
+		return false;
+	page = &tt->dir[c >> TASK_DIR_SHIFT];
+	if (!*page) {
+		*page = kmalloc(sizeof(**page) << TASK_DIR_SHIFT);
+		if (!*page)
 			return false;
-		if (cap > MAX_CHUNKS)
-			cap = MAX_CHUNKS;
-		a = krealloc(tt->chunks, (size_t)cap * sizeof(*a));
-		if (!a)
-			return false;
-		tt->chunks = a;
-		tt->chunks_cap = cap;
+		memset(*page, 0, sizeof(**page) << TASK_DIR_SHIFT);
 	}
 	chunk = kmalloc(sizeof(*chunk));
 	if (!chunk)
 		return false;
 	chunk->live = 0;
 	memset(chunk->used, 0, sizeof(chunk->used));
-	tt->chunks[c] = chunk;
+	set_chunk(tt, c, chunk);
 	tt->empty++;
 	if (c == tt->nchunks)
 		tt->nchunks++;
@@ -60,7 +72,7 @@ static bool add_chunk(struct task_table *tt)
 /* The first free slot of chunk c at or after bit `from`, or NO_SLOT. */
 static uint32_t free_in_chunk(const struct task_table *tt, uint32_t c, uint32_t from)
 {
-	const struct task_chunk *chunk = tt->chunks[c];
+	const struct task_chunk *chunk = chunk_at(tt, c);
 
 	if (!chunk || chunk->live == TASK_CHUNK_SLOTS)
 		return NO_SLOT;
@@ -98,7 +110,7 @@ static uint32_t free_at_cursor(const struct task_table *tt)
 	uint32_t c = tt->cursor >> TASK_CHUNK_SHIFT, i = tt->cursor & (TASK_CHUNK_SLOTS - 1);
 	const struct task_chunk *chunk;
 
-	if (c >= tt->nchunks || !(chunk = tt->chunks[c]) ||
+	if (c >= tt->nchunks || !(chunk = chunk_at(tt, c)) ||
 	    (chunk->used[i / 64] & (1ull << (i % 64))))
 		return NO_SLOT;
 	return tt->cursor;
@@ -113,29 +125,29 @@ static __attribute__((noinline)) uint32_t search(struct task_table *tt)
 	return find_free(tt);
 }
 
-bool task_table_insert(struct task_table *tt, struct task *t)
+uint32_t task_table_insert(struct task_table *tt, struct task *t)
 {
 	uint32_t slot = free_at_cursor(tt), i;
 	struct task_chunk *chunk;
 
 	if (slot == NO_SLOT && (slot = search(tt)) == NO_SLOT)
-		return false;
-	chunk = tt->chunks[slot >> TASK_CHUNK_SHIFT];
+		return NO_SLOT;
+	chunk = chunk_at(tt, slot >> TASK_CHUNK_SHIFT);
 	i = slot & (TASK_CHUNK_SLOTS - 1);
 	if (chunk->live++ == 0)
 		tt->empty--;
 	chunk->used[i / 64] |= 1ull << (i % 64);
 	chunk->task[i] = t;
-	chunk->polls[i] = 0;
+	atomic_store_explicit(&chunk->polls[i], 0, memory_order_relaxed);
 	tt->live++;
 	tt->cursor = slot + 1;
-	t->slot = slot;
-	return true;
+	return slot;
 }
 
-/* Chunk c has just emptied: gives it back, but keeps one spare while tasks live, so a
- * count that moves back and forth across a chunk does not allocate and free
- * a chunk each time.  With no task left, everything goes. */
+/* Chunk c has just emptied: gives it back, but keeps one spare while tasks
+ * live, so a count that moves back and forth across a chunk does not
+ * allocate and free a chunk each time.  With no task left, everything goes
+ * (no other CPU can be looking at a chunk of this table then). */
 static __attribute__((noinline)) void chunk_emptied(struct task_table *tt, uint32_t c)
 {
 	uint32_t cursor = tt->cursor;	/* ids keep going */
@@ -148,17 +160,17 @@ static __attribute__((noinline)) void chunk_emptied(struct task_table *tt, uint3
 	if (++tt->empty == 1)
 		return;		/* the spare */
 	tt->empty--;
-	kfree(tt->chunks[c]);
-	tt->chunks[c] = NULL;
+	kfree(chunk_at(tt, c));
+	set_chunk(tt, c, NULL);
 	tt->slots -= TASK_CHUNK_SLOTS;
-	while (!tt->chunks[tt->nchunks - 1])
+	while (!chunk_at(tt, tt->nchunks - 1))
 		tt->nchunks--;	/* a live task keeps some chunk */
 }
 
-void task_table_remove(struct task_table *tt, const struct task *t)
+void task_table_remove(struct task_table *tt, uint32_t slot)
 {
-	uint32_t c = t->slot >> TASK_CHUNK_SHIFT, i = t->slot & (TASK_CHUNK_SLOTS - 1);
-	struct task_chunk *chunk = tt->chunks[c];
+	uint32_t c = slot >> TASK_CHUNK_SHIFT, i = slot & (TASK_CHUNK_SLOTS - 1);
+	struct task_chunk *chunk = chunk_at(tt, c);
 
 	chunk->used[i / 64] &= ~(1ull << (i % 64));
 	chunk->task[i] = NULL;
@@ -170,16 +182,17 @@ void task_table_remove(struct task_table *tt, const struct task *t)
 struct task *task_table_get(const struct task_table *tt, uint32_t slot)
 {
 	uint32_t c = slot >> TASK_CHUNK_SHIFT, i = slot & (TASK_CHUNK_SLOTS - 1);
+	const struct task_chunk *chunk = c < tt->nchunks ? chunk_at(tt, c) : NULL;
 
-	if (c >= tt->nchunks || !tt->chunks[c] || !(tt->chunks[c]->used[i / 64] & (1ull << (i % 64))))
+	if (!chunk || !(chunk->used[i / 64] & (1ull << (i % 64))))
 		return NULL;
-	return tt->chunks[c]->task[i];
+	return chunk->task[i];
 }
 
 uint32_t task_table_next(const struct task_table *tt, uint32_t from)
 {
 	for (uint32_t c = from >> TASK_CHUNK_SHIFT; c < tt->nchunks; c++) {
-		const struct task_chunk *chunk = tt->chunks[c];
+		const struct task_chunk *chunk = chunk_at(tt, c);
 		uint32_t first = c == from >> TASK_CHUNK_SHIFT ? from & (TASK_CHUNK_SLOTS - 1) : 0;
 		if (!chunk || !chunk->live)
 			continue;

@@ -19,6 +19,7 @@
 
 void timerq_init(struct timer_queue *tq)
 {
+	sched_lock_init(&tq->lock);
 	tq->heap = NULL;
 	tq->len = tq->cap = 0;
 	tq->next_seq = 0;
@@ -54,12 +55,14 @@ void timerq_destroy(struct timer_queue *tq)
 	atomic_store_explicit(&tq->now_ms, now, memory_order_relaxed);
 }
 
-void timerq_tick(struct timer_queue *tq, uint64_t now_ms)
+bool timerq_tick(struct timer_queue *tq, uint64_t now_ms)
 {
 	atomic_store_explicit(&tq->now_ms, now_ms, memory_order_release);
 	atomic_thread_fence(memory_order_seq_cst);	/* pairs with update_earliest */
-	if (now_ms >= atomic_load_explicit(&tq->earliest, memory_order_acquire))
-		atomic_store_explicit(&tq->due, true, memory_order_release);
+	if (now_ms < atomic_load_explicit(&tq->earliest, memory_order_acquire))
+		return false;
+	atomic_store_explicit(&tq->due, true, memory_order_release);
+	return true;
 }
 
 /* ---- the heap ----------------------------------------------------------- */
@@ -137,19 +140,24 @@ static void update_earliest(struct timer_queue *tq)
 bool timerq_add(struct timer_queue *tq, struct timer_node *node, uint64_t deadline,
 		const struct waker *waker)
 {
+	bool locked = sched_lock(&tq->lock);
+
 	if (tq->len == tq->cap) {
 		/* Doubling a capacity of 2^31 would wrap to 0. */
 		if (tq->cap > UINT32_MAX / 2 ||
-		    !resize(tq, tq->cap ? tq->cap * 2 : HEAP_MIN_CAP))
+		    !resize(tq, tq->cap ? tq->cap * 2 : HEAP_MIN_CAP)) {
+			sched_unlock(&tq->lock, locked);
 			return false;
+		}
 	}
-	node->waker = waker_clone(waker);
+	node->waker = waker_clone(waker);	/* takes a reference, frees nothing */
 	node->tq = tq;
 	tq->heap[tq->len] = (struct timer_slot){
 		.deadline = deadline, .seq = tq->next_seq++, .node = node,
 	};
 	sift_up(tq->heap, tq->len++);
 	update_earliest(tq);
+	sched_unlock(&tq->lock, locked);
 	return true;
 }
 
@@ -176,31 +184,68 @@ static void maybe_shrink(struct timer_queue *tq)
 void timerq_remove(struct timer_node *node)
 {
 	struct timer_queue *tq = node->tq;
+	struct waker w = { 0 };
+	bool locked;
 
-	if (!timer_queued(node))
-		return;
-	take(tq, node->index);
-	waker_drop(&node->waker);
-	maybe_shrink(tq);
-	update_earliest(tq);
+	if (!tq)
+		return;		/* never queued */
+	locked = sched_lock(&tq->lock);
+	if (timer_queued(node)) {
+		take(tq, node->index);
+		w = node->waker;
+		node->waker.vtable = NULL;
+		maybe_shrink(tq);
+		update_earliest(tq);
+	}
+	sched_unlock(&tq->lock, locked);
+	waker_drop(&w);		/* may free a task: outside the lock */
+}
+
+enum { EXPIRE_BATCH = 16 };
+
+/* Under the lock: takes up to EXPIRE_BATCH expired entries' wakers. */
+static unsigned take_expired(struct timer_queue *tq, struct waker *out)
+{
+	uint64_t now = timerq_now(tq);
+	unsigned n = 0;
+
+	while (n < EXPIRE_BATCH && tq->len && tq->heap[0].deadline <= now) {
+		struct timer_node *node = tq->heap[0].node;
+
+		out[n++] = node->waker;
+		take(tq, 0);
+		node->waker.vtable = NULL;
+	}
+	if (n < EXPIRE_BATCH) {
+		maybe_shrink(tq);
+		update_earliest(tq);
+	}
+	return n;
 }
 
 void timerq_run_expired(struct timer_queue *tq)
 {
-	uint64_t now;
+	struct waker batch[EXPIRE_BATCH];
+	bool locked = sched_smp();
+	unsigned n;
 
+	/* Another CPU holds the heap: if it runs the expired entries, there is
+	 * nothing for us to do; if it adds or removes one, `due` stays up and
+	 * we come back. */
+	if (locked && !sched_lock_try(&tq->lock))
+		return;
 	atomic_store_explicit(&tq->due, false, memory_order_relaxed);
-	now = timerq_now(tq);
-	while (tq->len && tq->heap[0].deadline <= now) {
-		struct timer_node *node = tq->heap[0].node;
-		struct waker w = node->waker;
-
-		take(tq, 0);
-		node->waker.vtable = NULL;
-		waker_wake(&w);	/* may free the node's memory: last */
+	for (;;) {
+		n = take_expired(tq, batch);
+		sched_unlock(&tq->lock, locked);
+		/* Consuming wakes may free tasks, and with them the nodes:
+		 * after unlocking, and after the nodes were let go. */
+		for (unsigned i = 0; i < n; i++)
+			waker_wake(&batch[i]);
+		if (n < EXPIRE_BATCH)
+			return;
+		locked = sched_lock(&tq->lock);
 	}
-	maybe_shrink(tq);
-	update_earliest(tq);
 }
 
 /* ---- the sleep future --------------------------------------------------- */
@@ -228,20 +273,26 @@ static enum poll sleep_poll(struct future *f, struct context *cx)
 		s->started = true;
 	}
 	if (s->deadline != TIMER_NEVER && now >= s->deadline) {
-		timerq_remove(&s->timer);
+		if (s->armed)
+			timerq_remove(&s->timer);	/* if it has not fired */
 		return POLL_READY;
 	}
-	if (s->deadline == TIMER_NEVER || timer_queued(&s->timer))
+	if (s->deadline == TIMER_NEVER || s->armed)
 		return POLL_PENDING;	/* never, or already registered */
 	/* Out of memory: degrade to polling on every executor pass. */
-	if (!timerq_add(tq, &s->timer, s->deadline, cx->waker))
+	if (timerq_add(tq, &s->timer, s->deadline, cx->waker))
+		s->armed = true;
+	else
 		waker_wake_by_ref(cx->waker);
 	return POLL_PENDING;
 }
 
 static void sleep_drop(struct future *f)
 {
-	timerq_remove(&((struct sleep_future *)f)->timer);
+	struct sleep_future *s = (struct sleep_future *)f;
+
+	if (s->armed)
+		timerq_remove(&s->timer);
 }
 
 static const struct future_ops sleep_ops = {

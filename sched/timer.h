@@ -19,6 +19,13 @@
  *
  * Entries with equal deadlines fire in the order they were added.  A deadline
  * of TIMER_NEVER never fires: sleeps that long do not enter the queue at all.
+ *
+ * One queue serves all the executor's CPUs.  Any of them may add, remove or
+ * run expired entries (a sleep armed on one CPU may be dropped on another);
+ * while other CPUs run, the heap is under the queue's lock, and the wakes of
+ * expired entries happen after it is released.  The tick may come from any
+ * CPU's timer interrupt: it only touches the atomics.  Whichever worker sees
+ * `due` first runs the expired entries; the others skip them.
  */
 #ifndef COOP_SCHED_TIMER_H
 #define COOP_SCHED_TIMER_H
@@ -28,13 +35,15 @@
 #include <stdint.h>
 
 #include "sched/future.h"
+#include "sched/lock.h"
 
 #define TIMER_NEVER UINT64_MAX
 #define TIMER_IDLE UINT32_MAX	/* timer_node.index when not queued */
 
 struct timer_queue;
 
-/* Lives in the waiting future; must not move while queued. */
+/* Lives in the waiting future; must not move while queued.  Its fields
+ * belong to the queue's lock while it is queued. */
 struct timer_node {
 	struct waker waker;		/* a clone, while queued */
 	struct timer_queue *tq;		/* where it is queued */
@@ -59,6 +68,7 @@ struct timer_clock {
 };
 
 struct timer_queue {
+	struct sched_lock lock;		/* the heap, while other CPUs run */
 	struct timer_slot *heap;	/* min-heap on (deadline, seq) */
 	uint32_t len, cap;
 	uint64_t next_seq;
@@ -72,8 +82,9 @@ struct timer_queue {
 void timerq_init(struct timer_queue *tq);
 /* Drops every pending entry's waker and frees the heap. */
 void timerq_destroy(struct timer_queue *tq);
-/* IRQ-safe, O(1).  now_ms must not go backwards. */
-void timerq_tick(struct timer_queue *tq, uint64_t now_ms);
+/* IRQ-safe, O(1).  now_ms must not go backwards.  True if this tick made
+ * an entry due (then someone must run the queue: executor_timer_tick). */
+bool timerq_tick(struct timer_queue *tq, uint64_t now_ms);
 static inline bool timerq_due(struct timer_queue *tq)
 {
 	return atomic_load_explicit(&tq->due, memory_order_acquire);
@@ -86,7 +97,8 @@ static inline uint64_t timerq_now(struct timer_queue *tq)
 }
 /* Executor context: takes `now` from clock and arms it (see timer_clock). */
 void timerq_set_clock(struct timer_queue *tq, const struct timer_clock *clock);
-/* Executor context.  Wakes (in deadline order) every entry that expired. */
+/* Executor context.  Wakes (in deadline order) every entry that expired.
+ * Returns at once if another CPU is doing it. */
 void timerq_run_expired(struct timer_queue *tq);
 /* Executor context.  Queues node (not queued yet) with a clone of *waker;
  * false if out of memory. */
@@ -95,6 +107,7 @@ bool timerq_add(struct timer_queue *tq, struct timer_node *node, uint64_t deadli
 /* Executor context.  Takes node out of its queue, if it is in one, and drops
  * its waker. */
 void timerq_remove(struct timer_node *node);
+/* Only where nothing else can touch the queue (tests). */
 static inline bool timer_queued(const struct timer_node *n) { return n->index != TIMER_IDLE; }
 static inline uint32_t timerq_len(const struct timer_queue *tq) { return tq->len; }
 
@@ -105,6 +118,7 @@ struct sleep_future {
 	uint64_t ms;		/* the delay (sleep_ms), until the first poll */
 	uint64_t deadline;	/* TIMER_NEVER: never */
 	bool started;		/* deadline fixed */
+	bool armed;		/* the timer was added (it may have fired since) */
 	struct timer_node timer;
 };
 

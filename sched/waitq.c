@@ -45,54 +45,38 @@ static struct waiter *waiter_of(struct wait_link *l)
 }
 
 /* Unlinked already. */
-static void wake(struct waiter *w)
+static struct waker wake_begin(struct waiter *w)
 {
 	w->woken = true;
-	waker_wake_by_ref(&w->waker);
+	return waker_wake_begin(&w->waker);
 }
 
-bool waitq_wake_one(struct waitq *q)
+struct waker waitq_wake_one_begin(struct waitq *q)
 {
 	struct waiter *w;
 
 	if (waitq_is_empty(q))
-		return false;
+		return (struct waker){ 0 };
 	w = waiter_of(q->head.next);
 	unlink(w);
-	wake(w);
-	return true;
+	return wake_begin(w);
 }
 
-void waitq_wake_all(struct waitq *q)
+unsigned waitq_wake_begin_if(struct waitq *q,
+			     bool (*match)(const struct waiter *w, const void *key),
+			     const void *key, struct waker *out, unsigned max)
 {
-	waitq_wake_if(q, NULL, NULL);
-}
-
-void waitq_wake_if(struct waitq *q, bool (*match)(const struct waiter *w, const void *key),
-		   const void *key)
-{
-	struct wait_link woken = { &woken, &woken }, *l, *next;
+	struct wait_link *l, *next;
+	unsigned n = 0;
 
 	if (waitq_is_empty(q))
-		return;
-	/* Move the matches to a private list first, in order: a wake may run
-	 * code that adds to this queue again. */
-	for (l = q->head.next; l != &q->head; l = next) {
+		return 0;
+	for (l = q->head.next; l != &q->head && n < max; l = next) {
 		next = l->next;
 		if (match && !match(waiter_of(l), key))
 			continue;
-		l->prev->next = l->next;
-		l->next->prev = l->prev;
-		l->prev = woken.prev;
-		l->next = &woken;
-		woken.prev->next = l;
-		woken.prev = l;
+		unlink(waiter_of(l));
+		out[n++] = wake_begin(waiter_of(l));
 	}
-	while (woken.next != &woken) {
-		struct waiter *w = waiter_of(woken.next);
-
-		woken.next = w->link.next;
-		w->link.next = w->link.prev = NULL;
-		wake(w);
-	}
+	return n;
 }

@@ -16,7 +16,11 @@
  * (see channel.c), so waking one waiter per event never loses an event.
  *
  * Executor context only (tasks, kernel_main): not for interrupt handlers,
- * which use atomic_waker instead.
+ * which use atomic_waker instead.  The queue has no lock of its own: its
+ * owner (a channel, the join queues) holds its lock around every call while
+ * other CPUs run.  Waking is therefore in two halves (future.h): the calls
+ * below unlink the waiters and begin their wakes under the lock, and the
+ * caller ends them with waker_wake_end() once it has unlocked.
  */
 #ifndef COOP_SCHED_WAITQ_H
 #define COOP_SCHED_WAITQ_H
@@ -51,13 +55,21 @@ void waitq_init(struct waitq *q);
 void waitq_add(struct waitq *q, struct waiter *w, const struct waker *waker);
 /* Unlinks w if linked. */
 void waitq_remove(struct waiter *w);
-/* Wakes the oldest waiter.  False if there was none. */
-bool waitq_wake_one(struct waitq *q);
-/* Unlinks every waiter and wakes them in the order they were added. */
-void waitq_wake_all(struct waitq *q);
-/* The same for just the waiters for which match(w, key) is true: lets one
- * queue be shared by waiters for different events (see join in task.c). */
-void waitq_wake_if(struct waitq *q, bool (*match)(const struct waiter *w, const void *key),
-		   const void *key);
+/* Begins waking the oldest waiter; the result goes to waker_wake_end()
+ * (vtable NULL if the queue was empty). */
+struct waker waitq_wake_one_begin(struct waitq *q);
+/* Begins waking the oldest `max` waiters for which match(w, key) is true
+ * (all of them if match is NULL), in the order they were added, into out[];
+ * returns how many.  A key lets one queue be shared by waiters for
+ * different events (see join in task.c). */
+unsigned waitq_wake_begin_if(struct waitq *q,
+			     bool (*match)(const struct waiter *w, const void *key),
+			     const void *key, struct waker *out, unsigned max);
+/* Ends the wakes begun into w[0 .. n-1]. */
+static inline void waitq_wake_end(struct waker *w, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		waker_wake_end(&w[i]);
+}
 
 #endif

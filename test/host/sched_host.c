@@ -42,7 +42,7 @@ KTEST(sched_host, million_tasks_spawn_and_complete)
 	EXPECT_EQ(s.polls, N);
 	EXPECT_EQ(s.live, 0);
 	ktest_diag(_kt, "1,000,000 tasks: %zu header + %zu state bytes each, table %u slots",
-		   sizeof(struct task), sizeof(t), ex.table.slots);
+		   sizeof(struct task), sizeof(t), executor_table_slots(&ex));
 	executor_teardown(&ex);
 }
 
@@ -150,7 +150,7 @@ static void on_decided_to_halt(void *arg)
 /* Runs inside hal_wait_for_interrupt(): the CPU is halted. */
 static void on_halt(void)
 {
-	if (!rq_is_empty(&race_ex.rq))
+	if (!rq_is_empty(&race_ex.solo.rq))
 		lost_wakeups++;		/* halted with a task ready */
 	if (irq_pending) {
 		irq_pending = false;
@@ -231,7 +231,7 @@ static void mid_irq(void)
 	/* The wake found the task running: it may only flag the task state,
 	 * never the executor's own fields. */
 	mid_saw_notified = task_state(mid_task) & TASK_NOTIFIED;
-	mid_saw_private_write = mid_ex.current_woken;
+	mid_saw_private_write = mid_ex.solo.current_woken;
 }
 
 /* Checks for an event, registers, and then (the unlucky moment) the device
@@ -396,7 +396,7 @@ KTEST(sched_host, task_ids_stay_unique_while_the_task_lives)
 	task_cancel(&old);
 	task_detach(&old);
 	executor_run_until_idle(&ex);
-	EXPECT_EQ(ex.table.slots, 0);		/* every chunk given back */
+	EXPECT_EQ(executor_table_slots(&ex), 0);		/* every chunk given back */
 	executor_teardown(&ex);
 }
 
@@ -428,12 +428,12 @@ KTEST(sched_host, task_table_gives_memory_back)
 	executor_setup(&ex);
 	for (int k = 0; k < N; k++)
 		ASSERT_NE(spawn_detached_on(&ex, &t.base, sizeof(t)), 0);
-	uint32_t peak = ex.table.slots;
+	uint32_t peak = executor_table_slots(&ex);
 	executor_run_until_idle(&ex);
 	ktest_diag(_kt, "%d tasks: table peak %u slots, %u after they ended", N, peak,
-		   ex.table.slots);
+		   executor_table_slots(&ex));
 	EXPECT_GE(peak, N);
 	EXPECT_LE(peak, N + N / 32 + TASK_CHUNK_SLOTS);
-	EXPECT_EQ(ex.table.slots, 0);
+	EXPECT_EQ(executor_table_slots(&ex), 0);
 	executor_teardown(&ex);
 }

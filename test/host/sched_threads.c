@@ -1,7 +1,8 @@
 /*
  * The executor against a second thread playing another CPU or an interrupt
  * handler: wakes, cancels, waker-slot teardown and timer ticks that race the
- * executor's own work.  These cases are built twice: into the ASan/UBSan test
+ * executor's own work.  The fake HAL's halt really blocks until an IPI, so a
+ * wake that forgets to send one hangs the executor until the halt timeout.  These cases are built twice: into the ASan/UBSan test
  * binary and into a ThreadSanitizer one (make test runs both), so a data race
  * fails them even when the schedule happened to be benign.
  */
@@ -10,6 +11,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 
+#include "test/host/fake_hal.h"
 #include "test/ktest/ktest.h"
 
 #include "hal/hal.h"
@@ -53,7 +55,6 @@ enum { STORM_TASKS = 64, STORM_EVENTS = 1000000 / SCALE };
 
 static struct atomic_waker storm_aw[STORM_TASKS];
 static _Atomic unsigned storm_pending[STORM_TASKS];
-static _Atomic bool storm_finished;
 
 struct storm_task {
 	struct future base;
@@ -86,23 +87,22 @@ static void *storm_thread(void *arg)
 		atomic_fetch_add(&storm_pending[idx], 1);
 		atomic_waker_wake(&storm_aw[idx]);	/* the "interrupt handler" */
 	}
-	atomic_store(&storm_finished, true);
 	return NULL;
 }
 
 struct storm_done {
 	struct executor *ex;
-	unsigned long waits_after_finish;
+	unsigned long timeouts_before;
 };
 
+/* Done when every task is; a halt that no wake ended (the fake HAL's
+ * timeout) means a wakeup was lost: stop and fail. */
 static bool storm_is_done(void *arg)
 {
 	struct storm_done *d = arg;
-	if (executor_stats(d->ex).live == 0)
-		return true;
-	/* The storm is over and a task is still waiting: give it 1000 idle
-	 * rounds, then declare the wakeup lost. */
-	return atomic_load(&storm_finished) && ++d->waits_after_finish > 1000;
+
+	return executor_stats(d->ex).live == 0 ||
+	       fake_hal_halt_timeouts() != d->timeouts_before;
 }
 
 KTEST(sched_threads, interrupt_storm_from_second_thread)
@@ -111,7 +111,6 @@ KTEST(sched_threads, interrupt_storm_from_second_thread)
 	struct task_handle h[STORM_TASKS];
 	pthread_t th;
 	executor_setup(&ex);
-	atomic_store(&storm_finished, false);
 	for (int i = 0; i < STORM_TASKS; i++) {
 		atomic_waker_init(&storm_aw[i]);
 		atomic_store(&storm_pending[i], 0);
@@ -120,8 +119,9 @@ KTEST(sched_threads, interrupt_storm_from_second_thread)
 	}
 	executor_run_until_idle(&ex);	/* everyone registered */
 	ASSERT_EQ(pthread_create(&th, NULL, storm_thread, NULL), 0);
-	struct storm_done d = { .ex = &ex };
+	struct storm_done d = { .ex = &ex, .timeouts_before = fake_hal_halt_timeouts() };
 	EXPECT_TRUE(executor_run_until(&ex, storm_is_done, &d, 100000000));
+	EXPECT_EQ(fake_hal_halt_timeouts(), d.timeouts_before);
 	pthread_join(th, NULL);
 	executor_run_until_idle(&ex);
 
@@ -172,7 +172,9 @@ static void cell_wake(struct waker *w)
 	cell_wake_by_ref(w);
 	cell_drop(w);
 }
-static const struct waker_vtable cell_vt = { cell_clone, cell_wake, cell_wake_by_ref, cell_drop };
+static const struct waker_vtable cell_vt = {
+	.clone = cell_clone, .wake = cell_wake, .wake_by_ref = cell_wake_by_ref, .drop = cell_drop,
+};
 
 static struct waker cell_clone(const struct waker *w)
 {
@@ -245,7 +247,9 @@ static void *ticking_thread(void *arg)
 static struct waker noop_clone(const struct waker *w) { return *w; }
 static void noop_waker(struct waker *w) { (void)w; }
 static void noop_by_ref(const struct waker *w) { (void)w; }
-static const struct waker_vtable noop_vt = { noop_clone, noop_waker, noop_by_ref, noop_waker };
+static const struct waker_vtable noop_vt = {
+	.clone = noop_clone, .wake = noop_waker, .wake_by_ref = noop_by_ref, .drop = noop_waker,
+};
 
 KTEST(sched_threads, tick_and_executor_never_both_miss_a_timer)
 {

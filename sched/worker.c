@@ -1,0 +1,437 @@
+/*
+ * worker.c — each CPU's executor loop: find a task, poll it, and when there
+ * is none anywhere, park and halt.  The picture is in executor.h.
+ *
+ * Where a worker looks, in order:
+ *   1. timers that came due (one queue for all workers: timer.h);
+ *   2. tasks woken by interrupt handlers on this CPU (rq), which move to the
+ *      back of the local queue;
+ *   3. every INJECT_INTERVAL polls, the inject queue first, so a busy local
+ *      queue cannot starve it;
+ *   4. the LIFO slot (at most LIFO_POLLS times in a row), then the local
+ *      queue, oldest first;
+ *   5. the inject queue;
+ *   6. the other workers' local queues, stealing half of one (if at most
+ *      half the workers search already);
+ *   7. nothing: park, look once more with interrupts off, and halt (idle.h).
+ * With one worker, only 1, 2 (into the FIFO), 4 (the FIFO) and 7.
+ */
+#include "sched/worker.h"
+
+#include "hal/hal.h"
+
+HAL_PER_CPU __typeof__(struct worker *) sched_running;
+
+#define INJECT_INTERVAL 61	/* polls between looks at the inject queue (as Tokio) */
+#define LIFO_POLLS 3		/* LIFO-slot polls in a row before the queue's turn */
+#define INJECT_BATCH 64		/* most tasks taken from the inject queue at once */
+
+static inline struct task *task_of(struct rq_node *n)
+{
+	return container_of(n, struct task, link);
+}
+
+/* ---- queueing ----------------------------------------------------------------- */
+
+/* One worker: tasks woken by interrupts go first, so the FIFO keeps the
+ * order of the wakes. */
+static inline void drain_rq_to_fifo(struct worker *w)
+{
+	struct rq_node *n;
+
+	while ((n = rq_pop(&w->rq)))
+		fifo_push(&w->fifo, n);
+}
+
+/* Two or more: the back of the local queue; when it is full, half of it
+ * and t go to the inject queue, for anyone. */
+static void push_back(struct worker *w, struct task *t)
+{
+	struct task *first, *last;
+	uint32_t n;
+
+	while (!lq_push(w->lq, t)) {
+		n = lq_overflow(w->lq, t, &first, &last);
+		if (n) {
+			inject_push_chain(&w->ex->inject, first, last, n);
+			idle_notify(&w->ex->idle);
+			return;
+		}
+	}
+}
+
+/*
+ * w has more ready tasks than the one it runs next: wake a parked worker to
+ * steal some, unless one is searching already.  No fence here: a worker
+ * that parks just now and is missed loses a chance to help, not a task,
+ * since w runs whatever it queued; the inject queue and interrupt wakes,
+ * which no one else would run, always take the fenced path.
+ */
+static inline void offer_work(struct worker *w)
+{
+	if (!w->searching && lq_len(w->lq) + (w->lifo != NULL) > 1 &&
+	    idle_wants_notify(&w->ex->idle))
+		idle_notify(&w->ex->idle);
+}
+
+void worker_queue_local(struct worker *w, struct task *t)
+{
+	struct task *prev;
+
+	if (executor_solo(w->ex)) {
+		drain_rq_to_fifo(w);
+		fifo_push(&w->fifo, &t->link);
+		return;
+	}
+	prev = w->lifo;
+	w->lifo = t;
+	if (prev) {
+		push_back(w, prev);
+		offer_work(w);
+	}
+}
+
+void worker_queue_yielded(struct worker *w, struct task *t)
+{
+	if (executor_solo(w->ex)) {
+		drain_rq_to_fifo(w);
+		fifo_push(&w->fifo, &t->link);
+		return;
+	}
+	push_back(w, t);
+	offer_work(w);
+}
+
+void worker_queue_remote(struct executor *ex, struct worker *irq_here, struct task *t)
+{
+	struct worker *solo = &ex->solo;
+
+	if (irq_here) {
+		/* The interrupted loop looks at rq when the handler returns,
+		 * and if it was halted, the interrupt ended the halt. */
+		rq_push(&irq_here->rq, &t->link);
+	} else if (executor_solo(ex)) {
+		rq_push(&solo->rq, &t->link);
+		wake_if_sleeping(&solo->idle.sleep);
+	} else {
+		inject_push(&ex->inject, t);
+		idle_notify(&ex->idle);
+	}
+}
+
+/* ---- finding work (two or more workers) ---------------------------------------- */
+
+static void drain_rq_to_queue(struct worker *w)
+{
+	struct rq_node *n;
+
+	while ((n = rq_pop(&w->rq)))
+		push_back(w, task_of(n));
+}
+
+/* A fair share of the inject queue: one task to run, the rest queued here. */
+static struct task *take_inject(struct worker *w)
+{
+	struct executor *ex = w->ex;
+	struct task *batch[INJECT_BATCH];
+	uint32_t want, got;
+
+	if (!inject_has_tasks(&ex->inject))
+		return NULL;
+	want = atomic_load_explicit(&ex->inject.len, memory_order_relaxed) / ex->nworkers + 1;
+	if (want > INJECT_BATCH)
+		want = INJECT_BATCH;
+	if (want > lq_free(w->lq) + 1)
+		want = lq_free(w->lq) + 1;
+	got = inject_take(&ex->inject, batch, want);
+	for (uint32_t i = 1; i < got; i++)
+		lq_push(w->lq, batch[i]);	/* room was checked */
+	return got ? batch[0] : NULL;
+}
+
+static struct task *next_local(struct worker *w)
+{
+	struct task *t = w->lifo;
+
+	if (t) {
+		w->lifo = NULL;
+		if (w->lifo_polls++ < LIFO_POLLS)
+			return t;
+		push_back(w, t);	/* its turns are up: behind the others */
+	}
+	w->lifo_polls = 0;
+	return lq_pop(w->lq);
+}
+
+/* xorshift32, for a victim to start from. */
+static uint32_t next_random(struct worker *w)
+{
+	uint32_t x = w->seed;
+
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	return w->seed = x;
+}
+
+static struct task *steal(struct worker *w)
+{
+	struct executor *ex = w->ex;
+	unsigned n = ex->nworkers, start;
+
+	if (!w->searching) {
+		if (!idle_start_search(&ex->idle))
+			return NULL;	/* half the workers search already */
+		w->searching = true;
+	}
+	start = next_random(w) % n;
+	for (unsigned i = 0; i < n; i++) {
+		unsigned v = (start + i) % n;
+		uint32_t got;
+		struct task *t;
+		if (v == w->index)
+			continue;
+		t = lq_steal_into(ex->workers[v].lq, w->lq, &got);
+		if (t) {
+			stat_add(&w->stats.steals, 1);
+			stat_add(&w->stats.stolen, got);
+			return t;
+		}
+	}
+	return take_inject(w);
+}
+
+static struct task *next_task_shared(struct worker *w)
+{
+	struct executor *ex = w->ex;
+	struct task *t;
+
+	if (timerq_due(&ex->timers))
+		timerq_run_expired(&ex->timers);
+	drain_rq_to_queue(w);
+	if (++w->tick % INJECT_INTERVAL == 0 && (t = take_inject(w)))
+		return t;
+	if ((t = next_local(w)) || (t = take_inject(w)))
+		return t;
+	return steal(w);
+}
+
+/* ---- finding work (one worker) ------------------------------------------------------ */
+
+static struct task *next_task_solo(struct worker *w)
+{
+	struct timer_queue *tq = &w->ex->timers;
+	struct rq_node *n;
+
+	for (;;) {
+		if (timerq_due(tq))
+			timerq_run_expired(tq);
+		drain_rq_to_fifo(w);
+		if ((n = fifo_pop(&w->fifo)))
+			return task_of(n);
+		if (rq_is_empty(&w->rq) && !timerq_due(tq))
+			return NULL;
+		hal_cpu_relax();	/* a push is in flight on another CPU */
+	}
+}
+
+/* ---- the loop ---------------------------------------------------------------------- */
+
+/* Anything an idle worker could run, anywhere (inject, timers, any local
+ * queue): the last searcher's look before it parks. */
+static bool work_anywhere(struct executor *ex)
+{
+	if (inject_has_tasks(&ex->inject) || timerq_due(&ex->timers))
+		return true;
+	for (unsigned i = 0; i < ex->nworkers; i++)
+		if (lq_len(ex->workers[i].lq))
+			return true;
+	return false;
+}
+
+/* A searcher found a task.  If it was the last one searching, someone else
+ * takes over: there may be more where this one came from (Tokio does the
+ * same). */
+static void stop_searching(struct worker *w)
+{
+	w->searching = false;
+	if (idle_stop_search(&w->ex->idle))
+		idle_notify(&w->ex->idle);
+}
+
+/* A searcher found nothing and stops: as parking, the last one looks
+ * everywhere once more. */
+static void give_up_searching(struct worker *w)
+{
+	w->searching = false;
+	if (idle_stop_search(&w->ex->idle) && work_anywhere(w->ex))
+		idle_notify(&w->ex->idle);
+}
+
+static void run_ready(struct worker *w)
+{
+	bool solo = executor_solo(w->ex);
+	struct task *t;
+
+	while ((t = solo ? next_task_solo(w) : next_task_shared(w))) {
+		if (w->searching)
+			stop_searching(w);
+		task_poll(w, t);
+	}
+}
+
+static bool stop_requested(struct worker *w)
+{
+	return w->done && w->done(w->done_arg);
+}
+
+/* Interrupts off, halt announced: may this worker halt? */
+static bool may_halt(struct worker *w)
+{
+	struct executor *ex = w->ex;
+
+	if (!rq_is_empty(&w->rq) || timerq_due(&ex->timers) || stop_requested(w))
+		return false;
+	if (executor_solo(ex))
+		return fifo_is_empty(&w->fifo);
+	/* Still parked (no one woke us to search), nothing injected. */
+	return atomic_load_explicit(&w->idle.parked, memory_order_relaxed) &&
+	       !inject_has_tasks(&ex->inject);
+}
+
+/*
+ * Halts until an interrupt or IPI, if with interrupts off there is still
+ * nothing to do; true if it halted.  Interrupts off, because checking with
+ * them on would lose a wake that lands between the check and the halt;
+ * sleep_announce() first, because a wake may also come from another CPU
+ * (idle.h).  hal_wait_for_interrupt() is `sti; hlt`, which cannot be split.
+ */
+static bool halt_once(struct worker *w)
+{
+	struct executor *ex = w->ex;
+
+	hal_irq_disable();
+	sleep_announce(&w->idle.sleep);
+	if (!may_halt(w)) {
+		sleep_cancel(&w->idle.sleep);
+		hal_irq_enable();
+		return false;
+	}
+	stat_add(&w->stats.halts, 1);
+	if (ex->idle_probe)
+		ex->idle_probe(ex->idle_probe_arg);
+	hal_wait_for_interrupt();
+	sleep_cancel(&w->idle.sleep);
+	return true;
+}
+
+/* Two or more workers: joins the idle set, halts (at most max times) until
+ * woken, and leaves it: as a searcher if a notifier woke it.  Returns how
+ * often it halted. */
+static unsigned long park(struct worker *w, unsigned long max)
+{
+	struct executor *ex = w->ex;
+	unsigned long halts = 0;
+
+	if (idle_park(&ex->idle, &w->idle, w->searching) && work_anywhere(ex))
+		idle_notify(&ex->idle);		/* may pick us: then we go on */
+	w->searching = false;
+	while (halts < max && halt_once(w))
+		halts++;
+	w->searching = !idle_unpark(&ex->idle, &w->idle);
+	return halts;
+}
+
+/* The worker for this CPU, now running here; *outer keeps what ran before
+ * (a test may nest executors).  NULL if this CPU has none in ex. */
+static struct worker *enter(struct executor *ex, struct worker **outer)
+{
+	unsigned cpu = hal_cpu_id();
+	struct worker *w;
+
+	if (executor_solo(ex))
+		w = &ex->solo;
+	else if (cpu < ex->nworkers)
+		w = &ex->workers[cpu];
+	else
+		return NULL;
+	w->idle.sleep.cpu = cpu;
+	*outer = sched_running;
+	sched_running = w;
+	return w;
+}
+
+static void leave(struct worker *w, struct worker *outer)
+{
+	if (w->searching)
+		give_up_searching(w);
+	sched_running = outer;
+}
+
+void executor_run_until_idle(struct executor *ex)
+{
+	struct worker *outer, *w = enter(ex, &outer);
+
+	if (!w)
+		return;
+	run_ready(w);
+	leave(w, outer);
+}
+
+bool executor_run_until(struct executor *ex, bool (*done)(void *arg), void *arg,
+			unsigned long max_waits)
+{
+	struct worker *outer, *w = enter(ex, &outer);
+	unsigned long waits = 0;
+	bool ok;
+
+	if (!w)
+		return false;
+	w->done = done;
+	w->done_arg = arg;
+	for (;;) {
+		run_ready(w);
+		if ((ok = done(arg)) || waits >= max_waits)
+			break;
+		waits += executor_solo(ex) ? halt_once(w) : park(w, max_waits - waits);
+	}
+	w->done = NULL;
+	leave(w, outer);
+	return ok;
+}
+
+void executor_kick(struct executor *ex)
+{
+	for (unsigned i = 0; i < ex->nworkers; i++)
+		wake_if_sleeping(&ex->workers[i].idle.sleep);
+}
+
+void executor_timer_tick(struct executor *ex, uint64_t now_ms)
+{
+	struct worker *w = sched_running;
+
+	if (!timerq_tick(&ex->timers, now_ms))
+		return;
+	if (w && w->ex == ex)
+		return;		/* this CPU runs ex: it will look */
+	if (executor_solo(ex))
+		wake_if_sleeping(&ex->solo.idle.sleep);
+	else
+		idle_notify(&ex->idle);
+}
+
+void executor_run(void)
+{
+	struct executor *ex = executor_global();
+	struct worker *outer, *w = enter(ex, &outer);
+
+	if (!w)
+		hal_halt_forever();	/* a CPU the executor was not set up for */
+	for (;;) {
+		run_ready(w);
+		if (executor_solo(ex))
+			halt_once(w);
+		else
+			park(w, ~0ul);
+	}
+}
