@@ -393,6 +393,7 @@ static void add_worker(struct sched_stats *s, struct worker *w)
 	s->polls += get(&w->stats.polls);
 	s->wakes += get(&w->stats.wakes);
 	s->idle_waits += get(&w->stats.halts);
+	s->sleeps += get(&w->stats.sleeps);
 	s->steals += get(&w->stats.steals);
 	s->stolen += get(&w->stats.stolen);
 	s->spawned += get(&w->stats.spawned);

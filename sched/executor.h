@@ -68,6 +68,7 @@ struct sched_stats {
 	uint64_t polls;		/* future polls */
 	uint64_t wakes;		/* polls owed to a wake (not a spawn or a cancel) */
 	uint64_t idle_waits;	/* times a worker halted for an interrupt */
+	uint64_t sleeps;	/* times a worker said it would halt (idle.h) */
 	uint64_t steals;	/* successful steals from another worker */
 	uint64_t stolen;	/* tasks taken by them */
 	uint64_t spawned, completed, cancelled;
@@ -77,7 +78,7 @@ struct sched_stats {
 /* One CPU's counters: written by its worker alone (relaxed stores, no atomic
  * instruction), read by anyone. */
 struct worker_stats {
-	_Atomic uint64_t polls, wakes, halts, steals, stolen, spawned, completed, cancelled;
+	_Atomic uint64_t polls, wakes, sleeps, halts, steals, stolen, spawned, completed, cancelled;
 };
 
 struct executor;

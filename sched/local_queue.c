@@ -56,9 +56,12 @@ uint32_t lq_overflow(struct local_queue *q, struct task *t, struct task **first,
 	const uint32_t n = LQ_SLOTS / 2;
 	uint64_t head = atomic_load_explicit(&q->head, memory_order_acquire);
 	uint32_t real = lq_real(head);
+	uint32_t tail = atomic_load_explicit(&q->tail, memory_order_relaxed);
 
-	/* A thief is copying: the ring is about to shrink, so try again. */
-	if (lq_steal_pos(head) != real)
+	/* A thief is copying, or took some since lq_push() looked: the ring
+	 * is (about to be) not full, so push again.  Taking half of a ring
+	 * that is no longer full would take slots past the tail. */
+	if (lq_steal_pos(head) != real || tail - real != LQ_SLOTS)
 		return 0;
 	if (!atomic_compare_exchange_strong_explicit(&q->head, &head,
 						     lq_pack(real + n, real + n),

@@ -312,6 +312,7 @@ static bool halt_once(struct worker *w)
 
 	hal_irq_disable();
 	sleep_announce(&w->idle.sleep);
+	stat_add(&w->stats.sleeps, 1);
 	if (!may_halt(w)) {
 		sleep_cancel(&w->idle.sleep);
 		hal_irq_enable();

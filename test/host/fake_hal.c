@@ -125,8 +125,8 @@ static bool wait_for_ipi(struct fake_cpu *c)
 	while (!atomic_exchange_explicit(&c->ipi, 0, memory_order_acquire)) {
 		uint64_t now = now_ns();
 		struct timespec ts;
-		if (now >= limit)
-			return false;
+		if (now >= limit)	/* one last look, then give up */
+			return atomic_exchange_explicit(&c->ipi, 0, memory_order_acquire);
 		ts.tv_sec = (time_t)((limit - now) / 1000000000);
 		ts.tv_nsec = (long)((limit - now) % 1000000000);
 		futex(&c->ipi, FUTEX_WAIT, 0, &ts);	/* returns at once if ipi != 0 */
@@ -163,6 +163,11 @@ struct fake_hal_cpu_counts fake_hal_cpu_counts(unsigned cpu)
 		.halts = atomic_load(&c->halts),
 		.timeouts = atomic_load(&c->timeouts),
 	};
+}
+
+bool fake_hal_ipi_pending(unsigned cpu)
+{
+	return atomic_load_explicit(&cpus[cpu].ipi, memory_order_acquire);
 }
 
 unsigned long fake_hal_halt_timeouts(void)

@@ -2,6 +2,7 @@
 #ifndef COOP_TEST_HOST_FAKE_HAL_H
 #define COOP_TEST_HOST_FAKE_HAL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* Called from hal_wait_for_interrupt(), as if an interrupt had arrived; the
@@ -39,6 +40,8 @@ struct fake_hal_cpu_counts {
 	unsigned long timeouts;	/* of those, ended by the timeout */
 };
 struct fake_hal_cpu_counts fake_hal_cpu_counts(unsigned cpu);
+/* An IPI sent to cpu and not yet taken by a halt. */
+bool fake_hal_ipi_pending(unsigned cpu);
 /* Timeouts over all CPUs. */
 unsigned long fake_hal_halt_timeouts(void);
 /* Zeroes every CPU's counters and pending IPIs (between tests). */
