@@ -7,13 +7,19 @@
  * ran (cancelled, a select loser) hands its wake to the next one, so the
  * event still reaches someone.  Draining n blocked senders costs O(n) polls.
  *
- * Every public function takes the lock once, does its work with the
- * *_locked helpers, and ends the wake it began after unlocking.
+ * Every operation is written once, with `smp` as a parameter: with other
+ * CPUs running it takes the lock, begins the wake it causes under it and
+ * ends it after unlocking (waitq.h); with one CPU it takes no lock and wakes
+ * at once.  The public functions pick the variant (sched_smp()), and as the
+ * helpers are always inlined, the single-CPU variant compiles without a
+ * trace of the lock.
  */
 #include "sched/channel.h"
 
 #include "kernel/lib/string.h"
 #include "mm/heap.h"
+
+#define ALWAYS_INLINE inline __attribute__((always_inline))
 
 bool chan_init(struct channel *ch, uint32_t item_size, uint32_t cap)
 {
@@ -23,6 +29,20 @@ bool chan_init(struct channel *ch, uint32_t item_size, uint32_t cap)
 	waitq_init(&ch->receivers);
 	ch->buf = cap ? kmalloc((size_t)item_size * cap) : NULL;
 	return ch->buf != NULL;
+}
+
+static ALWAYS_INLINE void lock(struct channel *ch, bool smp)
+{
+	if (smp)
+		sched_lock_take(&ch->lock);
+}
+
+/* Unlocks, then ends the wake begun under the lock (if any). */
+static ALWAYS_INLINE void unlock_and_wake(struct channel *ch, bool smp, struct waker *wake)
+{
+	if (smp)
+		sched_lock_give(&ch->lock);
+	waker_wake_end(wake);
 }
 
 enum { CLOSE_BATCH = 16 };
@@ -36,7 +56,7 @@ static void wake_all(struct channel *ch, struct waitq *q)
 
 	do {
 		bool locked = sched_lock(&ch->lock);
-		n = waitq_wake_begin_if(q, NULL, NULL, w, CLOSE_BATCH);
+		n = waitq_wake_if(q, NULL, NULL, locked, w, CLOSE_BATCH);
 		sched_unlock(&ch->lock, locked);
 		waitq_wake_end(w, n);
 	} while (n == CLOSE_BATCH);
@@ -75,8 +95,9 @@ static inline uint8_t *slot(struct channel *ch, uint32_t i)
 	return ch->buf + (size_t)i * ch->item_size;
 }
 
-/* Under the lock.  On success *wake is the receiver to wake. */
-static bool try_send_locked(struct channel *ch, const void *item, struct waker *wake)
+/* Under the lock.  On success *wake is the receiver's wake. */
+static ALWAYS_INLINE bool send_locked(struct channel *ch, const void *item, bool smp,
+				      struct waker *wake)
 {
 	uint32_t at;
 
@@ -87,12 +108,13 @@ static bool try_send_locked(struct channel *ch, const void *item, struct waker *
 		at -= ch->cap;
 	copy_item(slot(ch, at), item, ch->item_size);
 	ch->count++;
-	*wake = waitq_wake_one_begin(&ch->receivers);
+	*wake = waitq_wake_one(&ch->receivers, smp);
 	return true;
 }
 
-/* Under the lock.  On success *wake is the sender to wake. */
-static bool try_recv_locked(struct channel *ch, void *out, struct waker *wake)
+/* Under the lock.  On success *wake is the sender's wake. */
+static ALWAYS_INLINE bool recv_locked(struct channel *ch, void *out, bool smp,
+				      struct waker *wake)
 {
 	if (ch->count == 0)
 		return false;
@@ -100,72 +122,92 @@ static bool try_recv_locked(struct channel *ch, void *out, struct waker *wake)
 	if (++ch->head == ch->cap)
 		ch->head = 0;
 	ch->count--;
-	*wake = waitq_wake_one_begin(&ch->senders);
+	*wake = waitq_wake_one(&ch->senders, smp);
 	return true;
+}
+
+static ALWAYS_INLINE bool try_send(struct channel *ch, const void *item, bool smp)
+{
+	struct waker wake = { 0 };
+	bool ok;
+
+	lock(ch, smp);
+	ok = send_locked(ch, item, smp, &wake);
+	unlock_and_wake(ch, smp, &wake);
+	return ok;
+}
+
+static ALWAYS_INLINE bool try_recv(struct channel *ch, void *out, bool smp)
+{
+	struct waker wake = { 0 };
+	bool ok;
+
+	lock(ch, smp);
+	ok = recv_locked(ch, out, smp, &wake);
+	unlock_and_wake(ch, smp, &wake);
+	return ok;
 }
 
 bool chan_try_send(struct channel *ch, const void *item)
 {
-	struct waker wake = { 0 };
-	bool locked = sched_lock(&ch->lock);
-	bool ok = try_send_locked(ch, item, &wake);
-
-	sched_unlock(&ch->lock, locked);
-	waker_wake_end(&wake);
-	return ok;
+	return sched_smp() ? try_send(ch, item, true) : try_send(ch, item, false);
 }
 
 bool chan_try_recv(struct channel *ch, void *out)
 {
-	struct waker wake = { 0 };
-	bool locked = sched_lock(&ch->lock);
-	bool ok = try_recv_locked(ch, out, &wake);
-
-	sched_unlock(&ch->lock, locked);
-	waker_wake_end(&wake);
-	return ok;
+	return sched_smp() ? try_recv(ch, out, true) : try_recv(ch, out, false);
 }
 
-static enum poll chan_send_poll(struct future *f, struct context *cx)
+static ALWAYS_INLINE enum poll send_poll(struct chan_send_future *s, struct context *cx, bool smp)
 {
-	struct chan_send_future *s = (struct chan_send_future *)f;
 	struct channel *ch = s->ch;
 	struct waker wake = { 0 };
-	bool locked = sched_lock(&ch->lock);
 	enum poll r = POLL_READY;
 
+	lock(ch, smp);
 	s->waiter.woken = false;	/* this poll answers the wake */
-	if (ch->closed || try_send_locked(ch, s->item, &wake)) {
+	if (ch->closed || send_locked(ch, s->item, smp, &wake)) {
 		s->ok = !ch->closed;
 		waitq_remove(&s->waiter);
 	} else {
 		waitq_add(&ch->senders, &s->waiter, cx->waker);
 		r = POLL_PENDING;
 	}
-	sched_unlock(&ch->lock, locked);
-	waker_wake_end(&wake);
+	unlock_and_wake(ch, smp, &wake);
 	return r;
 }
 
-static enum poll chan_recv_poll(struct future *f, struct context *cx)
+static ALWAYS_INLINE enum poll recv_poll(struct chan_recv_future *r, struct context *cx, bool smp)
 {
-	struct chan_recv_future *r = (struct chan_recv_future *)f;
 	struct channel *ch = r->ch;
 	struct waker wake = { 0 };
-	bool locked = sched_lock(&ch->lock);
 	enum poll res = POLL_READY;
 
+	lock(ch, smp);
 	r->waiter.woken = false;
-	r->ok = try_recv_locked(ch, r->out, &wake);
+	r->ok = recv_locked(ch, r->out, smp, &wake);
 	if (r->ok || ch->closed) {
 		waitq_remove(&r->waiter);
 	} else {
 		waitq_add(&ch->receivers, &r->waiter, cx->waker);
 		res = POLL_PENDING;
 	}
-	sched_unlock(&ch->lock, locked);
-	waker_wake_end(&wake);
+	unlock_and_wake(ch, smp, &wake);
 	return res;
+}
+
+static enum poll chan_send_poll(struct future *f, struct context *cx)
+{
+	struct chan_send_future *s = (struct chan_send_future *)f;
+
+	return sched_smp() ? send_poll(s, cx, true) : send_poll(s, cx, false);
+}
+
+static enum poll chan_recv_poll(struct future *f, struct context *cx)
+{
+	struct chan_recv_future *r = (struct chan_recv_future *)f;
+
+	return sched_smp() ? recv_poll(r, cx, true) : recv_poll(r, cx, false);
 }
 
 /* A dropped sender that was owed a wake passes it on while there is room. */
@@ -178,7 +220,7 @@ static void chan_send_drop(struct future *f)
 
 	waitq_remove(&s->waiter);
 	if (s->waiter.woken && !ch->closed && ch->count < ch->cap)
-		wake = waitq_wake_one_begin(&ch->senders);
+		wake = waitq_wake_one(&ch->senders, locked);
 	s->waiter.woken = false;
 	sched_unlock(&ch->lock, locked);
 	waker_wake_end(&wake);
@@ -193,7 +235,7 @@ static void chan_recv_drop(struct future *f)
 
 	waitq_remove(&r->waiter);
 	if (r->waiter.woken && ch->count > 0)
-		wake = waitq_wake_one_begin(&ch->receivers);
+		wake = waitq_wake_one(&ch->receivers, locked);
 	r->waiter.woken = false;
 	sched_unlock(&ch->lock, locked);
 	waker_wake_end(&wake);

@@ -1,19 +1,7 @@
 /*
- * executor.c — tasks: spawning, waking, polling, ending; the executor's
- * instances and what they count.  Each CPU's loop is in worker.c.
- *
- *   wake                                  the worker polling the task
- *   ----                                  ---------------------------
- *   the task being polled wakes itself    poll it:
- *     (a yield): set current_woken          READY: finish it, wake its joiners
- *   other wakes: CAS state, set S           woke itself: back of the queue
- *     (S already set: set N, done)          else: clear S (N set: clear N and
- *     then queue it (worker.c)                    queue it again)
- *
- * S stays set while the task is polled, so a yield needs no atomic
- * instruction at all, and a task is on at most one CPU at a time however
- * many CPUs wake it: S is the token, and whoever sets it queues the task.
- * The state machine is drawn in task.h.
+ * executor.c — executor instances: setting up the workers, spawning, the
+ * counters, the task list, teardown, and the kernel's executor.  Wakers are
+ * in wake.c; each CPU's loop (poll, find work, steal, park) in worker.c.
  */
 #include "sched/worker.h"
 
@@ -25,18 +13,17 @@ static struct executor global_executor;
 
 /* ---- task tables -------------------------------------------------------------- */
 
-/* The worker whose table holds t (where it was spawned), and t's slot there. */
-static inline struct worker *home_of(struct executor *ex, const struct task *t, uint32_t *slot)
-{
-	*slot = t->slot >> ex->shard_bits;
-	return &ex->workers[t->slot & ((1u << ex->shard_bits) - 1)];
-}
-
 static bool table_insert(struct executor *ex, struct worker *home, struct task *t)
 {
-	bool locked = sched_lock(&home->table_lock);
-	uint32_t slot = task_table_insert(&home->table, t);
+	bool locked;
+	uint32_t slot;
 
+	if (executor_solo(ex)) {	/* one table, no other CPU */
+		t->slot = task_table_insert(&home->table, t);
+		return t->slot != TASK_NO_SLOT;
+	}
+	locked = sched_lock(&home->table_lock);
+	slot = task_table_insert(&home->table, t);
 	if (slot != TASK_NO_SLOT)
 		atomic_store_explicit(task_table_cpu(&home->table, slot), (uint8_t)home->index,
 				      memory_order_relaxed);
@@ -45,117 +32,12 @@ static bool table_insert(struct executor *ex, struct worker *home, struct task *
 	return slot != TASK_NO_SLOT;
 }
 
-static void table_remove(struct executor *ex, struct task *t)
-{
-	uint32_t slot;
-	struct worker *home = home_of(ex, t, &slot);
-	bool locked = sched_lock(&home->table_lock);
-
-	task_table_remove(&home->table, slot);
-	sched_unlock(&home->table_lock, locked);
-}
-
 uint32_t executor_task_polls(struct executor *ex, const struct task *t)
 {
 	uint32_t slot;
 	struct worker *home = home_of(ex, t, &slot);
 
 	return atomic_load_explicit(task_table_polls(&home->table, slot), memory_order_relaxed);
-}
-
-/* ---- wakers ------------------------------------------------------------------ */
-
-static struct executor *executor_of(const struct waker *w)
-{
-	return container_of(w->vtable, struct executor, waker_vt);
-}
-
-/* Sets S (true: the caller queues t) or, if t is queued or being polled
- * already, N (its next poll is still to come).  False if t is over. */
-static bool claim(struct task *t)
-{
-	uint32_t old = atomic_load_explicit(&t->state, memory_order_relaxed), set;
-
-	do {
-		if (old & (TASK_DONE | TASK_NOTIFIED))
-			return false;	/* over, or already sure to be polled again */
-		set = old & TASK_SCHEDULED ? TASK_NOTIFIED : TASK_SCHEDULED;
-	} while (!atomic_compare_exchange_weak_explicit(&t->state, &old, old | set,
-							 memory_order_acq_rel,
-							 memory_order_relaxed));
-	return set == TASK_SCHEDULED;
-}
-
-/* Queues t, which the caller claimed, from wherever the caller is. */
-static void queue_claimed(struct executor *ex, struct task *t)
-{
-	struct worker *w = sched_running;
-
-	if (w && w->ex == ex && !hal_in_interrupt())
-		worker_queue_local(w, t);
-	else
-		worker_queue_remote(ex, w && w->ex == ex ? w : NULL, t);
-}
-
-static inline void wake_task(struct executor *ex, struct task *t)
-{
-	struct worker *w = worker_here(ex);
-
-	if (w && t == worker_current(w))
-		w->current_woken = true;	/* a yield: queued after the poll */
-	else if (claim(t))
-		queue_claimed(ex, t);
-}
-
-void executor_wake_task(struct executor *ex, struct task *t)
-{
-	wake_task(ex, t);
-}
-
-static struct waker task_waker_clone(const struct waker *w)
-{
-	task_ref(w->data);
-	return *w;
-}
-
-static void task_waker_wake_by_ref(const struct waker *w)
-{
-	wake_task(executor_of(w), w->data);
-}
-
-static void task_waker_wake(struct waker *w)
-{
-	task_waker_wake_by_ref(w);
-	task_unref(w->data);
-}
-
-static void task_waker_drop(struct waker *w)
-{
-	task_unref(w->data);
-}
-
-/* The first half of a wake under a lock (future.h): the claim.  Once S is
- * ours the task cannot end before we queue it, so no reference is taken. */
-static struct waker task_waker_wake_begin(const struct waker *w)
-{
-	struct executor *ex = executor_of(w);
-	struct task *t = w->data;
-	struct worker *here = worker_here(ex);
-
-	if (here && t == worker_current(here)) {
-		here->current_woken = true;
-		return (struct waker){ 0 };
-	}
-	if (!claim(t))
-		return (struct waker){ 0 };
-	return (struct waker){ .data = t, .vtable = &ex->claimed_vt };
-}
-
-/* The second half, after unlocking (a claimed wake is ended by wake, or by
- * drop: either way the task is queued). */
-static void claimed_wake(struct waker *w)
-{
-	queue_claimed(container_of(w->vtable, struct executor, claimed_vt), w->data);
 }
 
 /* ---- instances -------------------------------------------------------------- */
@@ -185,14 +67,7 @@ static void worker_init(struct executor *ex, struct worker *w, unsigned index,
 static void setup_common(struct executor *ex, unsigned nworkers)
 {
 	memset(ex, 0, sizeof(*ex));
-	ex->waker_vt = (struct waker_vtable){
-		.clone = task_waker_clone,
-		.wake = task_waker_wake,
-		.wake_by_ref = task_waker_wake_by_ref,
-		.drop = task_waker_drop,
-		.wake_begin = task_waker_wake_begin,
-	};
-	ex->claimed_vt = (struct waker_vtable){ .wake = claimed_wake, .drop = claimed_wake };
+	wake_setup(ex);
 	ex->nworkers = nworkers;
 	while ((1u << ex->shard_bits) < nworkers)
 		ex->shard_bits++;
@@ -250,7 +125,8 @@ bool executor_setup_workers(struct executor *ex, unsigned n)
 static struct task *task_create(struct executor *ex, const struct future *init,
 				size_t size, uint32_t refs, uint32_t *id)
 {
-	struct worker *here = worker_here(ex);
+	/* One worker: the caller is its executor context, by contract. */
+	struct worker *here = executor_solo(ex) ? &ex->solo : worker_here(ex);
 	struct worker *home = here ? here : &ex->workers[0];
 	struct task *t = kmalloc(sizeof(*t) + size);
 
@@ -265,7 +141,7 @@ static struct task *task_create(struct executor *ex, const struct future *init,
 	/* Once queued, a detached task may run and end on another CPU at
 	 * once: nothing of it may be read after this. */
 	*id = task_id(t);
-	if (here || executor_solo(ex)) {
+	if (here) {
 		stat_add(&home->stats.spawned, 1);
 		worker_queue_local(home, t);
 	} else {
@@ -288,100 +164,6 @@ uint32_t spawn_detached_on(struct executor *ex, const struct future *init, size_
 	uint32_t id;
 
 	return task_create(ex, init, size, 1, &id) ? id : 0;
-}
-
-/* ---- polling ---------------------------------------------------------------- */
-
-/* The task is over: it leaves its table, its joiners wake, and the executor
- * drops its reference.  The caller has set TASK_DONE, so the wakes this
- * causes cannot queue it again.  w counts it (the worker that ended it). */
-static void task_retire(struct worker *w, struct task *t, bool cancelled)
-{
-	struct executor *ex = w->ex;
-
-	if (cancelled) {
-		future_drop(task_future(t));
-		stat_add(&w->stats.cancelled, 1);
-	} else {
-		stat_add(&w->stats.completed, 1);
-	}
-	table_remove(ex, t);
-	task_wake_joiners(ex, t);
-	task_unref(t);
-}
-
-/* Ends t.  Finished (READY): DONE goes on and a cancel that came during
- * the last poll comes off, in one step, so that a task whose output is
- * valid never reports a cancel.  Cancelled: DONE joins the cancel bit. */
-static void task_finish(struct worker *w, struct task *t, bool cancelled)
-{
-	uint32_t old = atomic_load_explicit(&t->state, memory_order_relaxed), new;
-
-	/* seq_cst: pairs with the count of waiting joins (task.c). */
-	do {
-		new = cancelled ? old | TASK_DONE : (old | TASK_DONE) & ~TASK_CANCELLED;
-	} while (!atomic_compare_exchange_weak_explicit(&t->state, &old, new,
-							 memory_order_seq_cst,
-							 memory_order_relaxed));
-	task_retire(w, t, cancelled);
-}
-
-/* After a PENDING poll: wait for the next wake, unless one came during the
- * poll (NOTIFIED), which the poll may have missed: then go round again.
- * Clearing S hands the token back: from here on another CPU may queue and
- * poll the task. */
-static void task_park(struct worker *w, struct task *t)
-{
-	uint32_t old = atomic_load_explicit(&t->state, memory_order_relaxed), new;
-
-	do {
-		new = old & TASK_NOTIFIED ? old & ~TASK_NOTIFIED : old & ~TASK_SCHEDULED;
-	} while (!atomic_compare_exchange_weak_explicit(&t->state, &old, new,
-							 memory_order_acq_rel,
-							 memory_order_relaxed));
-	if (old & TASK_NOTIFIED)
-		worker_queue_yielded(w, t);
-}
-
-void task_poll(struct worker *w, struct task *t)
-{
-	struct executor *ex = w->ex;
-	uint32_t st = atomic_load_explicit(&t->state, memory_order_acquire), slot, polls;
-	struct waker wk = { .data = t, .vtable = &ex->waker_vt };
-	struct context cx = { .waker = &wk, .executor = ex };
-	struct worker *home = home_of(ex, t, &slot);
-	_Atomic uint32_t *count;
-	enum poll r;
-
-	/* Woken again while it sat in the queue: this poll answers that wake
-	 * too.  (Only the rare case pays for an atomic instruction.) */
-	if (st & TASK_NOTIFIED)
-		st = atomic_fetch_and_explicit(&t->state, ~TASK_NOTIFIED, memory_order_acq_rel);
-	if (st & TASK_CANCELLED) {
-		task_finish(w, t, true);
-		return;
-	}
-	/* Every queue entry came from a spawn or from exactly one wake, so
-	 * wakes are counted here, without work in the wake path: every poll
-	 * but a task's first answers a wake.  The count is ours while S is. */
-	count = task_table_polls(&home->table, slot);
-	polls = atomic_load_explicit(count, memory_order_relaxed);
-	atomic_store_explicit(count, polls + 1, memory_order_relaxed);
-	stat_add(&w->stats.wakes, polls != 0);
-	stat_add(&w->stats.polls, 1);
-	if (!executor_solo(ex))
-		atomic_store_explicit(task_table_cpu(&home->table, slot), (uint8_t)w->index,
-				      memory_order_relaxed);
-	atomic_store_explicit(&w->current, t, memory_order_relaxed);
-	w->current_woken = false;
-	r = future_poll(task_future(t), &cx);
-	atomic_store_explicit(&w->current, NULL, memory_order_relaxed);
-	if (r == POLL_READY)
-		task_finish(w, t, false);
-	else if (w->current_woken)
-		worker_queue_yielded(w, t);	/* yielded: still scheduled */
-	else
-		task_park(w, t);
 }
 
 /* ---- counters ------------------------------------------------------------------- */

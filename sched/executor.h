@@ -121,7 +121,8 @@ struct executor {
 	 * through its vtable pointer (container_of), so tasks need not store
 	 * one.  Keeps the task header small. */
 	struct waker_vtable waker_vt;
-	struct waker_vtable claimed_vt;	/* a wake begun under a lock */
+	struct waker_vtable claimed_vt;	/* a wake begun under a lock ... */
+	struct waker_vtable claimed_here_vt;	/* ... by this CPU's worker */
 	unsigned nworkers;
 	unsigned shard_bits;		/* task slot = table slot << bits | worker */
 	struct worker *workers;		/* [nworkers]; &solo with one */

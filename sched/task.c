@@ -152,19 +152,17 @@ static bool joins_task(const struct waiter *w, const void *task)
 
 enum { JOIN_BATCH = 8 };
 
-/* A batch at a time: the wakes begin under the lock and end after it. */
+/* A batch at a time: the wakes begin under the lock and end after it.  The
+ * executor calls this only when joins_waiting is not zero. */
 void task_wake_joiners(struct executor *ex, struct task *t)
 {
 	struct join_queue *jq = executor_join_queue(ex, t);
 	struct waker w[JOIN_BATCH];
 	unsigned n;
 
-	/* DONE was set seq_cst (task_finish) before this load. */
-	if (!atomic_load_explicit(&ex->joins_waiting, memory_order_seq_cst))
-		return;
 	do {
 		bool locked = sched_lock(&jq->lock);
-		n = waitq_wake_begin_if(&jq->q, joins_task, t, w, JOIN_BATCH);
+		n = waitq_wake_if(&jq->q, joins_task, t, locked, w, JOIN_BATCH);
 		sched_unlock(&jq->lock, locked);
 		waitq_wake_end(w, n);
 	} while (n == JOIN_BATCH);

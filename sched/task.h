@@ -126,7 +126,8 @@ struct join_future {
 };
 
 void join_init(struct join_future *j, const struct task_handle *h);
-/* Executor only: t has ended; wakes the join futures waiting for it. */
+/* Executor only: t has ended; wakes the join futures waiting for it (the
+ * executor skips the call while no join waits: task.c). */
 void task_wake_joiners(struct executor *ex, struct task *t);
 
 #endif

@@ -7,7 +7,6 @@
 #include "mm/heap.h"
 
 #define NO_SLOT TASK_NO_SLOT
-#define DIR_MASK ((1u << TASK_DIR_SHIFT) - 1)
 
 void task_table_init(struct task_table *tt, uint32_t max_slots)
 {
@@ -16,52 +15,67 @@ void task_table_init(struct task_table *tt, uint32_t max_slots)
 	*tt = (struct task_table){ .max_chunks = max < TASK_MAX_CHUNKS ? max : TASK_MAX_CHUNKS };
 }
 
-/* Chunk c, or NULL if it was never allocated or was given back. */
-static struct task_chunk *chunk_at(const struct task_table *tt, uint32_t c)
+/* The owner's view: it holds the lock, or is the only CPU. */
+static struct task_chunk **chunks_of(const struct task_table *tt)
 {
-	struct task_chunk **page = tt->dir[c >> TASK_DIR_SHIFT];
-
-	return page ? page[c & DIR_MASK] : NULL;
+	return atomic_load_explicit(&((struct task_table *)tt)->chunks, memory_order_relaxed);
 }
 
-static void set_chunk(struct task_table *tt, uint32_t c, struct task_chunk *chunk)
+static struct task_chunk *chunk_at(const struct task_table *tt, uint32_t c)
 {
-	tt->dir[c >> TASK_DIR_SHIFT][c & DIR_MASK] = chunk;
+	return chunks_of(tt)[c];
 }
 
 void task_table_destroy(struct task_table *tt)
 {
 	for (uint32_t c = 0; c < tt->nchunks; c++)
 		kfree(chunk_at(tt, c));
-	for (uint32_t p = 0; p < TASK_DIR_PAGES; p++)
-		kfree(tt->dir[p]);
+	kfree(chunks_of(tt));
+	for (uint32_t i = 0; i < tt->nold; i++)
+		kfree(tt->old[i]);
 	*tt = (struct task_table){ .max_chunks = tt->max_chunks };
 }
 
-/* A new chunk in the first free place of the directory. */
+/* A bigger array of chunk pointers.  The old one stays readable (kept in
+ * tt->old) for CPUs that loaded it before the switch. */
+static bool grow_array(struct task_table *tt)
+{
+	uint32_t cap = tt->chunks_cap ? tt->chunks_cap * 2 : 4;
+	struct task_chunk **a, **prev = chunks_of(tt);
+
+	if (tt->chunks_cap >= tt->max_chunks || tt->nold == TASK_OLD_ARRAYS)
+		return false;
+	if (cap > tt->max_chunks)
+		cap = tt->max_chunks;
+	a = kmalloc((size_t)cap * sizeof(*a));
+	if (!a)
+		return false;
+	for (uint32_t c = 0; c < cap; c++)
+		a[c] = c < tt->chunks_cap ? prev[c] : NULL;
+	/* Release: the copied pointers are in place before anyone finds a. */
+	atomic_store_explicit(&tt->chunks, a, memory_order_release);
+	if (prev)
+		tt->old[tt->nold++] = prev;
+	tt->chunks_cap = cap;
+	return true;
+}
+
+/* A new chunk in the first free place of the array. */
 static bool add_chunk(struct task_table *tt)
 {
 	uint32_t c = 0;
 	struct task_chunk *chunk;
-	struct task_chunk ***page;
 
 	while (c < tt->nchunks && chunk_at(tt, c))
 		c++;
-	if (c >= tt->max_chunks)
+	if (c == tt->chunks_cap && !grow_array(tt))
 		return false;
-	page = &tt->dir[c >> TASK_DIR_SHIFT];
-	if (!*page) {
-		*page = kmalloc(sizeof(**page) << TASK_DIR_SHIFT);
-		if (!*page)
-			return false;
-		memset(*page, 0, sizeof(**page) << TASK_DIR_SHIFT);
-	}
 	chunk = kmalloc(sizeof(*chunk));
 	if (!chunk)
 		return false;
 	chunk->live = 0;
 	memset(chunk->used, 0, sizeof(chunk->used));
-	set_chunk(tt, c, chunk);
+	chunks_of(tt)[c] = chunk;
 	tt->empty++;
 	if (c == tt->nchunks)
 		tt->nchunks++;
@@ -161,7 +175,7 @@ static __attribute__((noinline)) void chunk_emptied(struct task_table *tt, uint3
 		return;		/* the spare */
 	tt->empty--;
 	kfree(chunk_at(tt, c));
-	set_chunk(tt, c, NULL);
+	chunks_of(tt)[c] = NULL;
 	tt->slots -= TASK_CHUNK_SLOTS;
 	while (!chunk_at(tt, tt->nchunks - 1))
 		tt->nchunks--;	/* a live task keeps some chunk */

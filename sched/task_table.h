@@ -16,11 +16,12 @@
  * bytes: 13 bytes per slot).  The table grows a chunk at a time when all but
  * 1/64 of its slots are used (so the search for a free slot stays short, and
  * a big table is 98 % full), and gives a chunk back when it empties (keeping
- * one spare while any task lives).  Nothing is ever copied or moved: the
- * chunks hang off a two-level directory whose pages, once allocated, stay
- * until the table is destroyed, so another CPU may find a live task's chunk
- * without the lock while the table grows.  At most TASK_MAX_CHUNKS chunks:
- * 64 Mi tasks per CPU.
+ * one spare while any task lives).  No task or chunk is ever moved.  The
+ * array of chunk pointers doubles when full; the old array is kept (not
+ * freed) until the table empties, so another CPU that polls a task may look
+ * up its chunk without the lock while the table grows: whichever array it
+ * finds holds that chunk.  At most TASK_MAX_CHUNKS chunks: 64 Mi tasks per
+ * CPU.
  *
  * Inserting and removing belong to whoever holds the table: its worker, or,
  * with other CPUs running, its lock (a task may end on another CPU).  The
@@ -41,9 +42,8 @@ struct task;
 #define TASK_CHUNK_SLOTS (1u << TASK_CHUNK_SHIFT)
 #define TASK_CHUNK_WORDS (TASK_CHUNK_SLOTS / 64)
 
-#define TASK_DIR_SHIFT 10			/* chunk pointers per directory page */
-#define TASK_DIR_PAGES 64
-#define TASK_MAX_CHUNKS (TASK_DIR_PAGES << TASK_DIR_SHIFT)
+#define TASK_MAX_CHUNKS (1u << 16)
+#define TASK_OLD_ARRAYS 16		/* doublings from 4 to TASK_MAX_CHUNKS */
 #define TASK_NO_SLOT UINT32_MAX
 
 struct task_chunk {
@@ -55,10 +55,11 @@ struct task_chunk {
 };
 
 struct task_table {
-	/* Chunk c is dir[c >> TASK_DIR_SHIFT][c & (2^TASK_DIR_SHIFT - 1)];
-	 * NULL: never allocated, or given back. */
-	struct task_chunk **dir[TASK_DIR_PAGES];
-	uint32_t nchunks;		/* chunk numbers in use are below this */
+	/* Chunk c is chunks[c]; NULL: never allocated, or given back. */
+	struct task_chunk **_Atomic chunks;
+	uint32_t nchunks, chunks_cap;	/* chunk numbers in use are below nchunks */
+	struct task_chunk **old[TASK_OLD_ARRAYS];	/* outgrown, kept */
+	uint32_t nold;
 	uint32_t max_chunks;		/* slots stay below max_chunks * TASK_CHUNK_SLOTS */
 	uint32_t live;			/* tasks in the table */
 	uint32_t slots;			/* slots in allocated chunks */
@@ -78,12 +79,13 @@ struct task *task_table_get(const struct task_table *tt, uint32_t slot);
 /* The first used slot at or after `from`, or TASK_NO_SLOT: for walking. */
 uint32_t task_table_next(const struct task_table *tt, uint32_t from);
 
-/* The chunk of a slot in use. */
+/* The chunk of a slot in use; any CPU, without the lock. */
 static inline struct task_chunk *task_table_chunk(const struct task_table *tt, uint32_t slot)
 {
-	uint32_t c = slot >> TASK_CHUNK_SHIFT;
+	struct task_chunk **chunks = atomic_load_explicit(
+		&((struct task_table *)tt)->chunks, memory_order_acquire);
 
-	return tt->dir[c >> TASK_DIR_SHIFT][c & ((1u << TASK_DIR_SHIFT) - 1)];
+	return chunks[slot >> TASK_CHUNK_SHIFT];
 }
 
 /* The task's poll count (wraps at 2^32).  slot must be in use. */

@@ -26,7 +26,7 @@ void waitq_add(struct waitq *q, struct waiter *w, const struct waker *waker)
 	q->head.prev = &w->link;
 }
 
-static void unlink(struct waiter *w)
+void waitq_unlink(struct waiter *w)
 {
 	w->link.prev->next = w->link.next;
 	w->link.next->prev = w->link.prev;
@@ -36,7 +36,7 @@ static void unlink(struct waiter *w)
 void waitq_remove(struct waiter *w)
 {
 	if (waiter_linked(w))
-		unlink(w);
+		waitq_unlink(w);
 }
 
 static struct waiter *waiter_of(struct wait_link *l)
@@ -44,27 +44,8 @@ static struct waiter *waiter_of(struct wait_link *l)
 	return container_of(l, struct waiter, link);
 }
 
-/* Unlinked already. */
-static struct waker wake_begin(struct waiter *w)
-{
-	w->woken = true;
-	return waker_wake_begin(&w->waker);
-}
-
-struct waker waitq_wake_one_begin(struct waitq *q)
-{
-	struct waiter *w;
-
-	if (waitq_is_empty(q))
-		return (struct waker){ 0 };
-	w = waiter_of(q->head.next);
-	unlink(w);
-	return wake_begin(w);
-}
-
-unsigned waitq_wake_begin_if(struct waitq *q,
-			     bool (*match)(const struct waiter *w, const void *key),
-			     const void *key, struct waker *out, unsigned max)
+unsigned waitq_wake_if(struct waitq *q, bool (*match)(const struct waiter *w, const void *key),
+		       const void *key, bool locked, struct waker *out, unsigned max)
 {
 	struct wait_link *l, *next;
 	unsigned n = 0;
@@ -75,8 +56,8 @@ unsigned waitq_wake_begin_if(struct waitq *q,
 		next = l->next;
 		if (match && !match(waiter_of(l), key))
 			continue;
-		unlink(waiter_of(l));
-		out[n++] = wake_begin(waiter_of(l));
+		waitq_unlink(waiter_of(l));
+		out[n++] = waitq_wake_waiter(waiter_of(l), locked);
 	}
 	return n;
 }

@@ -18,9 +18,11 @@
  * Executor context only (tasks, kernel_main): not for interrupt handlers,
  * which use atomic_waker instead.  The queue has no lock of its own: its
  * owner (a channel, the join queues) holds its lock around every call while
- * other CPUs run.  Waking is therefore in two halves (future.h): the calls
- * below unlink the waiters and begin their wakes under the lock, and the
- * caller ends them with waker_wake_end() once it has unlocked.
+ * other CPUs run, and says so (`locked`).  Then a wake is in two halves
+ * (future.h): the calls below unlink the waiters and begin their wakes under
+ * the lock, and the caller ends them with waker_wake_end() once it has
+ * unlocked.  With no lock held (one CPU) the wake happens at once, and
+ * waker_wake_end() has nothing left to do.
  */
 #ifndef COOP_SCHED_WAITQ_H
 #define COOP_SCHED_WAITQ_H
@@ -55,16 +57,38 @@ void waitq_init(struct waitq *q);
 void waitq_add(struct waitq *q, struct waiter *w, const struct waker *waker);
 /* Unlinks w if linked. */
 void waitq_remove(struct waiter *w);
-/* Begins waking the oldest waiter; the result goes to waker_wake_end()
- * (vtable NULL if the queue was empty). */
-struct waker waitq_wake_one_begin(struct waitq *q);
-/* Begins waking the oldest `max` waiters for which match(w, key) is true
+void waitq_unlink(struct waiter *w);
+
+/* Wakes w (unlinked already), or begins to (locked). */
+static inline struct waker waitq_wake_waiter(struct waiter *w, bool locked)
+{
+	w->woken = true;
+	if (locked)
+		return waker_wake_begin(&w->waker);
+	waker_wake_by_ref(&w->waker);
+	return (struct waker){ 0 };
+}
+
+/* Wakes the oldest waiter, or begins to (locked); the result goes to
+ * waker_wake_end() (vtable NULL: nothing left to do, or no waiter).
+ * Inline: with `locked` a constant false, the single-CPU case compiles to
+ * the plain wake. */
+static inline struct waker waitq_wake_one(struct waitq *q, bool locked)
+{
+	struct waiter *w;
+
+	if (waitq_is_empty(q))
+		return (struct waker){ 0 };
+	w = container_of(q->head.next, struct waiter, link);
+	waitq_unlink(w);
+	return waitq_wake_waiter(w, locked);
+}
+/* The same for the oldest `max` waiters for which match(w, key) is true
  * (all of them if match is NULL), in the order they were added, into out[];
  * returns how many.  A key lets one queue be shared by waiters for
  * different events (see join in task.c). */
-unsigned waitq_wake_begin_if(struct waitq *q,
-			     bool (*match)(const struct waiter *w, const void *key),
-			     const void *key, struct waker *out, unsigned max);
+unsigned waitq_wake_if(struct waitq *q, bool (*match)(const struct waiter *w, const void *key),
+		       const void *key, bool locked, struct waker *out, unsigned max);
 /* Ends the wakes begun into w[0 .. n-1]. */
 static inline void waitq_wake_end(struct waker *w, unsigned n)
 {

@@ -1,8 +1,8 @@
 /*
- * worker.c — each CPU's executor loop: find a task, poll it, and when there
- * is none anywhere, park and halt.  The picture is in executor.h.
+ * worker.c — each CPU's executor loop: queue, poll, find work, steal, park.
+ * The picture is in executor.h, the wakes that feed the queues in wake.c.
  *
- * Where a worker looks, in order:
+ * Where a worker looks for its next task, in order:
  *   1. timers that came due (one queue for all workers: timer.h);
  *   2. tasks woken by interrupt handlers on this CPU (rq), which move to the
  *      back of the local queue;
@@ -14,7 +14,8 @@
  *   6. the other workers' local queues, stealing half of one (if at most
  *      half the workers search already);
  *   7. nothing: park, look once more with interrupts off, and halt (idle.h).
- * With one worker, only 1, 2 (into the FIFO), 4 (the FIFO) and 7.
+ * With one worker, only 1, 2 (into the FIFO), 4 (the FIFO) and 7, and the
+ * poll is compiled separately for that case (task_poll's `solo`).
  */
 #include "sched/worker.h"
 
@@ -26,22 +27,7 @@ HAL_PER_CPU __typeof__(struct worker *) sched_running;
 #define LIFO_POLLS 3		/* LIFO-slot polls in a row before the queue's turn */
 #define INJECT_BATCH 64		/* most tasks taken from the inject queue at once */
 
-static inline struct task *task_of(struct rq_node *n)
-{
-	return container_of(n, struct task, link);
-}
-
-/* ---- queueing ----------------------------------------------------------------- */
-
-/* One worker: tasks woken by interrupts go first, so the FIFO keeps the
- * order of the wakes. */
-static inline void drain_rq_to_fifo(struct worker *w)
-{
-	struct rq_node *n;
-
-	while ((n = rq_pop(&w->rq)))
-		fifo_push(&w->fifo, n);
-}
+/* ---- queueing (two or more workers; one worker: worker.h) ---------------------- */
 
 /* Two or more: the back of the local queue; when it is full, half of it
  * and t go to the inject queue, for anyone. */
@@ -74,16 +60,10 @@ static inline void offer_work(struct worker *w)
 		idle_notify(&w->ex->idle);
 }
 
-void worker_queue_local(struct worker *w, struct task *t)
+void worker_queue_local_shared(struct worker *w, struct task *t)
 {
-	struct task *prev;
+	struct task *prev = w->lifo;
 
-	if (executor_solo(w->ex)) {
-		drain_rq_to_fifo(w);
-		fifo_push(&w->fifo, &t->link);
-		return;
-	}
-	prev = w->lifo;
 	w->lifo = t;
 	if (prev) {
 		push_back(w, prev);
@@ -91,13 +71,8 @@ void worker_queue_local(struct worker *w, struct task *t)
 	}
 }
 
-void worker_queue_yielded(struct worker *w, struct task *t)
+void worker_queue_yielded_shared(struct worker *w, struct task *t)
 {
-	if (executor_solo(w->ex)) {
-		drain_rq_to_fifo(w);
-		fifo_push(&w->fifo, &t->link);
-		return;
-	}
 	push_back(w, t);
 	offer_work(w);
 }
@@ -117,6 +92,126 @@ void worker_queue_remote(struct executor *ex, struct worker *irq_here, struct ta
 		inject_push(&ex->inject, t);
 		idle_notify(&ex->idle);
 	}
+}
+
+static void table_remove(struct executor *ex, struct task *t)
+{
+	uint32_t slot;
+	struct worker *home;
+	bool locked;
+
+	if (executor_solo(ex)) {	/* one table, no other CPU */
+		task_table_remove(&ex->solo.table, t->slot);
+		return;
+	}
+	home = home_of(ex, t, &slot);
+	locked = sched_lock(&home->table_lock);
+	task_table_remove(&home->table, slot);
+	sched_unlock(&home->table_lock, locked);
+}
+
+/* ---- polling ---------------------------------------------------------------- */
+
+/* The task is over: it leaves its table, its joiners wake, and the executor
+ * drops its reference.  The caller has set TASK_DONE, so the wakes this
+ * causes cannot queue it again.  w counts it (the worker that ended it). */
+void task_retire(struct worker *w, struct task *t, bool cancelled)
+{
+	struct executor *ex = w->ex;
+
+	if (cancelled) {
+		future_drop(task_future(t));
+		stat_add(&w->stats.cancelled, 1);
+	} else {
+		stat_add(&w->stats.completed, 1);
+	}
+	table_remove(ex, t);
+	/* DONE was set seq_cst (task_finish) before this load: see task.c
+	 * for why no join can be missed when the count is zero. */
+	if (atomic_load_explicit(&ex->joins_waiting, memory_order_seq_cst))
+		task_wake_joiners(ex, t);
+	task_unref(t);
+}
+
+/* Ends t.  Finished (READY): DONE goes on and a cancel that came during
+ * the last poll comes off, in one step, so that a task whose output is
+ * valid never reports a cancel.  Cancelled: DONE joins the cancel bit. */
+static void task_finish(struct worker *w, struct task *t, bool cancelled)
+{
+	uint32_t old = atomic_load_explicit(&t->state, memory_order_relaxed), new;
+
+	/* seq_cst: pairs with the count of waiting joins (task.c). */
+	do {
+		new = cancelled ? old | TASK_DONE : (old | TASK_DONE) & ~TASK_CANCELLED;
+	} while (!atomic_compare_exchange_weak_explicit(&t->state, &old, new,
+							 memory_order_seq_cst,
+							 memory_order_relaxed));
+	task_retire(w, t, cancelled);
+}
+
+/* After a PENDING poll: wait for the next wake, unless one came during the
+ * poll (NOTIFIED), which the poll may have missed: then go round again.
+ * Clearing S hands the token back: from here on another CPU may queue and
+ * poll the task. */
+static inline __attribute__((always_inline)) void task_park(struct worker *w, struct task *t)
+{
+	uint32_t old = atomic_load_explicit(&t->state, memory_order_relaxed), new;
+
+	do {
+		new = old & TASK_NOTIFIED ? old & ~TASK_NOTIFIED : old & ~TASK_SCHEDULED;
+	} while (!atomic_compare_exchange_weak_explicit(&t->state, &old, new,
+							 memory_order_acq_rel,
+							 memory_order_relaxed));
+	if (old & TASK_NOTIFIED)
+		worker_queue_yielded(w, t);
+}
+
+/*
+ * Polls t on w.  Inlined twice, for one worker (solo: the constant lets the
+ * compiler drop what only many workers need) and for many.
+ */
+static inline __attribute__((always_inline)) void task_poll(struct worker *w, struct task *t,
+							     bool solo)
+{
+	struct executor *ex = w->ex;
+	uint32_t st = atomic_load_explicit(&t->state, memory_order_acquire), slot, polls;
+	struct waker wk = { .data = t, .vtable = &ex->waker_vt };
+	struct context cx = { .waker = &wk, .executor = ex };
+	struct worker *home = solo ? w : home_of(ex, t, &slot);
+	_Atomic uint32_t *count;
+	enum poll r;
+
+	if (solo)
+		slot = t->slot;		/* one table: the slot is the table's */
+	/* Woken again while it sat in the queue: this poll answers that wake
+	 * too.  (Only the rare case pays for an atomic instruction.) */
+	if (st & TASK_NOTIFIED)
+		st = atomic_fetch_and_explicit(&t->state, ~TASK_NOTIFIED, memory_order_acq_rel);
+	if (st & TASK_CANCELLED) {
+		task_finish(w, t, true);
+		return;
+	}
+	/* Every queue entry came from a spawn or from exactly one wake, so
+	 * wakes are counted here, without work in the wake path: every poll
+	 * but a task's first answers a wake.  The count is ours while S is. */
+	count = task_table_polls(&home->table, slot);
+	polls = atomic_load_explicit(count, memory_order_relaxed);
+	atomic_store_explicit(count, polls + 1, memory_order_relaxed);
+	stat_add(&w->stats.wakes, polls != 0);
+	stat_add(&w->stats.polls, 1);
+	if (!solo)
+		atomic_store_explicit(task_table_cpu(&home->table, slot), (uint8_t)w->index,
+				      memory_order_relaxed);
+	atomic_store_explicit(&w->current, t, memory_order_relaxed);
+	w->current_woken = false;
+	r = future_poll(task_future(t), &cx);
+	atomic_store_explicit(&w->current, NULL, memory_order_relaxed);
+	if (r == POLL_READY)
+		task_finish(w, t, false);
+	else if (w->current_woken)
+		worker_queue_yielded(w, t);	/* yielded: still scheduled */
+	else
+		task_park(w, t);
 }
 
 /* ---- finding work (two or more workers) ---------------------------------------- */
@@ -270,13 +365,17 @@ static void give_up_searching(struct worker *w)
 
 static void run_ready(struct worker *w)
 {
-	bool solo = executor_solo(w->ex);
 	struct task *t;
 
-	while ((t = solo ? next_task_solo(w) : next_task_shared(w))) {
+	if (executor_solo(w->ex)) {
+		while ((t = next_task_solo(w)))
+			task_poll(w, t, true);
+		return;
+	}
+	while ((t = next_task_shared(w))) {
 		if (w->searching)
 			stop_searching(w);
-		task_poll(w, t);
+		task_poll(w, t, false);
 	}
 }
 

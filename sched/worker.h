@@ -1,7 +1,7 @@
 /*
- * worker.h — inside the executor: what executor.c (tasks: spawn, wake,
- * poll, end) and worker.c (each CPU's loop: find work, steal, park) share.
- * Not for use outside sched/.
+ * worker.h — inside the executor: what executor.c (instances, spawning,
+ * counters), wake.c (wakers) and worker.c (each CPU's loop: poll, find
+ * work, steal, park) share.  Not for use outside sched/.
  */
 #ifndef COOP_SCHED_WORKER_H
 #define COOP_SCHED_WORKER_H
@@ -28,6 +28,18 @@ static inline struct task *worker_current(const struct worker *w)
 
 static inline bool executor_solo(const struct executor *ex) { return ex->nworkers == 1; }
 
+static inline struct task *task_of(struct rq_node *n)
+{
+	return container_of(n, struct task, link);
+}
+
+/* The worker whose table holds t (where it was spawned), and t's slot there. */
+static inline struct worker *home_of(struct executor *ex, const struct task *t, uint32_t *slot)
+{
+	*slot = t->slot >> ex->shard_bits;
+	return &ex->workers[t->slot & ((1u << ex->shard_bits) - 1)];
+}
+
 /* Counters: only the worker writes its own, so no atomic instruction. */
 static inline void stat_add(_Atomic uint64_t *c, uint64_t n)
 {
@@ -35,16 +47,50 @@ static inline void stat_add(_Atomic uint64_t *c, uint64_t n)
 			      memory_order_relaxed);
 }
 
-/* Queues a scheduled task (its S bit set by the caller) ... */
-/* ... woken or spawned by w's own loop: the LIFO slot (one worker: the FIFO). */
-void worker_queue_local(struct worker *w, struct task *t);
-/* ... that yielded, or was woken during its poll: the back of w's queue. */
-void worker_queue_yielded(struct worker *w, struct task *t);
-/* ... from anywhere else.  `irq_here`: this CPU's worker of ex, when we are
- * an interrupt handler that interrupted it, else NULL. */
+/* ---- queueing a scheduled task (its S bit set by the caller) ---------------------- */
+
+/* One worker: tasks woken by interrupts go first, so the FIFO keeps the
+ * order of the wakes. */
+static inline void drain_rq_to_fifo(struct worker *w)
+{
+	struct rq_node *n;
+
+	while ((n = rq_pop(&w->rq)))
+		fifo_push(&w->fifo, n);
+}
+
+void worker_queue_local_shared(struct worker *w, struct task *t);
+void worker_queue_yielded_shared(struct worker *w, struct task *t);
+
+/* Woken or spawned by w's own loop: the LIFO slot (one worker: the FIFO). */
+static inline void worker_queue_local(struct worker *w, struct task *t)
+{
+	if (!executor_solo(w->ex)) {
+		worker_queue_local_shared(w, t);
+		return;
+	}
+	drain_rq_to_fifo(w);
+	fifo_push(&w->fifo, &t->link);
+}
+
+/* Yielded, or woken during its poll: the back of w's queue. */
+static inline void worker_queue_yielded(struct worker *w, struct task *t)
+{
+	if (!executor_solo(w->ex)) {
+		worker_queue_yielded_shared(w, t);
+		return;
+	}
+	drain_rq_to_fifo(w);
+	fifo_push(&w->fifo, &t->link);
+}
+
+/* From anywhere else.  irq_here: this CPU's worker of ex, when we are an
+ * interrupt handler that interrupted it, else NULL. */
 void worker_queue_remote(struct executor *ex, struct worker *irq_here, struct task *t);
 
-/* executor.c: polls t on w (w's loop). */
-void task_poll(struct worker *w, struct task *t);
+/* wake.c: fills in the executor's waker vtables. */
+void wake_setup(struct executor *ex);
+/* worker.c: ends t (its future dropped if cancelled), counted on w. */
+void task_retire(struct worker *w, struct task *t, bool cancelled);
 
 #endif

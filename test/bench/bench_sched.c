@@ -83,7 +83,7 @@ static double spawn_many(void)
 	for (int i = 0; i < SPAWNS; i++)
 		spawn_detached_on(&ex, &t.base, sizeof(t));
 	/* The table at its peak: every task spawned, none run yet. */
-	spawn_table_bytes = (size_t)ex.table.slots / TASK_CHUNK_SLOTS * sizeof(struct task_chunk);
+	spawn_table_bytes = (size_t)executor_table_slots(&ex) / TASK_CHUNK_SLOTS * sizeof(struct task_chunk);
 	executor_run_until_idle(&ex);
 	t0 = now_ns() - t0;
 	executor_teardown(&ex);
