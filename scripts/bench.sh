@@ -11,7 +11,9 @@
 # machine hits both; each figure is the median over the rounds (and each
 # round's figure a median of 7 runs).  `BENCH ratio/...` lines give coop /
 # best single-threaded peer for each of Tokio's runtime-benchmark workloads,
-# from the medians and for each round.  The kernel benchmarks run in QEMU
+# from the medians and for each round, and `BENCH ratio/mt_...` coop's
+# 2-worker executor (host/sched_mt_*) / Tokio's multi-thread runtime with 2
+# workers.  The kernel benchmarks run in QEMU
 # boots with cmdline `bench=all` (and, as the 8259 peer, `bench=all irq=pic`)
 # under -icount shift=0
 # (one guest instruction = one virtual ns), so their numbers count guest
@@ -93,6 +95,20 @@ for w in ("yield_many", "spawn_many", "ping_pong", "chained_spawn"):
             b = min(vals, key=vals.get)
             print(f"BENCH ratio/{w}_vs_best_peer_round{r} {runs[coop][r] / vals[b]:.2f} "
                   f"x_{b.split('/')[1][:-len(w) - 1]}")
+# Two CPUs: coop's 2-worker executor against Tokio's multi-thread runtime
+# with 2 workers, the workload inside a task as coop's (and, for
+# reference, as block_on's own future).
+for w in ("yield_many", "spawn_many", "ping_pong", "chained_spawn"):
+    coop = f"host/sched_mt_{w}"
+    for peer in ("tokio_multi_thread2_in_task", "tokio_multi_thread2"):
+        k = f"peer/{peer}_{w}"
+        if coop not in runs or k not in runs:
+            continue
+        print(f"BENCH ratio/mt_{w}_vs_{peer} {med[coop] / med[k]:.2f} x")
+        for r in rounds:
+            if r in runs[coop] and r in runs[k]:
+                print(f"BENCH ratio/mt_{w}_vs_{peer}_round{r} "
+                      f"{runs[coop][r] / runs[k][r]:.2f} x")
 PY
 fi
 

@@ -11,12 +11,20 @@
  * same `make bench` and compares with.  Each figure here is the median of
  * REPEAT runs: host timings are noisy.
  */
+#include <linux/futex.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "test/host/fake_hal.h"
 
 #include "hal/hal.h"
 #include "sched/async.h"
+#include "sched/atomic_waker.h"
 #include "sched/channel.h"
 #include "sched/executor.h"
 
@@ -194,6 +202,271 @@ static double ping_pong(void)
 	return (double)t0 / PINGS;
 }
 
+/* ---- two CPUs: the same workloads on a 2-worker executor -------------------------------
+ *
+ * Two host threads play the CPUs for the whole family of runs, as Tokio's
+ * multi-thread runtime keeps its two workers.  The main thread runs no
+ * worker: it plays Tokio's block_on thread, spawns one root task (through
+ * the inject queue) and sleeps until the root says it is done.  The root
+ * does the workload from inside the executor, as the peer's
+ * tokio_multi_thread2_in_task does inside tokio::spawn: it spawns the
+ * tasks and waits for the last one on a latch (a count and an atomic
+ * waker, where Tokio awaits JoinHandles or a oneshot).
+ */
+static struct executor mt_ex;
+static pthread_t mt_cpu[2];
+static _Atomic bool mt_stop;
+static _Atomic uint32_t mt_finished;	/* a futex word: the root is done */
+
+static bool mt_should_stop(void *arg)
+{
+	(void)arg;
+	return atomic_load(&mt_stop);
+}
+
+static void *mt_cpu_main(void *arg)
+{
+	fake_hal_set_cpu((unsigned)(uintptr_t)arg);
+	executor_run_until(&mt_ex, mt_should_stop, NULL, ~0ul);
+	return NULL;
+}
+
+static void mt_start(void)
+{
+	fake_hal_set_cpu_count(2);
+	if (!executor_setup_workers(&mt_ex, 2)) {
+		printf("# mt: no 2-worker executor\n");
+		exit(1);
+	}
+	atomic_store(&mt_stop, false);
+	for (uintptr_t i = 0; i < 2; i++)
+		pthread_create(&mt_cpu[i], NULL, mt_cpu_main, (void *)i);
+}
+
+static void mt_end(void)
+{
+	atomic_store(&mt_stop, true);
+	executor_kick(&mt_ex);
+	for (int i = 0; i < 2; i++)
+		pthread_join(mt_cpu[i], NULL);
+	executor_teardown(&mt_ex);
+	fake_hal_set_cpu_count(1);
+}
+
+static long futex(_Atomic uint32_t *w, int op, uint32_t val)
+{
+	return syscall(SYS_futex, (uint32_t *)w, op | FUTEX_PRIVATE_FLAG, val, NULL, NULL, 0);
+}
+
+/* Main thread: spawns the root (a future of `size` bytes), waits for it. */
+static uint64_t mt_run(const struct future *root, size_t size)
+{
+	uint64_t t0 = now_ns();
+
+	atomic_store(&mt_finished, 0);
+	spawn_detached_on(&mt_ex, root, size);
+	while (!atomic_load(&mt_finished))
+		futex(&mt_finished, FUTEX_WAIT, 0);
+	return now_ns() - t0;
+}
+
+/* The root's last act. */
+static void mt_root_done(void)
+{
+	atomic_store(&mt_finished, 1);
+	futex(&mt_finished, FUTEX_WAKE, 1);
+}
+
+/* A count of tasks still running, and the root waiting for it to reach 0. */
+static struct latch {
+	_Atomic uint32_t left;
+	struct atomic_waker root;
+} latch;
+
+static void latch_count_down(void)
+{
+	if (atomic_fetch_sub_explicit(&latch.left, 1, memory_order_acq_rel) == 1)
+		atomic_waker_wake(&latch.root);
+}
+
+struct latch_wait {
+	struct future base;
+};
+
+static enum poll latch_wait_poll(struct future *f, struct context *cx)
+{
+	(void)f;
+	if (atomic_load_explicit(&latch.left, memory_order_acquire) == 0)
+		return POLL_READY;
+	atomic_waker_register(&latch.root, cx->waker);
+	return atomic_load_explicit(&latch.left, memory_order_acquire) == 0 ? POLL_READY
+									: POLL_PENDING;
+}
+
+static const struct future_ops latch_wait_ops = { .name = "latch", .poll = latch_wait_poll };
+
+struct mt_yielder {
+	ASYNC_STATE;
+	int i;
+};
+
+ASYNC_FN(mt_yielder, struct mt_yielder)
+{
+	ASYNC_BEGIN();
+	for (self->i = 0; self->i < YIELDS; self->i++)
+		YIELD();
+	latch_count_down();
+	ASYNC_END();
+}
+
+struct mt_trivial {
+	ASYNC_STATE;
+};
+
+ASYNC_FN(mt_trivial, struct mt_trivial)
+{
+	ASYNC_BEGIN();
+	latch_count_down();
+	ASYNC_END();
+}
+
+/* The root: `rounds` times, spawns n copies of *child and waits for them. */
+struct mt_root {
+	ASYNC_STATE;
+	const struct future *child;
+	size_t size;
+	uint32_t n, rounds, r, i;
+	struct latch_wait wait;
+};
+
+ASYNC_FN(mt_root, struct mt_root)
+{
+	ASYNC_BEGIN();
+	for (self->r = 0; self->r < self->rounds; self->r++) {
+		atomic_store(&latch.left, self->n);
+		for (self->i = 0; self->i < self->n; self->i++)
+			spawn_detached_on(cx->executor, self->child, self->size);
+		self->wait = (struct latch_wait){ { &latch_wait_ops } };
+		AWAIT(&self->wait);
+	}
+	mt_root_done();
+	ASYNC_END();
+}
+
+static double mt_workload(const struct future *child, size_t size, uint32_t n, uint32_t rounds)
+{
+	struct mt_root root = { ASYNC_INIT(mt_root), .child = child, .size = size, .n = n,
+				.rounds = rounds };
+
+	return (double)mt_run(&root.base, sizeof(root));
+}
+
+static double mt_yield_many(void)
+{
+	struct mt_yielder y = { ASYNC_INIT(mt_yielder) };
+
+	return mt_workload(&y.base, sizeof(y), YIELD_TASKS, 1) / (YIELD_TASKS * YIELDS);
+}
+
+static double mt_spawn_many(void)
+{
+	struct mt_trivial t = { ASYNC_INIT(mt_trivial) };
+
+	return mt_workload(&t.base, sizeof(t), SPAWNS, 1) / SPAWNS;
+}
+
+/* ping_pong: the players of the one-CPU run, each counted out at its end
+ * (the channels live on the main thread's stack until both are done). */
+static struct channel mt_a, mt_b;
+
+ASYNC_FN(mt_ping, struct player)
+{
+	ASYNC_BEGIN();
+	for (self->i = 0; self->i < PINGS; self->i++) {
+		self->v = self->i;
+		chan_send_init(&self->send, self->out, &self->v);
+		AWAIT(&self->send);
+		chan_recv_init(&self->recv, self->in, &self->v);
+		AWAIT(&self->recv);
+	}
+	latch_count_down();
+	ASYNC_END();
+}
+
+ASYNC_FN(mt_pong, struct player)
+{
+	ASYNC_BEGIN();
+	for (self->i = 0; self->i < PINGS; self->i++) {
+		chan_recv_init(&self->recv, self->in, &self->v);
+		AWAIT(&self->recv);
+		self->v++;
+		chan_send_init(&self->send, self->out, &self->v);
+		AWAIT(&self->send);
+	}
+	latch_count_down();
+	ASYNC_END();
+}
+
+struct mt_pair_root {
+	ASYNC_STATE;
+	struct latch_wait wait;
+};
+
+ASYNC_FN(mt_pair_root, struct mt_pair_root)
+{
+	ASYNC_BEGIN();
+	atomic_store(&latch.left, 2);
+	{
+		struct player p = { ASYNC_INIT(mt_ping), .out = &mt_a, .in = &mt_b };
+		struct player q = { ASYNC_INIT(mt_pong), .out = &mt_b, .in = &mt_a };
+		spawn_detached_on(cx->executor, &p.base, sizeof(p));
+		spawn_detached_on(cx->executor, &q.base, sizeof(q));
+	}
+	self->wait = (struct latch_wait){ { &latch_wait_ops } };
+	AWAIT(&self->wait);
+	mt_root_done();
+	ASYNC_END();
+}
+
+static double mt_ping_pong(void)
+{
+	struct mt_pair_root root = { ASYNC_INIT(mt_pair_root) };
+	double per;
+
+	chan_init(&mt_a, sizeof(uint64_t), 1);
+	chan_init(&mt_b, sizeof(uint64_t), 1);
+	per = (double)mt_run(&root.base, sizeof(root)) / PINGS;
+	chan_destroy(&mt_a);
+	chan_destroy(&mt_b);
+	return per;
+}
+
+/* chained_spawn: each link spawns the next; the last counts the chain out. */
+struct mt_chain {
+	ASYNC_STATE;
+	int depth;
+};
+
+ASYNC_FN(mt_chain, struct mt_chain)
+{
+	ASYNC_BEGIN();
+	if (self->depth == 0) {
+		latch_count_down();
+	} else {
+		struct mt_chain next = { ASYNC_INIT(mt_chain), .depth = self->depth - 1 };
+		spawn_detached_on(cx->executor, &next.base, sizeof(next));
+	}
+	ASYNC_END();
+}
+
+static double mt_chained_spawn(void)
+{
+	enum { DEPTH = 1000, CHAINS = 100 };
+	struct mt_chain c = { ASYNC_INIT(mt_chain), .depth = DEPTH - 1 };
+
+	return mt_workload(&c.base, sizeof(c), 1, CHAINS) / ((double)DEPTH * CHAINS);
+}
+
 static double median(double (*fn)(void))
 {
 	double v[REPEAT];
@@ -210,6 +483,20 @@ static double median(double (*fn)(void))
 
 int main(void)
 {
+	atomic_waker_init(&latch.root);
+	mt_start();
+	report("sched_mt_yield_many", median(mt_yield_many), "ns/yield");
+	report("sched_mt_spawn_many", median(mt_spawn_many), "ns/task");
+	report("sched_mt_ping_pong", median(mt_ping_pong), "ns/roundtrip");
+	report("sched_mt_chained_spawn", median(mt_chained_spawn), "ns/spawn");
+	{
+		struct sched_stats st = executor_stats(&mt_ex);
+		printf("# mt: %llu polls, %llu steals (%llu tasks), %llu halts\n",
+		       (unsigned long long)st.polls, (unsigned long long)st.steals,
+		       (unsigned long long)st.stolen, (unsigned long long)st.idle_waits);
+	}
+	mt_end();
+
 	report("sched_yield_many", median(yield_many), "ns/yield");
 	report("sched_spawn_many", median(spawn_many), "ns/task");
 	report("sched_ping_pong", median(ping_pong), "ns/roundtrip");

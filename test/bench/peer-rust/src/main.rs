@@ -6,9 +6,12 @@
 //!   ping_pong      two tasks, two channels of 1 slot    ns per round trip
 //!   chained_spawn  each task spawns the next, depth 1000 ns per spawn
 //!
-//! Executors: tokio current_thread, tokio multi_thread with 2 workers,
-//! futures' LocalPool, and a port of the blog_os executor (a map of tasks, a
-//! queue of ready task ids, a waker per task that pushes its id).  Each
+//! Executors: tokio current_thread, tokio multi_thread with 2 workers (the
+//! workload run as block_on's future, on the calling thread, and again
+//! inside a task spawned on the runtime, `_in_task`, as coop's
+//! sched_mt_* runs do), futures' LocalPool, and a port of the blog_os
+//! executor (a map of tasks, a queue of ready task ids, a waker per task
+//! that pushes its id).  Each
 //! workload runs REPEAT times; the median is printed as
 //! `BENCH peer/<executor>_<workload> <value> <unit>`.
 use std::cell::RefCell;
@@ -79,72 +82,95 @@ fn tokio_chain(done: tokio::sync::oneshot::Sender<()>, n: usize) {
     }
 }
 
-fn bench_tokio(multi: bool) {
-    let name = if multi { "tokio_multi_thread2" } else { "tokio_current_thread" };
+// The workloads as async functions, so each runs either in block_on (as the
+// root future) or inside a spawned task.
+
+async fn tokio_yield_many() {
+    let hs: Vec<_> = (0..YIELD_TASKS)
+        .map(|_| {
+            tokio::spawn(async {
+                for _ in 0..YIELDS {
+                    tokio::task::yield_now().await;
+                }
+            })
+        })
+        .collect();
+    for h in hs {
+        h.await.unwrap();
+    }
+}
+
+async fn tokio_spawn_many() {
+    let mut hs = Vec::with_capacity(SPAWNS);
+    for _ in 0..SPAWNS {
+        hs.push(tokio::spawn(async {}));
+    }
+    for h in hs {
+        h.await.unwrap();
+    }
+}
+
+async fn tokio_ping_pong() {
+    let (atx, mut arx) = tokio::sync::mpsc::channel::<u64>(1);
+    let (btx, mut brx) = tokio::sync::mpsc::channel::<u64>(1);
+    let ping = tokio::spawn(async move {
+        for i in 0..PINGS as u64 {
+            atx.send(i).await.unwrap();
+            brx.recv().await.unwrap();
+        }
+    });
+    let pong = tokio::spawn(async move {
+        for _ in 0..PINGS {
+            let v = arx.recv().await.unwrap();
+            btx.send(v + 1).await.unwrap();
+        }
+    });
+    ping.await.unwrap();
+    pong.await.unwrap();
+}
+
+async fn tokio_chained_spawn() {
+    for _ in 0..CHAIN_REPEAT {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        tokio::spawn(async move { tokio_chain(tx, CHAIN_DEPTH - 1) });
+        rx.await.unwrap();
+    }
+}
+
+/// Runs a workload on rt: as block_on's own future (`in_task` false: on the
+/// calling thread, which is not one of a multi-thread runtime's workers), or
+/// inside a task spawned on the runtime (its workers).  Returns ns per unit.
+fn tokio_time<F: std::future::Future<Output = ()> + Send + 'static>(
+    rt: &tokio::runtime::Runtime,
+    in_task: bool,
+    n: usize,
+    work: impl FnOnce() -> F,
+) -> f64 {
+    rt.block_on(async {
+        let t0 = Instant::now();
+        if in_task {
+            tokio::spawn(work()).await.unwrap();
+        } else {
+            work().await;
+        }
+        per(t0, n)
+    })
+}
+
+fn bench_tokio(multi: bool, in_task: bool) {
+    let name = match (multi, in_task) {
+        (false, _) => "tokio_current_thread",
+        (true, false) => "tokio_multi_thread2",
+        (true, true) => "tokio_multi_thread2_in_task",
+    };
     let rt = tokio_rt(multi);
     report(name, "yield_many", "ns/yield", || {
-        rt.block_on(async {
-            let t0 = Instant::now();
-            let hs: Vec<_> = (0..YIELD_TASKS)
-                .map(|_| {
-                    tokio::spawn(async {
-                        for _ in 0..YIELDS {
-                            tokio::task::yield_now().await;
-                        }
-                    })
-                })
-                .collect();
-            for h in hs {
-                h.await.unwrap();
-            }
-            per(t0, YIELD_TASKS * YIELDS)
-        })
+        tokio_time(&rt, in_task, YIELD_TASKS * YIELDS, tokio_yield_many)
     });
-    report(name, "spawn_many", "ns/task", || {
-        rt.block_on(async {
-            let t0 = Instant::now();
-            let mut hs = Vec::with_capacity(SPAWNS);
-            for _ in 0..SPAWNS {
-                hs.push(tokio::spawn(async {}));
-            }
-            for h in hs {
-                h.await.unwrap();
-            }
-            per(t0, SPAWNS)
-        })
-    });
-    report(name, "ping_pong", "ns/roundtrip", || {
-        rt.block_on(async {
-            let (atx, mut arx) = tokio::sync::mpsc::channel::<u64>(1);
-            let (btx, mut brx) = tokio::sync::mpsc::channel::<u64>(1);
-            let t0 = Instant::now();
-            let ping = tokio::spawn(async move {
-                for i in 0..PINGS as u64 {
-                    atx.send(i).await.unwrap();
-                    brx.recv().await.unwrap();
-                }
-            });
-            let pong = tokio::spawn(async move {
-                for _ in 0..PINGS {
-                    let v = arx.recv().await.unwrap();
-                    btx.send(v + 1).await.unwrap();
-                }
-            });
-            ping.await.unwrap();
-            pong.await.unwrap();
-            per(t0, PINGS)
-        })
-    });
+    report(name, "spawn_many", "ns/task", || tokio_time(&rt, in_task, SPAWNS, tokio_spawn_many));
+    report(name, "ping_pong", "ns/roundtrip", || tokio_time(&rt, in_task, PINGS, tokio_ping_pong));
     report(name, "chained_spawn", "ns/spawn", || {
-        rt.block_on(async {
-            let t0 = Instant::now();
-            for _ in 0..CHAIN_REPEAT {
-                let (tx, rx) = tokio::sync::oneshot::channel();
-                tokio::spawn(async move { tokio_chain(tx, CHAIN_DEPTH - 1) });
-                rx.await.unwrap();
-            }
-            per(t0, CHAIN_DEPTH * CHAIN_REPEAT)
-        })
+        tokio_time(&rt, in_task, CHAIN_DEPTH * CHAIN_REPEAT, tokio_chained_spawn)
     });
 }
 
@@ -368,8 +394,9 @@ fn bench_blogos() {
 }
 
 fn main() {
-    bench_tokio(false);
+    bench_tokio(false, false);
     bench_localpool();
     bench_blogos();
-    bench_tokio(true);
+    bench_tokio(true, false);
+    bench_tokio(true, true);
 }
