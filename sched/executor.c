@@ -58,7 +58,7 @@ static void worker_init(struct executor *ex, struct worker *w, unsigned index,
 	w->idle.index = index;
 	atomic_init(&w->idle.parked, false);
 	atomic_init(&w->idle.sleep.sleeping, false);
-	w->idle.sleep.cpu = index;
+	atomic_init(&w->idle.sleep.cpu, index);
 	/* Global slots are 32 bits: table slot << shard_bits | index. */
 	task_table_init(&w->table, (uint32_t)((1ull << (32 - ex->shard_bits)) - 1));
 	sched_lock_init(&w->table_lock);
@@ -323,7 +323,7 @@ static struct task_info info_of(struct executor *ex, struct worker *home, uint32
 		.id = (slot << ex->shard_bits | home->index) + 1,
 		.name = task_future(t)->ops->name,
 		.polls = atomic_load_explicit(task_table_polls(tt, slot), memory_order_relaxed),
-		.cpu = executor_solo(ex) ? home->idle.sleep.cpu
+		.cpu = executor_solo(ex) ? sleep_cpu(&home->idle.sleep)
 					 : atomic_load_explicit(task_table_cpu(tt, slot),
 								memory_order_relaxed),
 		.state = running_anywhere(ex, t)   ? TASK_RUNNING

@@ -53,8 +53,19 @@
 
 struct cpu_sleep {
 	_Atomic bool sleeping;	/* halted, or about to: wants an IPI */
-	unsigned cpu;		/* where to send it */
+	_Atomic unsigned cpu;	/* where to send it (set before sleeping) */
 };
+
+static inline unsigned sleep_cpu(struct cpu_sleep *s)
+{
+	return atomic_load_explicit(&s->cpu, memory_order_relaxed);
+}
+
+/* The CPU this sleeper halts on: set by its loop, before it ever sleeps. */
+static inline void sleep_set_cpu(struct cpu_sleep *s, unsigned cpu)
+{
+	atomic_store_explicit(&s->cpu, cpu, memory_order_relaxed);
+}
 
 /* Idle side, interrupts off: say we are about to halt.  Then look for work
  * once more, and halt only if there is none (else sleep_cancel). */
@@ -81,7 +92,7 @@ static inline void wake_if_sleeping(struct cpu_sleep *s)
 	atomic_thread_fence(memory_order_seq_cst);
 	if (atomic_load_explicit(&s->sleeping, memory_order_relaxed) &&
 	    atomic_exchange_explicit(&s->sleeping, false, memory_order_acq_rel))
-		hal_cpu_wake(s->cpu);
+		hal_cpu_wake(sleep_cpu(s));
 }
 
 /* One worker's place in the idle set. */

@@ -455,7 +455,7 @@ static struct worker *enter(struct executor *ex, struct worker **outer)
 		w = &ex->workers[cpu];
 	else
 		return NULL;
-	w->idle.sleep.cpu = cpu;
+	sleep_set_cpu(&w->idle.sleep, cpu);
 	*outer = sched_running;
 	sched_running = w;
 	return w;
