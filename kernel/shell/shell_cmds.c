@@ -65,8 +65,8 @@ static void print_task(const struct task_info *t, void *arg)
 	struct task_list *l = arg;
 
 	if (l->shown < TASKS_LISTED_MAX) {
-		kprintf("%6u  %-14s %-10s %10u\n", t->id, t->name,
-			task_run_state_name(t->state), t->polls);
+		kprintf("%6u  %-14s %-10s %10u %4u\n", t->id, t->name,
+			task_run_state_name(t->state), t->polls, t->cpu);
 		l->shown++;
 	}
 	l->total++;
@@ -78,7 +78,7 @@ static struct future *cmd_tasks(int argc, char **argv)
 
 	if (!shell_no_arguments(argc, argv))
 		return NULL;
-	kprintf("%6s  %-14s %-10s %10s\n", "ID", "NAME", "STATE", "POLLS");
+	kprintf("%6s  %-14s %-10s %10s %4s\n", "ID", "NAME", "STATE", "POLLS", "CPU");
 	sched_for_each_task(executor_global(), print_task, &l);
 	if (l.total > l.shown)
 		kprintf("... and %u more\n", l.total - l.shown);
@@ -155,7 +155,7 @@ static const struct shell_cmd commands[] = {
 	{ "help", "", "list the commands", cmd_help },
 	{ "echo", "[text...]", "print the arguments", cmd_echo },
 	{ "mem", "", "frame and heap statistics", cmd_mem },
-	{ "tasks", "", "list the tasks: id, name, state, polls", cmd_tasks },
+	{ "tasks", "", "list the tasks: id, name, state, polls, CPU", cmd_tasks },
 	{ "uptime", "", "time since boot; the clock and timer in use", shell_cmd_uptime },
 	{ "irqs", "", "interrupt sources: vector, route, controller, count", shell_cmd_irqs },
 	{ "acpi", "", "the firmware's ACPI tables", shell_cmd_acpi },

@@ -302,8 +302,11 @@ def shell(m, t):
     with t.step("tasks_lists_the_system_tasks"):
         _command(m, "tasks\n", r"^\d+ tasks")
         out = m.serial_text()[-2000:]
+        assert re.search(r"^ +ID +NAME +STATE +POLLS +CPU\r?$", out, re.MULTILINE), \
+            "no CPU column"
         for name in ("shell", "keyboard", "serial_input", "status"):
-            assert re.search(rf"^ *\d+  {name} ", out, re.MULTILINE), f"{name} not listed"
+            assert re.search(rf"^ *\d+  {name} +\w+ +\d+ +\d+\r?$", out, re.MULTILINE), \
+                f"{name} not listed with its CPU"
     with t.step("unknown_command_one_line_error"):
         _command(m, "frobnicate\n", r"unknown command 'frobnicate'")
     with t.step("bad_argument_one_line_error"):
