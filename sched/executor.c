@@ -57,6 +57,7 @@ static void worker_init(struct executor *ex, struct worker *w, unsigned index,
 	w->seed = 0x9e3779b9u * (index + 1);
 	w->idle.index = index;
 	atomic_init(&w->idle.parked, false);
+	atomic_init(&w->call_pending, false);
 	atomic_init(&w->idle.sleep.sleeping, false);
 	atomic_init(&w->idle.sleep.cpu, index);
 	/* Global slots are 32 bits: table slot << shard_bits | index. */
@@ -99,7 +100,7 @@ bool executor_setup_workers(struct executor *ex, unsigned n)
 		executor_setup(ex);
 		return n == 1;
 	}
-	if (n > HAL_MAX_CPUS || n > hal_cpu_count())
+	if (n > HAL_MAX_CPUS)
 		return false;
 	/* One block: the workers, then their queues, each on its own lines. */
 	raw = kmalloc(n * (sizeof(*workers) + sizeof(*lqs)) + 63);

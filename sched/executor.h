@@ -104,6 +104,8 @@ struct worker {
 	struct task_table table;
 	struct sched_lock table_lock;
 	struct worker_stats stats;
+	/* executor_call_cpu(): set by anyone, taken by this worker's loop. */
+	_Atomic bool call_pending;
 	/* executor_run_until()'s stop test: also checked just before halting. */
 	bool (*done)(void *arg);
 	void *done_arg;
@@ -137,14 +139,20 @@ struct executor {
 	 * (interrupts off, queue seen empty), just before it halts. */
 	void (*idle_probe)(void *arg);
 	void *idle_probe_arg;
+	/* What a worker runs when executor_call_cpu() asked it to. */
+	void (*cpu_call)(unsigned cpu);
 	struct worker solo;
 };
 
 /* ---- instances (tests) ---------------------------------------------------- */
 /* One worker: an executor for the CPU that runs it. */
 void executor_setup(struct executor *ex);
-/* n workers, for CPUs 0 .. n-1 (n <= hal_cpu_count()).  False if out of
- * memory or n is out of range. */
+/* n workers, for CPUs 0 .. n-1 (n <= HAL_MAX_CPUS).  False if out of
+ * memory or n is out of range.  The CPUs may come up later (the kernel
+ * sizes its executor before it starts the other CPUs): a worker whose CPU
+ * does not run yet holds no tasks, and no one sends it an IPI, since it
+ * never said it sleeps.  hal_cpu_count() may grow only while no CPU is
+ * inside sched/ code (sched_lock() decides by it whether to lock). */
 bool executor_setup_workers(struct executor *ex, unsigned n);
 /* Cancels every task, releases every reference the executor holds and frees
  * its memory.  No worker may be running; wakers held elsewhere must be
@@ -164,6 +172,15 @@ bool executor_run_until(struct executor *ex, bool (*done)(void *arg), void *arg,
 			unsigned long max_waits);
 /* Wakes every halted worker, to look at its done() test again. */
 void executor_kick(struct executor *ex);
+/*
+ * Work for one CPU in particular (the kernel's smp_call()): the worker of
+ * `cpu` calls ex->cpu_call(cpu) from its loop, in executor context on that
+ * CPU (so a spawn there starts there), once for any number of calls made
+ * before it looks; woken with an IPI if it sleeps.  Any context.  False if
+ * ex has no worker for `cpu`.  A task cannot be pinned to a CPU (any worker
+ * may steal it); this is the way to run code on a given one.
+ */
+bool executor_call_cpu(struct executor *ex, unsigned cpu);
 /* O(1), IRQ-safe: advances the executor's clock (timer.h), and wakes a
  * worker to run the timers that came due, if none is awake to see it. */
 void executor_timer_tick(struct executor *ex, uint64_t now_ms);

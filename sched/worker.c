@@ -296,11 +296,21 @@ static struct task *steal(struct worker *w)
 	return take_inject(w);
 }
 
+/* executor_call_cpu() asked this worker to run ex->cpu_call. */
+static void answer_call(struct worker *w)
+{
+	if (atomic_load_explicit(&w->call_pending, memory_order_relaxed) &&
+	    atomic_exchange_explicit(&w->call_pending, false, memory_order_acquire) &&
+	    w->ex->cpu_call)
+		w->ex->cpu_call(w->index);
+}
+
 static struct task *next_task_shared(struct worker *w)
 {
 	struct executor *ex = w->ex;
 	struct task *t;
 
+	answer_call(w);
 	if (timerq_due(&ex->timers))
 		timerq_run_expired(&ex->timers);
 	drain_rq_to_queue(w);
@@ -324,6 +334,10 @@ static struct task *next_task_solo(struct worker *w)
 		drain_rq_to_fifo(w);
 		if ((n = fifo_pop(&w->fifo)))
 			return task_of(n);
+		/* Out of work: only here, so the hot path stays as it was. */
+		answer_call(w);
+		if (!fifo_is_empty(&w->fifo))
+			continue;
 		if (rq_is_empty(&w->rq) && !timerq_due(tq))
 			return NULL;
 		hal_cpu_relax();	/* a push is in flight on another CPU */
@@ -389,7 +403,8 @@ static bool may_halt(struct worker *w)
 {
 	struct executor *ex = w->ex;
 
-	if (!rq_is_empty(&w->rq) || timerq_due(&ex->timers) || stop_requested(w))
+	if (!rq_is_empty(&w->rq) || timerq_due(&ex->timers) || stop_requested(w) ||
+	    atomic_load_explicit(&w->call_pending, memory_order_relaxed))
 		return false;
 	if (executor_solo(ex))
 		return fifo_is_empty(&w->fifo);
@@ -504,6 +519,25 @@ void executor_kick(struct executor *ex)
 {
 	for (unsigned i = 0; i < ex->nworkers; i++)
 		wake_if_sleeping(&ex->workers[i].idle.sleep);
+}
+
+bool executor_call_cpu(struct executor *ex, unsigned cpu)
+{
+	struct worker *w;
+
+	if (executor_solo(ex))
+		w = &ex->solo;		/* whichever CPU runs it */
+	else if (cpu < ex->nworkers)
+		w = &ex->workers[cpu];
+	else
+		return false;
+	/* Release: what the caller prepared for the call is visible to the
+	 * worker that takes the flag (acquire).  Then the handshake of
+	 * idle.h: flag first, then the IPI if the worker sleeps; its look
+	 * before halting (may_halt) sees the flag. */
+	atomic_store_explicit(&w->call_pending, true, memory_order_release);
+	wake_if_sleeping(&w->idle.sleep);
+	return true;
 }
 
 void executor_timer_tick(struct executor *ex, uint64_t now_ms)

@@ -915,6 +915,98 @@ KTEST(sched_mt, ids_stay_unique_and_every_task_is_listed)
 	machine_teardown(&m);	/* cancels them all */
 }
 
+/* ---- work for one CPU: executor_call_cpu ---------------------------------------------
+ *
+ * The main thread (no worker: another CPU, or a device) asks each CPU in
+ * turn to run a call, while the CPUs are halted or busy with spinning
+ * tasks.  Each call must run once, on the CPU asked, in its worker's loop
+ * (a spawn there starts there), and a halted CPU must wake for it.
+ */
+enum { CALL_ROUNDS = 4000 / SCALE };
+
+static _Atomic uint32_t call_asked[8], call_ran[8], call_wrong_cpu, call_spawned_elsewhere;
+
+struct call_child {
+	struct future base;
+	unsigned cpu;
+};
+
+static enum poll call_child_poll(struct future *f, struct context *cx)
+{
+	(void)cx;
+	/* Its first poll is where it was spawned: the LIFO slot of that
+	 * CPU (a thief would need a second ready task to take it). */
+	if (hal_cpu_id() != ((struct call_child *)f)->cpu)
+		atomic_fetch_add(&call_spawned_elsewhere, 1);
+	return POLL_READY;
+}
+
+static const struct future_ops call_child_ops = { .name = "call_child", .poll = call_child_poll };
+
+static struct machine *call_machine;
+
+static void on_cpu_call(unsigned cpu)
+{
+	struct call_child c = { { &call_child_ops }, cpu };
+
+	if (hal_cpu_id() != cpu)
+		atomic_fetch_add(&call_wrong_cpu, 1);
+	/* Answers every call made before it looked (they coalesce). */
+	atomic_store(&call_ran[cpu], atomic_load(&call_asked[cpu]));
+	spawn_detached_on(&call_machine->ex, &c.base, sizeof(c));
+}
+
+struct call_round {
+	unsigned cpu;
+	uint32_t want;
+};
+
+static bool call_answered(void *arg)
+{
+	struct call_round *r = arg;
+
+	return atomic_load(&call_ran[r->cpu]) >= r->want ||
+	       fake_hal_halt_timeouts() != call_machine->timeouts_before;
+}
+
+KTEST(sched_mt, calls_run_on_the_cpu_asked)
+{
+	static struct machine m;
+	uint32_t lost = 0;
+
+	for (int i = 0; i < 8; i++) {
+		atomic_store(&call_asked[i], 0);
+		atomic_store(&call_ran[i], 0);
+	}
+	atomic_store(&call_wrong_cpu, 0);
+	atomic_store(&call_spawned_elsewhere, 0);
+	call_machine = &m;
+	m.ex.cpu_call = NULL;
+	ASSERT_TRUE(machine_start(&m, 4));
+	fake_hal_set_halt_timeout_ms(2000);	/* a lost call shows in 2 s */
+	m.ex.cpu_call = on_cpu_call;	/* before any call: the threads see it */
+	EXPECT_FALSE(executor_call_cpu(&m.ex, 4));	/* no such worker */
+	for (uint32_t r = 0; r < CALL_ROUNDS; r++) {
+		struct call_round round = { r % 4, 0 };
+		round.want = atomic_fetch_add(&call_asked[round.cpu], 1) + 1;
+		ASSERT_TRUE(executor_call_cpu(&m.ex, round.cpu));
+		if (!wait_for(call_answered, &round))
+			lost++;
+		if (fake_hal_halt_timeouts() != m.timeouts_before)
+			break;	/* a CPU slept through its call: fail now */
+		if (r % 16 == 0)
+			nap_us(300);	/* let the CPUs halt now and then */
+	}
+	EXPECT_TRUE(wait_for(no_live_tasks, &m));
+	EXPECT_EQ(machine_stop(&m), 0);
+	EXPECT_EQ(lost, 0);
+	EXPECT_EQ(atomic_load(&call_wrong_cpu), 0);
+	EXPECT_EQ(atomic_load(&call_spawned_elsewhere), 0);
+	EXPECT_EQ(storms(&m), 0);
+	diag_spread(_kt, &m, "calls");
+	machine_teardown(&m);
+}
+
 /* ---- the sleep/IPI handshake: no lost wake-up ----------------------------------------------
  *
  * Round after round, a reader task waits for an event and its CPU halts; a
