@@ -50,18 +50,27 @@ static inline struct worker *irq_here(const struct executor *ex)
 	return w && w->ex == ex ? w : NULL;
 }
 
+/* Any wake but a yield.  Out of line, so that the yield path below needs
+ * no registers saved. */
+static __attribute__((noinline)) void wake_queued(struct executor *ex, struct worker *w,
+						  struct task *t)
+{
+	if (!claim(t))
+		return;
+	if (w)
+		worker_queue_local(w, t);
+	else
+		worker_queue_remote(ex, irq_here(ex), t);
+}
+
 static inline __attribute__((always_inline)) void wake_task(struct executor *ex, struct task *t)
 {
 	struct worker *w = worker_here(ex);
 
-	if (w) {
-		if (t == worker_current(w))
-			w->current_woken = true;	/* a yield: queued after the poll */
-		else if (claim(t))
-			worker_queue_local(w, t);
-	} else if (claim(t)) {
-		worker_queue_remote(ex, irq_here(ex), t);
-	}
+	if (w && t == worker_current(w))
+		w->current_woken = true;	/* a yield: queued after the poll */
+	else
+		wake_queued(ex, w, t);
 }
 
 void executor_wake_task(struct executor *ex, struct task *t)
