@@ -149,11 +149,25 @@ static void task_finish(struct worker *w, struct task *t, bool cancelled)
 	task_retire(w, t, cancelled);
 }
 
+/* Yielded, or woken during its poll: the back of w's queue.  solo is a
+ * constant where this is inlined: no test of the executor's size. */
+static inline __attribute__((always_inline)) void requeue(struct worker *w, struct task *t,
+							   bool solo)
+{
+	if (solo) {
+		drain_rq_to_fifo(w);
+		fifo_push(&w->fifo, &t->link);
+	} else {
+		worker_queue_yielded_shared(w, t);
+	}
+}
+
 /* After a PENDING poll: wait for the next wake, unless one came during the
  * poll (NOTIFIED), which the poll may have missed: then go round again.
  * Clearing S hands the token back: from here on another CPU may queue and
  * poll the task. */
-static inline __attribute__((always_inline)) void task_park(struct worker *w, struct task *t)
+static inline __attribute__((always_inline)) void task_park(struct worker *w, struct task *t,
+							     bool solo)
 {
 	uint32_t old = atomic_load_explicit(&t->state, memory_order_relaxed), new;
 
@@ -163,7 +177,7 @@ static inline __attribute__((always_inline)) void task_park(struct worker *w, st
 							 memory_order_acq_rel,
 							 memory_order_relaxed));
 	if (old & TASK_NOTIFIED)
-		worker_queue_yielded(w, t);
+		requeue(w, t, solo);
 }
 
 /*
@@ -209,9 +223,9 @@ static inline __attribute__((always_inline)) void task_poll(struct worker *w, st
 	if (r == POLL_READY)
 		task_finish(w, t, false);
 	else if (w->current_woken)
-		worker_queue_yielded(w, t);	/* yielded: still scheduled */
+		requeue(w, t, solo);	/* yielded: still scheduled */
 	else
-		task_park(w, t);
+		task_park(w, t, solo);
 }
 
 /* ---- finding work (two or more workers) ---------------------------------------- */
@@ -323,9 +337,9 @@ static struct task *next_task_shared(struct worker *w)
 
 /* ---- finding work (one worker) ------------------------------------------------------ */
 
-static struct task *next_task_solo(struct worker *w)
+static inline __attribute__((always_inline)) struct task *next_task_solo(struct worker *w,
+									   struct timer_queue *tq)
 {
-	struct timer_queue *tq = &w->ex->timers;
 	struct rq_node *n;
 
 	for (;;) {
@@ -382,7 +396,8 @@ static void run_ready(struct worker *w)
 	struct task *t;
 
 	if (executor_solo(w->ex)) {
-		while ((t = next_task_solo(w)))
+		struct timer_queue *tq = &w->ex->timers;
+		while ((t = next_task_solo(w, tq)))
 			task_poll(w, t, true);
 		return;
 	}
