@@ -6,7 +6,10 @@
  *
  * The tasks share one static group record.  Ctrl-C drops the shell's wait,
  * and a new spawn replaces the group; either bumps the generation, and
- * tasks of an abandoned group finish without a word.
+ * tasks of an abandoned group finish without a word.  The tasks run on any
+ * CPU (the executor spreads them), several at once: the count they share is
+ * atomic, the shell waits on an atomic waker, and each CPU's share is
+ * counted and shown at the end.
  */
 #include "hal/hal.h"
 #include "kernel/lib/string.h"
@@ -14,6 +17,7 @@
 #include "kernel/shell/shell.h"
 #include "kernel/shell/shell_parse.h"
 #include "sched/async.h"
+#include "sched/atomic_waker.h"
 #include "sched/executor.h"
 #include "sched/task.h"
 #include "sched/timer.h"
@@ -26,11 +30,13 @@
 struct future *shell_cmd_spawn(int argc, char **argv);
 
 static struct {
-	uint32_t generation;
-	uint32_t spawned, finished;
+	_Atomic uint32_t generation;
+	_Atomic uint32_t spawned, finished;
 	uint64_t start_ms;
 	bool background;     /* no shell waits: report the end in one line */
-	struct waker waiter; /* the shell, once it waits */
+	struct atomic_waker waiter; /* the shell, once it waits */
+	_Atomic uint32_t on_cpu[HAL_MAX_CPUS];	/* where each finished */
+	bool ready;		/* waiter initialised */
 } group;
 
 struct demo {
@@ -42,19 +48,22 @@ struct demo {
 static void demo_finished(const struct demo *d)
 {
 	struct task *self = sched_current_task();
+	unsigned cpu = hal_cpu_id();
+	uint32_t n = atomic_fetch_add(&group.finished, 1) + 1;
+	uint32_t spawned = atomic_load(&group.spawned);
 
-	group.finished++;
+	atomic_fetch_add_explicit(&group.on_cpu[cpu], 1, memory_order_relaxed);
 	if (group.background) {
-		if (group.finished == group.spawned)
-			shell_print_async("spawn: %u background tasks done in %llu ms\n",
-					  group.spawned,
+		if (n == spawned)
+			shell_print_async("spawn: %u background tasks done in %llu ms\n", spawned,
 					  (unsigned long long)(hal_clock_ms() - group.start_ms));
 		return;
 	}
-	if (group.finished <= SPAWN_REPORTED)
-		kprintf("demo task %u: slept %u ms\n", self ? task_id(self) : 0, d->ms);
-	if (group.finished == group.spawned && waker_is_set(&group.waiter))
-		waker_wake(&group.waiter);
+	if (n <= SPAWN_REPORTED)
+		kprintf("demo task %u: slept %u ms on CPU %u\n", self ? task_id(self) : 0, d->ms,
+			cpu);
+	if (n == spawned)
+		atomic_waker_wake(&group.waiter);
 }
 
 ASYNC_FN(demo, struct demo)
@@ -62,7 +71,7 @@ ASYNC_FN(demo, struct demo)
 	ASYNC_BEGIN();
 	sleep_ms_init(&self->nap, self->ms);
 	AWAIT(&self->nap);
-	if (self->generation == group.generation)
+	if (self->generation == atomic_load(&group.generation))
 		demo_finished(self);
 	ASYNC_END();
 }
@@ -76,28 +85,43 @@ static uint32_t next_random(uint64_t *s)
 	return (uint32_t)(*s >> 32);
 }
 
+static bool all_finished(void)
+{
+	return atomic_load(&group.finished) == atomic_load(&group.spawned);
+}
+
+static void report_done(void)
+{
+	uint32_t spawned = atomic_load(&group.spawned);
+
+	kprintf("spawn: %u tasks done in %llu ms", spawned,
+		(unsigned long long)(hal_clock_ms() - group.start_ms));
+	if (spawned > SPAWN_REPORTED)
+		kprintf(" (%u not shown)", spawned - SPAWN_REPORTED);
+	kprintf("; by CPU:");
+	for (unsigned c = 0; c < hal_cpu_count() && c < HAL_MAX_CPUS; c++)
+		kprintf(" %u", (unsigned)atomic_load(&group.on_cpu[c]));
+	kprintf("\n");
+}
+
 static enum poll spawn_wait_poll(struct future *f, struct context *cx)
 {
 	(void)f;
-	if (group.finished == group.spawned) {
-		uint64_t ms = hal_clock_ms() - group.start_ms;
-		kprintf("spawn: %u tasks done in %llu ms", group.spawned,
-			(unsigned long long)ms);
-		if (group.spawned > SPAWN_REPORTED)
-			kprintf(" (%u not shown)", group.spawned - SPAWN_REPORTED);
-		kprintf("\n");
-		return POLL_READY;
+	if (!all_finished()) {
+		/* Register, then look again: the last task may have ended
+		 * between the look and the registration. */
+		atomic_waker_register(&group.waiter, cx->waker);
+		if (!all_finished())
+			return POLL_PENDING;
 	}
-	waker_drop(&group.waiter);
-	group.waiter = waker_clone(cx->waker);
-	return POLL_PENDING;
+	report_done();
+	return POLL_READY;
 }
 
 static void spawn_wait_drop(struct future *f)
 {
 	(void)f;
-	waker_drop(&group.waiter);
-	group.generation++; /* the stragglers end quietly */
+	atomic_fetch_add(&group.generation, 1); /* the stragglers end quietly */
 }
 
 static const struct future_ops spawn_wait_ops = {
@@ -107,7 +131,7 @@ static const struct future_ops spawn_wait_ops = {
 static uint32_t spawn_demos(uint32_t n)
 {
 	static uint64_t seed;
-	struct demo d = { ASYNC_INIT(demo), .generation = group.generation };
+	struct demo d = { ASYNC_INIT(demo), .generation = atomic_load(&group.generation) };
 	uint32_t i;
 
 	seed ^= hal_cycles() | 1;
@@ -140,21 +164,30 @@ struct future *shell_cmd_spawn(int argc, char **argv)
 	bool bg = background(&argc, argv);
 	char err[96];
 	uint64_t n;
+	uint32_t got;
 
 	if (!shell_one_number(argc, argv, "tasks", 1, SPAWN_MAX, &n, err, sizeof err)) {
 		kprintf("%s\n", err);
 		return NULL;
 	}
-	group.generation++;
-	group.finished = 0;
+	if (!group.ready) {
+		atomic_waker_init(&group.waiter);
+		group.ready = true;
+	}
+	atomic_fetch_add(&group.generation, 1);
+	atomic_store(&group.finished, 0);
+	/* Until every task is spawned, none can be the last. */
+	atomic_store(&group.spawned, UINT32_MAX);
+	for (unsigned c = 0; c < HAL_MAX_CPUS; c++)
+		atomic_store_explicit(&group.on_cpu[c], 0, memory_order_relaxed);
 	group.background = bg;
 	group.start_ms = hal_clock_ms();
-	group.spawned = spawn_demos((uint32_t)n);
-	if (group.spawned < n)
-		kprintf("spawn: out of memory after %u tasks\n", group.spawned);
+	got = spawn_demos((uint32_t)n);
+	atomic_store(&group.spawned, got);
+	if (got < n)
+		kprintf("spawn: out of memory after %u tasks\n", got);
 	if (!bg)
 		return &wait;
-	kprintf("spawn: %u demo tasks running in the background; tasks lists them\n",
-		group.spawned);
+	kprintf("spawn: %u demo tasks running in the background; tasks lists them\n", got);
 	return NULL;
 }

@@ -307,6 +307,13 @@ def shell(m, t):
         for name in ("shell", "keyboard", "serial_input", "status"):
             assert re.search(rf"^ *\d+  {name} +\w+ +\d+ +\d+\r?$", out, re.MULTILINE), \
                 f"{name} not listed with its CPU"
+    with t.step("spawn_reports_where_its_tasks_ran"):
+        # One CPU here: every demo task ran on CPU 0.
+        _command(m, "spawn 3\n", r"^spawn: 3 tasks done in \d+ ms; by CPU: 3\r?$",
+                 timeout=30)
+        out = m.serial_text()[-600:]
+        assert len(re.findall(r"^demo task \d+: slept \d+ ms on CPU 0\r?$", out,
+                              re.MULTILINE)) == 3, f"demo lines missing:\n{out}"
     with t.step("unknown_command_one_line_error"):
         _command(m, "frobnicate\n", r"unknown command 'frobnicate'")
     with t.step("bad_argument_one_line_error"):
