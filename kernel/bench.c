@@ -19,6 +19,7 @@
 #include "mm/mm.h"
 #include "sched/channel.h"
 #include "sched/executor.h"
+#include "sched/local_queue.h"
 
 #define LOOP_ITERS 1000000u
 #define YIELD_TASKS 100u
@@ -147,6 +148,32 @@ ASYNC_FN(ponger, struct player)
 		AWAIT(&self->send);
 	}
 	ASYNC_END();
+}
+
+/* ---- steal: a thief takes half of a full local queue ----------------------- */
+
+/* The CAS that claims the half and the copy, per task taken, with no one
+ * contending (the cost a steal adds to each task it moves). */
+#define STEAL_ROUNDS 200u
+
+static void bench_steal(void)
+{
+	static struct local_queue victim, thief;
+	static struct task tasks[LQ_SLOTS];
+	uint64_t cycles = 0, taken = 0;
+
+	for (unsigned r = 0; r < STEAL_ROUNDS; r++) {
+		uint32_t got = 0;
+		lq_init(&victim);
+		lq_init(&thief);
+		for (unsigned i = 0; i < LQ_SLOTS; i++)
+			lq_push(&victim, &tasks[i]);
+		uint64_t t0 = hal_cycles();
+		if (lq_steal_into(&victim, &thief, &got))
+			taken += got;
+		cycles += hal_cycles() - t0;
+	}
+	report_ratio("steal_per_task", cycles, taken, "cycles");
 }
 
 static void bench_pingpong(void)
@@ -286,6 +313,7 @@ ASYNC_FN(bench, struct bench_future)
 	bench_yield();
 	bench_spawn();
 	bench_pingpong();
+	bench_steal();
 	bench_live_tasks();
 	bench_contended();
 	for (self->i = 0; self->i < BENCH_LATENCY_SAMPLES; self->i++) {
