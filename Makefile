@@ -357,6 +357,7 @@ help:
 	@echo '  make test         host unit tests + boot tests (the CI command)'
 	@echo '  make test-matrix  boot tests across machines/memory/CPUs/disks'
 	@echo '  make test-stress  test=all in 4 boots at once, 3 times (busy host)'
+	@echo '  make test-fence   the lost-wake-up test must fail without its fence'
 	@echo '  make test-usb-stress  USB hot-plug stress (~3 min)'
 	@echo '  make image        FAT image build/coop.img for a USB stick'
 	@echo '  make usb DEV=/dev/sdX   write the image to a removable disk'
