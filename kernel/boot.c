@@ -188,7 +188,7 @@ static void run_tests(const char *selection)
 
 void executor_start(void)
 {
-	executor_init();
+	executor_init(smp_cpus_planned());
 	platform_start_tasks();
 }
 

@@ -36,19 +36,8 @@
 #define MAX_APS (HAL_MAX_CPUS - 1)
 #define ANSWER_TIMEOUT_MS 2000
 
-/* What an AP needs from the kernel: its executor, and its agent's mailbox. */
-struct cpu_agent {
-	struct atomic_waker waker;
-	struct smp_call *call;	/* posted, not taken yet */
-};
-
-struct ap_kernel {
-	struct executor ex;
-	struct cpu_agent agent;
-};
-
-static HAL_PER_CPU __typeof__(struct executor *) cpu_executor;
-static HAL_PER_CPU __typeof__(struct cpu_agent *) cpu_agent;
+/* Each CPU's smp_call() posted and not taken yet (one at a time). */
+static struct smp_call *mailbox[HAL_MAX_CPUS];
 
 static struct smp_ap aps[MAX_APS];
 static unsigned ap_count;	/* prepared and tried */
@@ -58,55 +47,56 @@ static unsigned left_off_count;
 static char left_off_state[24];	/* "off (cpus=2)" */
 static uint64_t startup_us[HAL_MAX_CPUS];
 
-/* ---- this CPU's executor -------------------------------------------------------- */
+/* ---- the executor: one for all CPUs ----------------------------------------------- */
 
-struct executor *smp_executor(void)
-{
-	struct executor *ex = cpu_executor;
-	return ex ? ex : executor_global();
-}
+/* Every CPU runs a worker of the kernel's one executor (sched/executor.h):
+ * a task spawned here starts here, and any idle CPU may steal it. */
+struct executor *smp_executor(void) { return executor_global(); }
 
 struct executor *smp_executor_of(unsigned cpu)
 {
-	if (cpu >= hal_cpu_count())
-		return NULL;
-	if (cpu == 0)
-		return executor_global();
-	return *(struct executor **)percpu_ptr_of(hal_cpus[cpu], (uintptr_t)&cpu_executor);
+	return cpu < hal_cpu_count() ? executor_global() : NULL;
 }
 
-/* ---- the agent: runs what other CPUs send ------------------------------------------ */
+static const char *obstacle(const struct acpi_info *acpi, const struct boot_info *bi);
 
-struct agent_task {
-	struct future base;
-	struct cpu_agent *agent;
-};
-
-static enum poll agent_poll(struct future *f, struct context *cx)
+/* How many workers the executor needs: the boot CPU, and every CPU of the
+ * MADT that smp_start() will try, up to cpus=N.  One if none can start.
+ * (A CPU that then fails to start leaves its worker empty and asleep.) */
+unsigned smp_cpus_planned(void)
 {
-	struct cpu_agent *a = ((struct agent_task *)f)->agent;
+	const struct acpi_info *acpi = platform_acpi();
+	unsigned limit = kparams.cpus ? kparams.cpus : HAL_MAX_CPUS, n = 1;
 
-	for (;;) {
-		/* Acquire: the caller's *c and what it points at are visible. */
-		struct smp_call *c = __atomic_exchange_n(&a->call, NULL, __ATOMIC_ACQ_REL);
-		if (c) {
-			c->fn(c->arg);
-			__atomic_store_n(&c->done, 1, __ATOMIC_RELEASE);
-			continue;
-		}
-		atomic_waker_register(&a->waker, cx->waker);
-		/* A call posted before the register would have found no waker
-		 * to wake: look once more. */
-		if (!__atomic_load_n(&a->call, __ATOMIC_ACQUIRE))
-			return POLL_PENDING;
+	if (limit > HAL_MAX_CPUS)
+		limit = HAL_MAX_CPUS;
+	if (obstacle(acpi, kernel_boot_info()) || !acpi)
+		return 1;
+	for (uint32_t i = 0; i < acpi->madt.cpu_count && n < limit; i++) {
+		const struct acpi_cpu *c = &acpi->madt.cpus[i];
+		if (c->apic_id != platform_boot_cpu() && (c->enabled || c->online_capable))
+			n++;
+	}
+	return n;
+}
+
+/* ---- smp_call: work for one CPU ------------------------------------------------------ */
+
+/* The executor's cpu_call: this CPU's worker runs it from its loop when
+ * executor_call_cpu() asked (so spawn() in fn spawns on this CPU). */
+static void answer_call(unsigned cpu)
+{
+	/* Acquire: the caller's *c and what it points at are visible. */
+	struct smp_call *c = __atomic_exchange_n(&mailbox[cpu], NULL, __ATOMIC_ACQ_REL);
+
+	if (c) {
+		c->fn(c->arg);
+		__atomic_store_n(&c->done, 1, __ATOMIC_RELEASE);
 	}
 }
 
-static const struct future_ops agent_ops = { .name = "cpu_agent", .poll = agent_poll };
-
 bool smp_call(unsigned cpu, struct smp_call *c)
 {
-	struct cpu_agent *a;
 	struct smp_call *none = NULL;
 
 	__atomic_store_n(&c->done, 0, __ATOMIC_RELAXED);
@@ -117,15 +107,12 @@ bool smp_call(unsigned cpu, struct smp_call *c)
 		__atomic_store_n(&c->done, 1, __ATOMIC_RELEASE);
 		return true;
 	}
-	a = cpu ? *(struct cpu_agent **)percpu_ptr_of(hal_cpus[cpu], (uintptr_t)&cpu_agent) : NULL;
-	if (!a || !__atomic_compare_exchange_n(&a->call, &none, c, false, __ATOMIC_ACQ_REL,
-					       __ATOMIC_RELAXED))
+	if (!__atomic_compare_exchange_n(&mailbox[cpu], &none, c, false, __ATOMIC_ACQ_REL,
+					 __ATOMIC_RELAXED))
 		return false;
-	/* The wake queues the agent on its CPU's executor (a remote wake: its
-	 * lock-free queue); the IPI ends that CPU's halt, if it sleeps. */
-	atomic_waker_wake(&a->waker);
-	hal_cpu_wake(cpu);
-	return true;
+	/* That CPU's worker looks at its mailbox from its loop; the IPI ends
+	 * its halt, if it sleeps (the handshake of sched/idle.h). */
+	return executor_call_cpu(executor_global(), cpu);
 }
 
 bool smp_call_done(const struct smp_call *c)
@@ -144,22 +131,12 @@ bool smp_call_wait(const struct smp_call *c, uint64_t ms)
 
 /* ---- on each AP ------------------------------------------------------------------ */
 
-static bool never(void *arg)
-{
-	(void)arg;
-	return false;
-}
-
+/* Online, then this CPU's worker of the kernel's executor, for good. */
 static void ap_main(struct smp_ap *ap)
 {
-	struct ap_kernel *k = ap->ctx;
-
-	cpu_executor = &k->ex;
-	cpu_agent = &k->agent;
 	smp_ap_online(ap);
 	hal_irq_enable();
-	for (;;)
-		executor_run_until(&k->ex, never, NULL, UINT64_MAX);
+	executor_run();
 }
 
 /* ---- preparing and starting ----------------------------------------------------- */
@@ -176,22 +153,10 @@ static bool prepare(unsigned i, uint32_t apic_id)
 	struct smp_ap *ap = &aps[i];
 	struct cpu_stacks st;
 	void *area = kmalloc_aligned(percpu_area_size(), 64);
-	struct ap_kernel *k = kmalloc(sizeof *k);
-	struct agent_task agent;
 
-	if (!area || !k || !mm_map_cpu_stacks(i, &st)) {
+	if (!area || !mm_map_cpu_stacks(i, &st)) {
 		log_warn("smp: out of memory for the CPU with APIC id %u; not started", apic_id);
 		kfree(area);
-		kfree(k);
-		return false;
-	}
-	executor_setup(&k->ex);
-	timerq_set_clock(&k->ex.timers, &sched_hal_clock);
-	atomic_waker_init(&k->agent.waker);
-	k->agent.call = NULL;
-	agent = (struct agent_task){ { &agent_ops }, &k->agent };
-	if (!spawn_detached_on(&k->ex, &agent.base, sizeof agent)) {
-		log_warn("smp: out of memory for the CPU with APIC id %u; not started", apic_id);
 		return false;
 	}
 	*ap = (struct smp_ap){
@@ -200,7 +165,7 @@ static bool prepare(unsigned i, uint32_t apic_id)
 		.stack_top = st.top[KSTACK_BOOT],
 		.ist_tops = { st.top[KSTACK_DOUBLE_FAULT], st.top[KSTACK_NMI],
 			      st.top[KSTACK_MACHINE_CHECK] },
-		.ctx = k,
+		.ctx = NULL,
 	};
 	ap->nmi_pin_count = platform_nmi_pins(apic_id, ap->nmi_pins);
 	for (int id = 0; id < KSTACK_COUNT; id++)
@@ -326,7 +291,7 @@ void smp_start(void)
 	const struct boot_info *bi = kernel_boot_info();
 	const char *why = obstacle(acpi, bi);
 
-	cpu_executor = executor_global();
+	executor_global()->cpu_call = answer_call;
 	if (platform_has_lapic()) {
 		irq_register_vector(VEC_IPI_WAKE, "wake IPI", wake_ipi, NULL);
 		tlb_init();
@@ -393,13 +358,15 @@ unsigned smp_cpu_list(struct smp_cpu_info *out, unsigned max)
 
 	for (unsigned i = 0; i < n; i++, k++) {
 		const struct hal_cpu *c = hal_cpus[i];
-		struct executor *ex = smp_executor_of(i);
+		struct sched_stats st = executor_worker_stats(executor_global(), i);
 		if (k < max)
 			out[k] = (struct smp_cpu_info){
 				.cpu = (int)i, .apic_id = c->apic_id,
 				.state = __atomic_load_n(&c->state, __ATOMIC_ACQUIRE) ==
 						 HAL_CPU_STOPPED ? "stopped" : "online",
-				.polls = ex ? executor_stats(ex).polls : 0,
+				.polls = st.polls,
+				.steals = st.steals,
+				.halts = st.idle_waits,
 				.idle_permille = idle_permille(c),
 			};
 	}

@@ -4,10 +4,11 @@
  *
  * smp_start() starts every CPU the MADT lists (enabled or online-capable)
  * up to cpus=N, all at once (hal/smp/smp.h), each with its own stacks,
- * per-CPU block, GDT and TSS, local APIC timer and executor.  Until the
- * multi-CPU scheduler comes, an AP's executor runs only what is sent to
- * it: its agent task runs smp_call() requests, and the CPU halts between
- * them.  The boot CPU's executor stays the kernel's main one.
+ * per-CPU block, GDT and TSS and local APIC timer.  Every CPU runs a
+ * worker of the kernel's one executor (sched/executor.h): tasks start
+ * where they are spawned, idle CPUs steal, and a CPU with nothing to do
+ * halts until an interrupt or a wake-up IPI.  smp_call() runs a function
+ * on a given CPU, from that CPU's worker loop.
  */
 #ifndef COOP_KERNEL_SMP_H
 #define COOP_KERNEL_SMP_H
@@ -20,13 +21,18 @@ struct executor;
 /* The boot step (kernel/main.c): after the executor, before the shell. */
 void smp_start(void);
 
-/* The executor of this CPU, or of CPU `cpu` (NULL if it does not run). */
+/* Before executor_init(): how many CPUs smp_start() will try to run (the
+ * boot CPU included; cpus=N caps it), so the executor has a worker each. */
+unsigned smp_cpus_planned(void);
+
+/* The executor of this CPU, or of CPU `cpu` (NULL if it does not run):
+ * the kernel's one executor, for every CPU. */
 struct executor *smp_executor(void);
 struct executor *smp_executor_of(unsigned cpu);
 
 /*
- * Runs c->fn(c->arg) on CPU `cpu`, as a poll of that CPU's agent task (so
- * spawn() there spawns on that CPU), and sets c->done when it returns.
+ * Runs c->fn(c->arg) on CPU `cpu`, from that CPU's worker loop (so spawn()
+ * there spawns on that CPU), and sets c->done when it returns.
  * On this very CPU it runs at once.  False if the CPU does not run, or
  * still has an earlier request to take (one at a time per CPU).  *c must
  * stay valid until done.
@@ -47,7 +53,7 @@ struct smp_cpu_info {
 	int cpu;
 	uint32_t apic_id;
 	const char *state;	/* "online", "off (cpus=2)", "no answer", ... */
-	uint64_t polls;
+	uint64_t polls, steals, halts;	/* its worker's */
 	unsigned idle_permille;
 };
 /* Fills out[0..max-1]; returns how many CPUs there are to list. */

@@ -272,9 +272,9 @@ static void hal_arm_ms(uint64_t ms)
 
 const struct timer_clock sched_hal_clock = { .now_ms = hal_now_ms, .arm = hal_arm_ms };
 
-void executor_init(void)
+void executor_init(unsigned ncpus)
 {
-	if (!executor_setup_workers(&global_executor, hal_cpu_count()))
+	if (!executor_setup_workers(&global_executor, ncpus))
 		executor_setup(&global_executor);	/* out of memory: one CPU */
 	timerq_set_clock(&global_executor.timers, &sched_hal_clock);
 }

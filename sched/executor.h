@@ -220,9 +220,10 @@ static inline struct join_queue *executor_join_queue(struct executor *ex, const 
 uint32_t executor_task_polls(struct executor *ex, const struct task *t);
 
 /* ---- the kernel's executor ------------------------------------------------ */
-/* One worker per CPU running the kernel (hal_cpu_count()); the timers on
- * the HAL's clock (tickless). */
-void executor_init(void);
+/* One worker for each of ncpus CPUs (the boot CPU and those the kernel
+ * will start: executor_setup_workers); the timers on the HAL's clock
+ * (tickless).  ncpus = 1: one worker, the single-CPU paths. */
+void executor_init(unsigned ncpus);
 /* The HAL's clock and timer as a timer_clock, for executors of tests. */
 extern const struct timer_clock sched_hal_clock;
 struct executor *executor_global(void);

@@ -1,6 +1,6 @@
 /*
- * shell_cpus.c — `cpus` (one line per CPU: number, APIC id, state, polls,
- * idle time) and the CPU argument of `reboot` and `poweroff`.
+ * shell_cpus.c — `cpus` (one line per CPU: number, APIC id, state, and its
+ * worker's polls, steals and halts, idle time) and the CPU argument of `reboot` and `poweroff`.
  */
 #include "hal/hal.h"
 #include "kernel/log.h"
@@ -22,16 +22,17 @@ struct future *shell_cmd_cpus(int argc, char **argv)
 	if (!shell_no_arguments(argc, argv))
 		return NULL;
 	n = smp_cpu_list(list, LISTED_MAX);
-	kprintf("%4s  %4s  %-12s %10s  %6s\n", "CPU", "APIC", "STATE", "POLLS", "IDLE");
+	kprintf("%4s  %4s  %-12s %10s %8s %8s  %6s\n", "CPU", "APIC", "STATE", "POLLS", "STEALS",
+		"HALTS", "IDLE");
 	for (unsigned i = 0; i < n && i < LISTED_MAX; i++) {
 		const struct smp_cpu_info *c = &list[i];
 		if (c->cpu < 0) {
 			kprintf("%4s  %4u  %-12s\n", "-", c->apic_id, c->state);
 			continue;
 		}
-		kprintf("%4d  %4u  %-12s %10llu  %3u.%u%%\n", c->cpu, c->apic_id, c->state,
-			(unsigned long long)c->polls, c->idle_permille / 10,
-			c->idle_permille % 10);
+		kprintf("%4d  %4u  %-12s %10llu %8llu %8llu  %3u.%u%%\n", c->cpu, c->apic_id,
+			c->state, (unsigned long long)c->polls, (unsigned long long)c->steals,
+			(unsigned long long)c->halts, c->idle_permille / 10, c->idle_permille % 10);
 	}
 	kprintf("%u CPU%s online\n", hal_cpu_count(), hal_cpu_count() == 1 ? "" : "s");
 	return NULL;
