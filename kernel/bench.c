@@ -15,6 +15,7 @@
 #include "kernel/input/input.h"
 #include "kernel/lib/string.h"
 #include "kernel/log.h"
+#include "kernel/parallel.h"
 #include "mm/heap.h"
 #include "mm/mm.h"
 #include "sched/channel.h"
@@ -381,6 +382,22 @@ ASYNC_FN(bench_main, struct bench_main)
 	ASYNC_END();
 }
 
+/* bench=parallel: the job on every CPU, then the end of the boot. */
+struct parallel_main {
+	ASYNC_STATE;
+	struct parallel_future job;
+};
+
+ASYNC_FN(parallel_main, struct parallel_main)
+{
+	ASYNC_BEGIN();
+	AWAIT(&self->job);
+	kprintf("bench: done\n");
+	hal_qemu_exit(QEMU_EXIT_SUCCESS);
+	hal_halt_forever();
+	ASYNC_END();
+}
+
 void bench_boot(const char *selection)
 {
 	static struct bench_main init = { ASYNC_INIT(bench_main) };
@@ -392,8 +409,18 @@ void bench_boot(const char *selection)
 		hal_qemu_exit(QEMU_EXIT_SUCCESS);
 		return;
 	}
+	if (strcmp(selection, "parallel") == 0) {
+		static struct parallel_job job;
+		static struct parallel_main pm = { ASYNC_INIT(parallel_main) };
+		parallel_default(&job);
+		parallel_init(&pm.job, &job, false);
+		h = SPAWN(pm);
+		task_detach(&h);
+		return;
+	}
 	if (strcmp(selection, "all") != 0)
-		log_warn("bench=%s: the selections are 'all' and 'smp'; running all", selection);
+		log_warn("bench=%s: the selections are 'all', 'smp' and 'parallel'; running all",
+			 selection);
 	h = SPAWN(init);
 	if (!h.task)
 		log_error("bench: out of memory");

@@ -52,7 +52,7 @@ void bench_contended(void);
 
 /* The `bench=all` boot: spawns a task that runs every benchmark and then
  * ends QEMU (isa-debug-exit), or halts on hardware.  `bench=smp` runs only
- * bench_contended().  Unknown selections are refused with a warning. */
+ * bench_contended(), `bench=parallel` only the parallel job (parallel.h).  Unknown selections are refused with a warning. */
 void bench_boot(const char *selection);
 
 #endif

@@ -4,6 +4,7 @@
  */
 #include "kernel/bench.h"
 #include "kernel/input/lineedit.h"
+#include "kernel/parallel.h"
 #include "kernel/lib/string.h"
 #include "kernel/log.h"
 #include "kernel/panic.h"
@@ -128,9 +129,18 @@ static struct future *cmd_history(int argc, char **argv)
 static struct future *cmd_bench(int argc, char **argv)
 {
 	static struct bench_future b;
+	static struct parallel_future p;
+	static struct parallel_job job;
 
-	if (!shell_no_arguments(argc, argv))
+	if (argc == 2 && strcmp(argv[1], "parallel") == 0) {
+		parallel_default(&job);
+		parallel_init(&p, &job, false);
+		return &p.base;
+	}
+	if (argc > 1) {
+		kprintf("bench: takes nothing, or 'parallel'\n");
 		return NULL;
+	}
 	bench_init(&b);
 	return &b.base;
 }
@@ -169,7 +179,8 @@ static const struct shell_cmd commands[] = {
 	  shell_cmd_lspci },
 	{ "lsusb", "", "USB devices: port path, vendor:product, speed, driver",
 	  shell_cmd_lsusb },
-	{ "bench", "", "executor benchmarks (BENCH lines)", cmd_bench },
+	{ "bench", "[parallel]", "executor benchmarks (BENCH lines); parallel: one job on all CPUs",
+	  cmd_bench },
 	{ "panic", "", "panic the kernel (to see the report)", cmd_panic },
 	{ "reboot", "[CPU]", "restart the machine (from that CPU)", cmd_reboot },
 	{ "poweroff", "[CPU]", "switch the machine off (from that CPU)", cmd_poweroff },

@@ -144,7 +144,7 @@ add("smoke", cmdline="test=all", memory="128M", seconds=15,
 # smoke boot's CPU has PAT), on every CPU.
 MEMORY_SUITES = ("cpu,mm,mm_frame,mm_pagetable,heap_api,heap_merge,heap_block,heap_list,"
                  "heap_bump,heap_block_checks,heap_list_checks,heap_bump_checks,"
-                 "sched_executor,sched_prims,smp")
+                 "sched_executor,sched_prims,smp,sched_smp")
 # loglevel=debug: each AP's start-up time is logged, and each log line
 # names its CPU.
 
@@ -600,7 +600,9 @@ def cpus_2_of_4(m, t):
         _command(m, "cpus\r", r"^2 CPUs online\r?$", via="serial")
         out = m.serial_text()[start:]
         for cpu in (0, 1):
-            assert re.search(rf"^ +{cpu} +{cpu}  online +\d+ +\d+\.\d%$", out, re.MULTILINE), (
+            # POLLS STEALS HALTS IDLE
+            assert re.search(rf"^ +{cpu} +{cpu}  online +\d+ +\d+ +\d+ +\d+\.\d%$", out,
+                             re.MULTILINE), (
                 f"no line for CPU {cpu} in:\n{out}")
         off = re.findall(r"^ +- +\d+  off \(cpus=2\)$", out, re.MULTILINE)
         assert len(off) == 2, f"{len(off)} CPUs listed as left off, not 2:\n{out}"
