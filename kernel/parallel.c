@@ -14,8 +14,8 @@
 #include "sched/executor.h"
 
 #define DEFAULT_TASKS 64
-#define DEFAULT_CHUNKS 40
-#define DEFAULT_ITERS 40000
+#define DEFAULT_CHUNKS 80
+#define DEFAULT_ITERS 100000
 
 static uint64_t seed_of(unsigned index)
 {

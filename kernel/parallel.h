@@ -42,7 +42,7 @@ struct parallel_future {
 	struct future wait;
 };
 
-/* The shell's and bench's job: 64 tasks x 40 chunks x 40000 steps. */
+/* The shell's and bench's job: 64 tasks x 80 chunks x 100000 steps. */
 void parallel_job_init(struct parallel_job *job, unsigned tasks, unsigned chunks,
 		       unsigned iters);
 void parallel_init(struct parallel_future *f, struct parallel_job *job, bool quiet);

@@ -123,9 +123,12 @@ else
 	# kernel-pic/ and kernel-usbpoll/.  Then the heap and frame allocator
 	# with 1, 2 and 4 CPUs contending, and a TLB shootdown (bench=smp):
 	# -smp 4 on multi-threaded TCG, so the CPUs really race, and so without
-	# icount: those figures are TSC cycles of wall time.
+	# icount: those figures are TSC cycles of wall time.  Last, `bench
+	# parallel` on -smp 1 and -smp 2 (multi-threaded TCG, wall-clock TSC
+	# time): the speedup of the one executor on two CPUs.
 	for run in "kernel:bench=all" "kernel-pic:bench=all irq=pic" \
-		   "kernel-usbpoll:bench=all usb=poll" "kernel-smp4:bench=smp"; do
+		   "kernel-usbpoll:bench=all usb=poll" "kernel-smp4:bench=smp" \
+		   "kernel-par-smp1:bench=parallel" "kernel-par-smp2:bench=parallel"; do
 		prefix=${run%%:*}
 		cmdline=${run#*:}
 		echo "bench.sh: in-kernel benchmarks (QEMU, $cmdline)"
@@ -142,6 +145,8 @@ usb = ["-device", "qemu-xhci", "-device", "VGA,id=vga0",
        "-device", "usb-kbd,display=vga0"]
 if "bench=smp" in cmdline:
     how = dict(smp=4, extra_args=["-accel", "tcg,thread=multi"])
+elif "bench=parallel" in cmdline:
+    how = dict(smp=int(prefix[-1]), extra_args=["-accel", "tcg,thread=multi"])
 else:
     how = dict(icount=0, display="none", extra_args=usb)
 with Machine(efi, workdir, cmdline=cmdline, memory="512M", timeout=600, **how) as m:
@@ -171,6 +176,18 @@ if r.status != "passed":
 PY
 	done
 fi
+
+# The in-kernel speedup: bench parallel on -smp 2 against -smp 1.
+python3 - "$results" <<'PY' >> "$results" || true
+import re, sys
+ms = {}
+for line in open(sys.argv[1]):
+    m = re.match(r"BENCH kernel-par-smp(\d)/parallel_ms ([0-9.]+) ms", line)
+    if m:
+        ms[m.group(1)] = float(m.group(2))
+if "1" in ms and "2" in ms:
+    print(f"BENCH ratio/parallel_smp2_speedup {ms['1'] / ms['2']:.2f} x")
+PY
 
 echo
 cat "$results"
