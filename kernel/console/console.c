@@ -22,6 +22,7 @@
 #include "hal/smp/spinlock.h"
 #include "hal/hal.h"
 #include "kernel/lib/string.h"
+#include "sched/executor.h"
 
 /* Screens at least this wide get the 16x32 font, so text stays readable. */
 #define LARGE_FONT_MIN_WIDTH 1600
@@ -45,6 +46,9 @@ static struct partial_line {
 	bool cut;		/* another CPU ended it */
 } partial[HAL_MAX_CPUS];
 static int line_owner = -1;
+/* Who opened that line: the task being polled (work stealing may move it
+ * to another CPU between two writes of one line), else the CPU. */
+static const void *line_writer;
 
 static const char *format_name(uint32_t format)
 {
@@ -167,19 +171,41 @@ static void claim_line(unsigned cpu)
 	}
 }
 
+static const void *writer(unsigned cpu)
+{
+	const struct task *t = sched_current_task();
+
+	return t ? (const void *)t : (const void *)&partial[cpu];
+}
+
+/* The task that opened the open line writes again, from another CPU now:
+ * the line moves with it instead of being cut. */
+static void follow_task(unsigned cpu, const void *who)
+{
+	if (line_owner < 0 || line_owner == (int)cpu || line_writer != who)
+		return;
+	partial[cpu] = partial[line_owner];
+	partial[line_owner].len = 0;
+	line_owner = (int)cpu;
+}
+
 /* The console lock is held (or taken over). */
 static void write_locked(const char *s, size_t n, uint8_t attr)
 {
 	unsigned cpu = hal_cpu_id();
 	uint8_t old = grid.attr;
+	const void *who = writer(cpu);
 
-	if (!taken_over)
+	if (!taken_over) {
+		follow_task(cpu, who);
 		claim_line(cpu);
+	}
 	grid.attr = attr;
 	put(s, n);
 	grid.attr = old;
 	track(&partial[cpu], s, n);
 	line_owner = s[n - 1] == '\n' ? -1 : (int)cpu;
+	line_writer = line_owner < 0 ? NULL : who;
 	show();
 }
 

@@ -307,6 +307,10 @@ def shell(m, t):
         for name in ("shell", "keyboard", "serial_input", "status"):
             assert re.search(rf"^ *\d+  {name} +\w+ +\d+ +\d+\r?$", out, re.MULTILINE), \
                 f"{name} not listed with its CPU"
+    with t.step("bench_parallel_on_one_cpu"):
+        # The one-CPU executor (issue 14: cpus=1 behaves as before).
+        _command(m, "bench parallel\n", r"^parallel: 64 tasks on 1 CPU in \d+\.\d{3} ms",
+                 timeout=60)
     with t.step("spawn_reports_where_its_tasks_ran"):
         # One CPU here: every demo task ran on CPU 0.
         _command(m, "spawn 3\n", r"^spawn: 3 tasks done in \d+ ms; by CPU: 3\r?$",
@@ -606,6 +610,14 @@ def cpus_2_of_4(m, t):
                 f"no line for CPU {cpu} in:\n{out}")
         off = re.findall(r"^ +- +\d+  off \(cpus=2\)$", out, re.MULTILINE)
         assert len(off) == 2, f"{len(off)} CPUs listed as left off, not 2:\n{out}"
+    with t.step("bench_parallel_on_two_cpus"):
+        done = _command(m, "bench parallel\r",
+                        r"^parallel: 64 tasks on 2 CPUs in \d+\.\d{3} ms", timeout=60,
+                        via="serial")
+        share = m.wait_for_serial(r"^BENCH parallel_chunks_cpu1 (\d+) chunks", timeout=10,
+                                  start=done.end())
+        assert int(share.group(1)) > 0, "CPU 1 ran none of the job"
+        m.wait_for_serial("^" + PROMPT, timeout=10, start=share.end())
     with t.step("poweroff_refuses_a_cpu_not_running"):
         _command(m, "poweroff 3\r", r"^poweroff: CPU 3 is not running \(see cpus\)", via="serial")
 
