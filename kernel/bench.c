@@ -412,6 +412,7 @@ void bench_boot(const char *selection)
 	if (strcmp(selection, "parallel") == 0) {
 		static struct parallel_job job;
 		static struct parallel_main pm = { ASYNC_INIT(parallel_main) };
+		bench_remote_wake();
 		parallel_default(&job);
 		parallel_init(&pm.job, &job, false);
 		h = SPAWN(pm);

@@ -50,6 +50,10 @@ void key_bench_init(struct key_bench *b);
  * (as many as run): bench_smp.c. */
 void bench_contended(void);
 
+/* Remote wake latency, on a halted and on a busy CPU (bench_wake.c); needs
+ * two CPUs and runs outside the executor (the bench=parallel boot). */
+void bench_remote_wake(void);
+
 /* The `bench=all` boot: spawns a task that runs every benchmark and then
  * ends QEMU (isa-debug-exit), or halts on hardware.  `bench=smp` runs only
  * bench_contended(), `bench=parallel` only the parallel job (parallel.h).  Unknown selections are refused with a warning. */
