@@ -4,9 +4,9 @@
  */
 #include "kernel/bench.h"
 #include "kernel/input/lineedit.h"
-#include "kernel/parallel.h"
 #include "kernel/lib/string.h"
 #include "kernel/log.h"
+#include "kernel/parallel.h"
 #include "kernel/panic.h"
 #include "kernel/power.h"
 #include "kernel/shell/shell.h"
