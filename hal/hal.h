@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdatomic.h>
 
 typedef uint64_t hal_irqflags_t;
 
@@ -73,11 +74,12 @@ void hal_irq_pop_off(void);
  * says otherwise), the count 1 unless a test sets it, a wake does nothing. */
 unsigned hal_cpu_id(void);
 void hal_cpu_wake(unsigned cpu);
-/* Inline: sched/ asks on every lock. */
+/* Inline: sched/ asks on every lock.  C11's atomic_load_explicit, since
+ * clang (the fuzz build) refuses the __atomic builtins on _Atomic objects. */
 extern _Atomic unsigned hal_host_cpu_count;
 static inline unsigned hal_cpu_count(void)
 {
-	return __atomic_load_n(&hal_host_cpu_count, __ATOMIC_RELAXED);
+	return atomic_load_explicit(&hal_host_cpu_count, memory_order_relaxed);
 }
 #else
 #include "hal/cpu.h"
