@@ -147,6 +147,7 @@ enum { PINGS = 200000 };
 struct player {
 	ASYNC_STATE;
 	struct channel *out, *in;
+	void (*done)(void);	/* called at the end, if set (the 2-worker run's latch) */
 	uint64_t i, v;
 	struct chan_send_future send;
 	struct chan_recv_future recv;
@@ -162,6 +163,8 @@ ASYNC_FN(ping, struct player)
 		chan_recv_init(&self->recv, self->in, &self->v);
 		AWAIT(&self->recv);
 	}
+	if (self->done)
+		self->done();
 	ASYNC_END();
 }
 
@@ -175,6 +178,8 @@ ASYNC_FN(pong, struct player)
 		chan_send_init(&self->send, self->out, &self->v);
 		AWAIT(&self->send);
 	}
+	if (self->done)
+		self->done();
 	ASYNC_END();
 }
 
@@ -379,34 +384,6 @@ static double mt_spawn_many(void)
  * (the channels live on the main thread's stack until both are done). */
 static struct channel mt_a, mt_b;
 
-ASYNC_FN(mt_ping, struct player)
-{
-	ASYNC_BEGIN();
-	for (self->i = 0; self->i < PINGS; self->i++) {
-		self->v = self->i;
-		chan_send_init(&self->send, self->out, &self->v);
-		AWAIT(&self->send);
-		chan_recv_init(&self->recv, self->in, &self->v);
-		AWAIT(&self->recv);
-	}
-	latch_count_down();
-	ASYNC_END();
-}
-
-ASYNC_FN(mt_pong, struct player)
-{
-	ASYNC_BEGIN();
-	for (self->i = 0; self->i < PINGS; self->i++) {
-		chan_recv_init(&self->recv, self->in, &self->v);
-		AWAIT(&self->recv);
-		self->v++;
-		chan_send_init(&self->send, self->out, &self->v);
-		AWAIT(&self->send);
-	}
-	latch_count_down();
-	ASYNC_END();
-}
-
 struct mt_pair_root {
 	ASYNC_STATE;
 	struct latch_wait wait;
@@ -417,8 +394,10 @@ ASYNC_FN(mt_pair_root, struct mt_pair_root)
 	ASYNC_BEGIN();
 	atomic_store(&latch.left, 2);
 	{
-		struct player p = { ASYNC_INIT(mt_ping), .out = &mt_a, .in = &mt_b };
-		struct player q = { ASYNC_INIT(mt_pong), .out = &mt_b, .in = &mt_a };
+		struct player p = { ASYNC_INIT(ping), .out = &mt_a, .in = &mt_b,
+				    .done = latch_count_down };
+		struct player q = { ASYNC_INIT(pong), .out = &mt_b, .in = &mt_a,
+				    .done = latch_count_down };
 		spawn_detached_on(cx->executor, &p.base, sizeof(p));
 		spawn_detached_on(cx->executor, &q.base, sizeof(q));
 	}
