@@ -203,13 +203,15 @@ $(HOST_TESTS_BIN): $(HOST_OBJS) $(HOST_LIB)
 # the suites named in TSAN_SUITES from it.  -Wno-tsan: TSan does not model
 # atomic_thread_fence (it cannot see store buffering at all); the fences of
 # the sleep/IPI and timer handshakes are proved by their own tests instead.
-TSAN_SUITES   := sched_threads sched_mt spinlock_threads
+TSAN_SUITES   := sched_threads sched_mt spinlock_threads frame_cache_threads
 T_CFLAGS      := -std=gnu11 -O1 -g $(WARN) -Wno-tsan -I. -DCOOP_HOST -DCOOP_TSAN \
                  -DCOOP_VERSION='"$(COOP_VERSION)"' -fsanitize=thread -fno-omit-frame-pointer -pthread
 TSAN_SRCS     := $(wildcard sched/*.c) test/ktest/ktest.c \
                  test/host/host_main.c test/host/fake_hal.c test/host/host_kmalloc.c \
                  test/host/ktest_platform.c test/host/sched_threads.c test/host/sched_mt.c \
-                 hal/smp/spinlock.c test/host/host_locks.c test/host/spinlock_threads.c
+                 hal/smp/spinlock.c test/host/host_locks.c test/host/spinlock_threads.c \
+                 $(wildcard mm/frame*.c) kernel/lib/meminfo.c kernel/lib/fmt.c \
+                 test/host/frame_cache_threads.c
 TSAN_OBJS     := $(patsubst %,$(B)/host-tsan/%.o,$(TSAN_SRCS))
 HOST_TSAN_BIN := $(B)/host-tsan/unit-tests
 

@@ -74,48 +74,79 @@ static void take(struct frame_allocator *fa, uint64_t b, uint64_t n)
 	frame_update_range(fa, false, b, b + n, true);
 }
 
-uint64_t frame_alloc(struct frame_allocator *fa)
+/* The pool is empty, or has no run that fits: if caches hold frames, take
+ * them all back (they are free, only parked) so the caller can try again. */
+static bool reclaim_caches(struct frame_allocator *fa)
+{
+	return fa->cache && frame_cache_reclaim_locked(fa->cache) > 0;
+}
+
+static bool pool_empty(const struct frame_allocator *fa)
+{
+	return !fa->nlevels || !frame_level(fa, fa->nlevels - 1)[0];
+}
+
+uint64_t frame_alloc_pool(struct frame_allocator *fa, uint64_t *bit)
 {
 	unsigned l = fa->nlevels;
 	uint64_t idx = 0;
 
-	if (!l || !frame_level(fa, l - 1)[0]) {
-		fa->alloc_failures++;
+	if (pool_empty(fa))
 		return 0;
-	}
 	while (l--) /* one word per level: the first with a free frame */
 		idx = idx * 64 + (uint64_t)__builtin_ctzll(frame_level(fa, l)[idx]);
 	take(fa, idx, 1);
 	fa->allocs++;
+	*bit = idx;
 	return frame_pa_of(fa, idx);
+}
+
+uint64_t frame_alloc(struct frame_allocator *fa)
+{
+	uint64_t bit, pa = frame_alloc_pool(fa, &bit);
+
+	if (!pa && reclaim_caches(fa))
+		pa = frame_alloc_pool(fa, &bit);
+	if (!pa)
+		fa->alloc_failures++;
+	return pa;
+}
+
+static uint64_t find_contig(struct frame_allocator *fa, size_t count, uint64_t align)
+{
+	for (size_t i = 0; i < fa->nregions; i++) {
+		const struct frame_region *r = &frame_regions(fa)[i];
+		uint64_t pfn0 = r->base >> FRAME_SHIFT, last = r->first_bit + r->frames;
+		uint64_t bit = frame_next_set(fa, 0, r->first_bit);
+		while (r->frames >= count && bit < last) {
+			uint64_t pfn = (pfn0 + bit - r->first_bit + align - 1) & ~(align - 1);
+			if (pfn + count > pfn0 + r->frames)
+				break;
+			uint64_t b = r->first_bit + (pfn - pfn0);
+			uint64_t busy = frame_next_unfree(fa, b, b + count);
+			if (busy == b + count) {
+				take(fa, b, count);
+				fa->contig_allocs++;
+				return pfn << FRAME_SHIFT;
+			}
+			bit = frame_next_set(fa, 0, busy + 1);
+		}
+	}
+	return 0;
 }
 
 uint64_t frame_alloc_contig(struct frame_allocator *fa, size_t count, size_t align_frames)
 {
-	uint64_t align = align_frames ? align_frames : 1;
+	uint64_t align = align_frames ? align_frames : 1, pa = 0;
 
 	if (count && !(align & (align - 1)) && align <= FRAME_MAX_FRAMES) {
-		for (size_t i = 0; i < fa->nregions; i++) {
-			const struct frame_region *r = &frame_regions(fa)[i];
-			uint64_t pfn0 = r->base >> FRAME_SHIFT, last = r->first_bit + r->frames;
-			uint64_t bit = frame_next_set(fa, 0, r->first_bit);
-			while (r->frames >= count && bit < last) {
-				uint64_t pfn = (pfn0 + bit - r->first_bit + align - 1) & ~(align - 1);
-				if (pfn + count > pfn0 + r->frames)
-					break;
-				uint64_t b = r->first_bit + (pfn - pfn0);
-				uint64_t busy = frame_next_unfree(fa, b, b + count);
-				if (busy == b + count) {
-					take(fa, b, count);
-					fa->contig_allocs++;
-					return pfn << FRAME_SHIFT;
-				}
-				bit = frame_next_set(fa, 0, busy + 1);
-			}
-		}
+		pa = find_contig(fa, count, align);
+		if (!pa && reclaim_caches(fa)) /* a cached frame may break the run */
+			pa = find_contig(fa, count, align);
 	}
-	fa->alloc_failures++;
-	return 0;
+	if (!pa)
+		fa->alloc_failures++;
+	return pa;
 }
 
 static int free_error(struct frame_allocator *fa, enum frame_error err, uint64_t pa)
@@ -139,10 +170,25 @@ int frame_free(struct frame_allocator *fa, uint64_t pa)
 	if (!test_bit(frame_used_map(fa), b))
 		return free_error(fa, test_bit(frame_level(fa, 0), b) ? FRAME_ERR_DOUBLE_FREE
 								: FRAME_ERR_FOREIGN, pa);
+	if (frame_test_cached(fa, b)) /* given back already: it waits in a cache */
+		return free_error(fa, FRAME_ERR_DOUBLE_FREE, pa);
 	frame_update_range(fa, false, b, b + 1, false);
 	frame_update_range(fa, true, b, b + 1, true);
 	fa->frees++;
 	return FRAME_OK;
+}
+
+/*
+ * The used bit goes first, then the cached bit (release): a racing second
+ * free of the frame (frame_cache.c) sets the cached bit and then reads the
+ * used bit, so it finds either bit in its way and is refused.
+ */
+void frame_return_cached(struct frame_allocator *fa, uint64_t b)
+{
+	frame_update_range(fa, false, b, b + 1, false);
+	frame_update_range(fa, true, b, b + 1, true);
+	__atomic_fetch_and(&frame_cached_map(fa)[b / 64], ~(1ull << (b % 64)), __ATOMIC_RELEASE);
+	fa->frees++;
 }
 
 int frame_free_contig(struct frame_allocator *fa, uint64_t pa, size_t count)
@@ -160,14 +206,19 @@ bool frame_is_used(const struct frame_allocator *fa, uint64_t pa)
 {
 	uint64_t b = pa % FRAME_SIZE ? FRAME_NONE : frame_bit_of(fa, pa);
 
-	return b != FRAME_NONE && test_bit(frame_used_map(fa), b);
+	return b != FRAME_NONE && frame_test_used(fa, b) && !frame_test_cached(fa, b);
 }
 
 bool frame_is_free(const struct frame_allocator *fa, uint64_t pa)
 {
 	uint64_t b = pa % FRAME_SIZE ? FRAME_NONE : frame_bit_of(fa, pa);
 
-	return b != FRAME_NONE && test_bit(frame_level(fa, 0), b);
+	return b != FRAME_NONE && (test_bit(frame_level(fa, 0), b) || frame_test_cached(fa, b));
+}
+
+uint64_t frame_available(const struct frame_allocator *fa)
+{
+	return fa->free_frames + (fa->cache ? frame_cache_count(fa->cache) : 0);
 }
 
 /* ---- reclaim, offset, stats ---------------------------------------------- */
@@ -213,9 +264,13 @@ void frame_stats(const struct frame_allocator *fa, struct frame_stats *out)
 		out->bytes_by_type[r->type] += r->frames << FRAME_SHIFT;
 		out->free_by_type[r->type] += frame_free_in_region(fa, r) << FRAME_SHIFT;
 	}
+	/* A cached frame is "used" in the pool's maps; it is free to everyone
+	 * else.  One snapshot of the caches keeps the sum exact. */
+	uint64_t cached = fa->cache ? frame_cache_count(fa->cache) : 0;
 	out->total_bytes = fa->nbits << FRAME_SHIFT;
-	out->free_bytes = fa->free_frames << FRAME_SHIFT;
-	out->used_bytes = fa->used_frames << FRAME_SHIFT;
+	out->cached_bytes = cached << FRAME_SHIFT;
+	out->free_bytes = (fa->free_frames + cached) << FRAME_SHIFT;
+	out->used_bytes = (fa->used_frames - cached) << FRAME_SHIFT;
 	out->reserved_bytes = out->total_bytes - out->free_bytes - out->used_bytes;
 	out->metadata_base = fa->meta_base;
 	out->metadata_bytes = fa->meta_bytes;
@@ -230,4 +285,6 @@ void frame_stats(const struct frame_allocator *fa, struct frame_stats *out)
 	out->holes = (unsigned)fa->nholes;
 	out->levels = fa->nlevels;
 	out->bad_descriptors = fa->bad_descriptors;
+	if (fa->cache)
+		frame_cache_add_stats(fa->cache, out);
 }

@@ -17,10 +17,15 @@
  * ACPI/MMIO/reserved/OEM descriptor wins over a usable one), and the
  * allocator's own metadata.
  *
- * State of a frame: free, used (handed out), or unavailable (hole, not yet
- * reclaimed).  Two bitmaps keep it, over a dense bit index that numbers the
- * managed frames region by region:
+ * State of a frame: free, used (handed out), cached (free, but parked in a
+ * CPU's frame cache: mm/frame_cache.h), or unavailable (hole, not yet
+ * reclaimed).  Three bitmaps keep it, over a dense bit index that numbers
+ * the managed frames region by region:
  *   used  1 bit per frame, flat: tells a double free from a foreign frame;
+ *         a cached frame is still "used" here: the pool does not have it;
+ *   cached 1 bit per frame, flat: set while the frame sits in a CPU's
+ *         cache, so a second free of it is caught there too; changed only
+ *         with atomic operations, by the caches, without the pool's lock;
  *   free  a bitmap tree: level 0 has 1 bit per frame, and each bit of level
  *         k+1 says "word k of level k has a free bit".  The top is one word.
  * frame_alloc() descends the tree with one count-trailing-zeros per level
@@ -36,7 +41,9 @@
  * reached as virtual = physical + phys_offset.  The allocator stores only
  * physical addresses, so frame_set_phys_offset() moves every pointer.
  *
- * Not locked: the caller serialises.
+ * Not locked: the caller serialises.  (A frame cache, if one is attached,
+ * reads the used map without the lock: it is written with relaxed atomic
+ * stores, which cost nothing over plain ones on x86.)
  */
 #ifndef COOP_MM_FRAME_H
 #define COOP_MM_FRAME_H
@@ -76,10 +83,12 @@ struct frame_region {
 /* Called on a double free or a foreign free: the kernel panics there. */
 typedef void (*frame_error_fn)(void *ctx, enum frame_error err, uint64_t pa);
 
+struct frame_cache;
+
 struct frame_allocator {
 	uintptr_t phys_offset; /* virtual = physical + phys_offset */
 	uint64_t meta_base, meta_bytes; /* physical */
-	uint64_t regions_pa, holes_pa, used_pa; /* physical addresses of tables */
+	uint64_t regions_pa, holes_pa, used_pa, cached_pa; /* physical addresses of tables */
 	size_t nregions, nholes;
 	uint64_t nbits; /* managed frames */
 	unsigned nlevels;
@@ -93,19 +102,29 @@ struct frame_allocator {
 	uint64_t double_frees, foreign_frees, reclaimed_bytes;
 	frame_error_fn on_error;
 	void *error_ctx;
+	/* The per-CPU caches in front of this pool (mm/frame_cache.h), or
+	 * NULL.  When the pool runs dry, frame_alloc() and
+	 * frame_alloc_contig() take their frames back before they fail. */
+	struct frame_cache *cache;
 };
 
 struct frame_stats {
 	uint64_t total_bytes;    /* all managed frames */
-	uint64_t free_bytes;
+	uint64_t free_bytes;     /* in the pool or in a CPU's cache */
+	uint64_t cached_bytes;   /* of free_bytes: in the CPUs' frame caches */
 	uint64_t used_bytes;     /* handed out */
 	uint64_t reserved_bytes; /* managed but unavailable: holes, metadata, not reclaimed */
 	uint64_t metadata_base, metadata_bytes;
 	uint64_t bytes_by_type[BOOT_MEM_TYPE_COUNT]; /* managed bytes per usable type */
 	uint64_t free_by_type[BOOT_MEM_TYPE_COUNT];
 	uint64_t reclaimed_bytes;
+	/* Handed out and given back by the users, through a cache or not. */
 	uint64_t allocs, frees, contig_allocs, alloc_failures;
 	uint64_t double_frees, foreign_frees;
+	/* Frame caches: of allocs and frees, those they served without the
+	 * pool; and how often an allocation took back every cache's frames
+	 * because the pool was empty. */
+	uint64_t cache_allocs, cache_frees, cache_reclaims;
 	unsigned regions, holes, levels, bad_descriptors;
 };
 
@@ -124,7 +143,8 @@ int frame_init(struct frame_allocator *fa, const void *descs, uint64_t map_size,
 	       uint64_t desc_size, const struct boot_range *reserved, size_t nreserved,
 	       uintptr_t phys_offset);
 
-/* The physical address of a free frame, now used; 0 when none is left. */
+/* The physical address of a free frame, now used; 0 when none is left (in
+ * the pool, nor in any attached cache). */
 uint64_t frame_alloc(struct frame_allocator *fa);
 
 /**
@@ -158,12 +178,16 @@ void frame_set_phys_offset(struct frame_allocator *fa, uintptr_t offset);
 /* Where double and foreign frees are reported (NULL: count only). */
 void frame_set_error_hook(struct frame_allocator *fa, frame_error_fn fn, void *ctx);
 
-/* Whether @pa is a frame this allocator has handed out and not taken back. */
+/* Whether @pa is a frame this allocator has handed out and not taken back
+ * (a frame in a CPU's cache has been given back). */
 bool frame_is_used(const struct frame_allocator *fa, uint64_t pa);
-/* Whether @pa is a frame frame_alloc() may hand out now. */
+/* Whether @pa is a frame the pool, or a cache, may hand out now. */
 bool frame_is_free(const struct frame_allocator *fa, uint64_t pa);
+/* Free frames, in the pool and in the caches (a snapshot of the caches). */
+uint64_t frame_available(const struct frame_allocator *fa);
 
-/* Walks the free bitmap for free_by_type: O(frames / 64), not for hot paths. */
+/* Walks the free bitmap for free_by_type: O(frames / 64), not for hot paths.
+ * Frames in caches count as free (free_by_type counts the pool's only). */
 void frame_stats(const struct frame_allocator *fa, struct frame_stats *out);
 
 /* One past the highest byte of RAM in the map (usable, runtime-services and

@@ -48,11 +48,14 @@ void frame_update_range(struct frame_allocator *fa, bool free, uint64_t b, uint6
 
 	for (uint64_t w = b / 64; b < e && w <= (e - 1) / 64; w++) {
 		uint64_t mask = range_mask(w, b, e), old = map[w];
+		uint64_t now = set ? old | mask : old & ~mask;
 
-		map[w] = set ? old | mask : old & ~mask;
-		*count += popcount64(map[w]);
+		/* Atomic store: the frame caches read the used map without
+		 * the lock (frame.h); a plain mov on x86. */
+		__atomic_store_n(&map[w], now, __ATOMIC_RELEASE);
+		*count += popcount64(now);
 		*count -= popcount64(old);
-		if (free && map[w] != old)
+		if (free && now != old)
 			propagate(fa, w);
 	}
 }

@@ -6,12 +6,14 @@
  *   frame.c       the public API: init, alloc, free, reclaim, stats;
  *   frame_map.c   reading the UEFI map: holes, usable spans, planning the
  *                 metadata and building the region and hole tables in it;
- *   frame_bits.c  the bitmap tree and the bit <-> address mapping.
+ *   frame_bits.c  the bitmap tree and the bit <-> address mapping;
+ *   frame_cache.c the per-CPU caches in front of the pool.
  */
 #ifndef COOP_MM_FRAME_INTERNAL_H
 #define COOP_MM_FRAME_INTERNAL_H
 
 #include "mm/frame.h"
+#include "mm/frame_cache.h"
 
 #define FRAME_NONE UINT64_MAX
 #define FRAME_MAX_FRAMES (FRAME_PHYS_LIMIT >> FRAME_SHIFT)
@@ -35,6 +37,24 @@ static inline uint64_t *frame_level(const struct frame_allocator *fa, unsigned l
 static inline uint64_t *frame_used_map(const struct frame_allocator *fa)
 {
 	return (uint64_t *)(fa->used_pa + fa->phys_offset);
+}
+
+/* Set while the frame sits in a CPU's cache; only atomic accesses. */
+static inline uint64_t *frame_cached_map(const struct frame_allocator *fa)
+{
+	return (uint64_t *)(fa->cached_pa + fa->phys_offset);
+}
+
+static inline bool frame_test_cached(const struct frame_allocator *fa, uint64_t b)
+{
+	return __atomic_load_n(&frame_cached_map(fa)[b / 64], __ATOMIC_ACQUIRE) >> (b % 64) & 1;
+}
+
+/* The used bit, read without the pool's lock (frame_cache.c): the pool
+ * writes that map with atomic stores. */
+static inline bool frame_test_used(const struct frame_allocator *fa, uint64_t b)
+{
+	return __atomic_load_n(&frame_used_map(fa)[b / 64], __ATOMIC_ACQUIRE) >> (b % 64) & 1;
 }
 
 static inline struct frame_region *frame_regions(const struct frame_allocator *fa)
@@ -76,5 +96,20 @@ uint64_t frame_free_in_region(const struct frame_allocator *fa,
 			      const struct frame_region *r);
 uint64_t frame_bit_of(const struct frame_allocator *fa, uint64_t pa);
 uint64_t frame_pa_of(const struct frame_allocator *fa, uint64_t bit);
+
+/* ---- frame.c, for frame_cache.c -------------------------------------------- */
+
+/* A frame from the pool alone (no cache is asked), its bit in *@bit; 0 if
+ * the pool is empty.  Under the pool's lock. */
+uint64_t frame_alloc_pool(struct frame_allocator *fa, uint64_t *bit);
+/* Back into the pool: frame @b, used and cached, under the pool's lock. */
+void frame_return_cached(struct frame_allocator *fa, uint64_t b);
+
+/* ---- frame_cache.c, for frame.c (under the pool's lock) --------------------- */
+
+/* Every cache's frames back into the pool; how many there were. */
+uint64_t frame_cache_reclaim_locked(struct frame_cache *fc);
+/* The caches' counters into the pool's. */
+void frame_cache_add_stats(const struct frame_cache *fc, struct frame_stats *out);
 
 #endif
