@@ -153,7 +153,7 @@ bool heap_pages_commit_range(struct heap_pages *hp, uintptr_t start, size_t byte
 
 	/* Frames for the pages and a table for each 2 MiB, with room to spare:
 	 * all or nothing. */
-	if (hp->frames->free_frames < missing + missing / 256 + 8) {
+	if (frame_available(hp->frames) < missing + missing / 256 + 8) {
 		hp->failures++;
 		return false;
 	}

@@ -11,6 +11,7 @@
 #include "kernel/lib/meminfo.h"
 #include "kernel/log.h"
 #include "kernel/panic.h"
+#include "mm/frame_cache.h"
 #include "mm/heap.h"
 #include "mm/heap_pages.h"
 #include "mm/layout.h"
@@ -36,8 +37,16 @@ extern const char __data_start[], __data_end[], __image_end[];
  * CPUs before it lets the lock go, so a frame freed under the lock cannot
  * be handed out again while another CPU may still reach it through a stale
  * translation.
+ *
+ * mm_frame_alloc() and mm_frame_free() go through per-CPU frame caches
+ * (mm/frame_cache.h) and take mm_lock only to move a batch; the frames
+ * freed under mm_lock (page tables, heap pages) skip the caches and go to
+ * the pool, which cannot hand them out before the shootdown.
  */
 static struct frame_allocator frames;
+static struct frame_cache frame_cache;
+static void mm_lock_take(void);
+static void mm_lock_drop(void);
 static struct pt_ctx kernel_pt;
 static struct spinlock mm_lock = SPINLOCK_INIT("frames and page tables");
 static struct { uintptr_t lo, hi; } stale; /* under mm_lock; lo == hi: none */
@@ -95,6 +104,7 @@ static void frames_init(const struct boot_info *bi)
 	if (err)
 		panic("frame allocator: cannot use the memory map (error %d)", err);
 	frame_set_error_hook(&frames, on_frame_error, NULL);
+	frame_cache_init(&frame_cache, &frames, mm_lock_take, mm_lock_drop);
 }
 
 /* ---- the lock, and TLB shootdowns --------------------------------------- */
@@ -137,18 +147,14 @@ static void invalidate(void *ctx, uintptr_t va)
 
 uint64_t mm_frame_alloc(void)
 {
-	mm_lock_take();
-	uint64_t pa = frame_alloc(&frames);
-	mm_lock_drop();
-	return pa;
+	return frame_cache_alloc(&frame_cache);
 }
 
 int mm_frame_free(uint64_t pa)
 {
-	mm_lock_take();
-	int err = frame_free(&frames, pa);
-	mm_lock_drop();
-	return err;
+	if (spin_held(&mm_lock)) /* into the pool: reused only after the shootdown */
+		return frame_free(&frames, pa);
+	return frame_cache_free(&frame_cache, pa);
 }
 
 void mm_frame_stats(struct frame_stats *out)
@@ -608,6 +614,10 @@ void mm_print_stats(void)
 	meminfo_format_size(b, sizeof b, fs.used_bytes - heap_mapped);
 	kprintf("  in use: %s heap, %s page tables and other (%llu allocs, %llu frees)\n", a, b,
 		(unsigned long long)fs.allocs, (unsigned long long)fs.frees);
+	meminfo_format_size(a, sizeof a, fs.cached_bytes);
+	kprintf("  free: %s of it in per-CPU caches (%llu allocs and %llu frees served there; "
+		"taken back %llu times)\n", a, (unsigned long long)fs.cache_allocs,
+		(unsigned long long)fs.cache_frees, (unsigned long long)fs.cache_reclaims);
 	kprintf("  reserved: kernel image, boot data, framebuffer, allocator metadata, "
 		"firmware memory kept\n");
 	kmalloc_stats(&hs);
