@@ -28,10 +28,10 @@
 
 bool xhci_dma_alloc(struct xhci_hc *hc, struct dma_frame *f)
 {
-	uint64_t pa = frame_alloc(mm_frames());
+	uint64_t pa = mm_frame_alloc(); /* locked (or per-CPU): any CPU may run this */
 
 	if (pa && !hc->x.ac64 && pa >= FOUR_GIB) {
-		frame_free(mm_frames(), pa);	/* 32-bit controller: unreachable */
+		mm_frame_free(pa);	/* 32-bit controller: unreachable */
 		pa = 0;
 	}
 	if (!pa) {
@@ -47,7 +47,7 @@ bool xhci_dma_alloc(struct xhci_hc *hc, struct dma_frame *f)
 void xhci_dma_free(struct dma_frame *f)
 {
 	if (f->phys)
-		frame_free(mm_frames(), f->phys);
+		mm_frame_free(f->phys);
 	*f = (struct dma_frame){ 0 };
 }
 
