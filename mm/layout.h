@@ -65,6 +65,8 @@
  * once and widens a pending range, and releasing the frames-and-page-tables
  * lock sends one tlb_shootdown() (hal/smp/tlb.h) for the range, before any
  * frame freed under the lock can be handed out again (mm/kernel_mm.c).
+ * Frames freed under that lock go to the pool, never to a CPU's frame
+ * cache (mm/frame_cache.h), which nothing would hold back until then.
  * New mappings (pt_map) need none.
  */
 #ifndef COOP_MM_LAYOUT_H

@@ -16,6 +16,13 @@
  * other descriptor, reserved range and the metadata; contiguous runs
  * are aligned; freeing what we hold succeeds, anything else is refused; the
  * stats add up.
+ *
+ * The per-CPU frame caches (mm/frame_cache.h) sit in front of the pool, and
+ * ops allocate and free through them on four CPUs in turn (one thread:
+ * the lock is a no-op): a frame parked in a cache is neither held nor
+ * handed out again while parked, a second free of it is refused, the pool
+ * never reports out of memory while a cache holds frames, and the stats
+ * count cached frames as free.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -24,6 +31,8 @@
 
 #include "kernel/lib/meminfo.h"
 #include "mm/frame.h"
+#include "mm/frame_cache.h"
+#include "test/host/fake_hal.h"
 
 #define PHYS_SPAN (17ull << 30)
 #define MAX_DESCS 64
@@ -39,7 +48,10 @@ static size_t nheld;
 static uint64_t held_bits[PHYS_SPAN / FRAME_SIZE / 64]; /* the same, by frame */
 static uint32_t released;
 static struct frame_allocator fa;
+static struct frame_cache fc;
 static struct frame_stats st;
+
+static void no_lock(void) {}
 
 struct input {
 	const uint8_t *p;
@@ -192,10 +204,54 @@ static void op_free_any(struct input *in)
 		abort();
 }
 
+static void on_cpu(struct input *in)
+{
+	fake_hal_set_cpu((unsigned)take(in, 1) % 4);
+}
+
+static void op_cache_alloc(struct input *in)
+{
+	on_cpu(in);
+	uint64_t pa = frame_cache_alloc(&fc);
+	if (pa)
+		hold(pa);
+	else if (fa.free_frames || frame_cache_count(&fc))
+		abort(); /* out of memory with free or cached frames */
+}
+
+static void op_cache_free_held(struct input *in)
+{
+	if (!nheld)
+		return;
+	size_t i = take(in, 2) % nheld;
+	on_cpu(in);
+	if (frame_cache_free(&fc, held[i]) != 0 || frame_is_used(&fa, held[i]) ||
+	    !frame_is_free(&fa, held[i]))
+		abort();
+	set_held(held[i], false);
+	held[i] = held[--nheld];
+}
+
+/* A free through a cache of anything we do not hold (a frame parked in a
+ * cache included) is refused, and changes nothing. */
+static void op_cache_free_any(struct input *in)
+{
+	uint64_t pa = take(in, 3) << 12, cached = frame_cache_count(&fc);
+
+	if (pa < PHYS_SPAN && (held_bits[pa / FRAME_SIZE / 64] >> (pa / FRAME_SIZE % 64) & 1))
+		return;
+	on_cpu(in);
+	if (frame_cache_free(&fc, pa) == 0 || frame_cache_count(&fc) != cached)
+		abort();
+}
+
 /* Cheap per-op accounting; the full frame_stats() walk runs once at the end. */
 static void check_counts(void)
 {
-	if (fa.used_frames != nheld || fa.free_frames + fa.used_frames > fa.nbits)
+	uint64_t cached = frame_cache_count(&fc);
+
+	if (fa.used_frames != nheld + cached || fa.free_frames + fa.used_frames > fa.nbits ||
+	    frame_available(&fa) != fa.free_frames + cached)
 		abort();
 }
 
@@ -207,7 +263,8 @@ static void check_stats(void)
 	frame_stats(&fa, &s);
 	for (unsigned t = 0; t < BOOT_MEM_TYPE_COUNT; t++)
 		by_type += s.free_by_type[t];
-	if (s.used_bytes != nheld * FRAME_SIZE || by_type != s.free_bytes ||
+	if (s.used_bytes != nheld * FRAME_SIZE || by_type + s.cached_bytes != s.free_bytes ||
+	    s.cached_bytes != frame_cache_count(&fc) * FRAME_SIZE ||
 	    s.free_bytes + s.used_bytes + s.reserved_bytes != s.total_bytes)
 		abort();
 }
@@ -216,16 +273,24 @@ static void run_ops(struct input *in)
 {
 	while (in->left) {
 		uint64_t pa;
-		switch (take(in, 1) % 8) {
-		case 0: case 1: case 2:
+		switch (take(in, 1) % 13) {
+		case 0: case 1:
 			if ((pa = frame_alloc(&fa)) != 0)
 				hold(pa);
-			else if (fa.free_frames)
-				abort(); /* out of memory with free frames */
+			else if (fa.free_frames || frame_cache_count(&fc))
+				abort(); /* out of memory with free or cached frames */
 			break;
-		case 3: op_contig(in); break;
-		case 4: case 5: op_free_held(in); break;
-		case 6: op_free_any(in); break;
+		case 2: op_contig(in); break;
+		case 3: op_free_held(in); break;
+		case 4: op_free_any(in); break;
+		case 5: case 6: op_cache_alloc(in); break;
+		case 7: case 8: op_cache_free_held(in); break;
+		case 9: op_cache_free_any(in); break;
+		case 10:
+			frame_cache_reclaim(&fc);
+			if (frame_cache_count(&fc))
+				abort();
+			break;
 		default: {
 			uint32_t t = (uint32_t)take(in, 1) % 6;
 			int err = frame_reclaim(&fa, t);
@@ -266,6 +331,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		return 0;
 	}
+	frame_cache_init(&fc, &fa, no_lock, no_lock);
 	frame_stats(&fa, &st);
 	if (st.metadata_base + st.metadata_bytes > PHYS_SPAN)
 		abort();
