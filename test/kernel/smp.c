@@ -30,6 +30,7 @@
 #include "kernel/params.h"
 #include "kernel/platform.h"
 #include "kernel/smp.h"
+#include "mm/frame_cache.h"
 #include "mm/heap.h"
 #include "mm/layout.h"
 #include "mm/mm.h"
@@ -485,6 +486,14 @@ KTEST(smp, all_cpus_hammer_heap_frames_and_log_at_once)
 		   (long long)others_before / 1024, (long long)others_after / 1024);
 	EXPECT_LE(others_after - others_before, 8 * PAGE_SIZE);
 	EXPECT_LE(others_before - others_after, 8 * PAGE_SIZE);
+	/* The frames the hammer freed wait in the CPUs' caches, counted free. */
+	ktest_diag(_kt, "frames in per-CPU caches: %llu KiB; %llu of %llu allocs served there",
+		   (unsigned long long)fa.cached_bytes / 1024,
+		   (unsigned long long)fa.cache_allocs, (unsigned long long)fa.allocs);
+	EXPECT_EQ(fa.free_bytes + fa.used_bytes + fa.reserved_bytes, fa.total_bytes);
+	EXPECT_LE(fa.cached_bytes, (uint64_t)n * FRAME_CACHE_SLOTS * PAGE_SIZE);
+	EXPECT_LE(fa.cached_bytes, fa.free_bytes);
+	EXPECT_GT(fa.cache_allocs, fb.cache_allocs);
 	EXPECT_TRUE(kmalloc_check());
 	check_log(_kt, n);
 }
