@@ -170,7 +170,7 @@ int frame_free(struct frame_allocator *fa, uint64_t pa)
 	if (!test_bit(frame_used_map(fa), b))
 		return free_error(fa, test_bit(frame_level(fa, 0), b) ? FRAME_ERR_DOUBLE_FREE
 								: FRAME_ERR_FOREIGN, pa);
-	if (frame_test_cached(fa, b)) /* given back already: it waits in a cache */
+	if (frame_test_cached(fa, pa)) /* given back already: it waits in a cache */
 		return free_error(fa, FRAME_ERR_DOUBLE_FREE, pa);
 	frame_update_range(fa, false, b, b + 1, false);
 	frame_update_range(fa, true, b, b + 1, true);
@@ -179,15 +179,15 @@ int frame_free(struct frame_allocator *fa, uint64_t pa)
 }
 
 /*
- * The used bit goes first, then the cached bit (release): a racing second
- * free of the frame (frame_cache.c) sets the cached bit and then reads the
- * used bit, so it finds either bit in its way and is refused.
+ * The used bit goes first, then the tag (release): a racing second free of
+ * the frame (frame_cache.c) sets the tag and then reads the used bit again,
+ * so it finds one or the other in its way and is refused.
  */
-void frame_return_cached(struct frame_allocator *fa, uint64_t b)
+void frame_return_cached(struct frame_allocator *fa, uint64_t pa, uint64_t b)
 {
 	frame_update_range(fa, false, b, b + 1, false);
 	frame_update_range(fa, true, b, b + 1, true);
-	__atomic_fetch_and(&frame_cached_map(fa)[b / 64], ~(1ull << (b % 64)), __ATOMIC_RELEASE);
+	__atomic_store_n(frame_tag(fa, pa), 0, __ATOMIC_RELEASE);
 	fa->frees++;
 }
 
@@ -206,14 +206,17 @@ bool frame_is_used(const struct frame_allocator *fa, uint64_t pa)
 {
 	uint64_t b = pa % FRAME_SIZE ? FRAME_NONE : frame_bit_of(fa, pa);
 
-	return b != FRAME_NONE && frame_test_used(fa, b) && !frame_test_cached(fa, b);
+	return b != FRAME_NONE && frame_test_used(fa, b) && !frame_test_cached(fa, pa);
 }
 
 bool frame_is_free(const struct frame_allocator *fa, uint64_t pa)
 {
 	uint64_t b = pa % FRAME_SIZE ? FRAME_NONE : frame_bit_of(fa, pa);
 
-	return b != FRAME_NONE && (test_bit(frame_level(fa, 0), b) || frame_test_cached(fa, b));
+	if (b == FRAME_NONE)
+		return false;
+	return test_bit(frame_level(fa, 0), b) ||
+	       (frame_test_used(fa, b) && frame_test_cached(fa, pa));
 }
 
 uint64_t frame_available(const struct frame_allocator *fa)

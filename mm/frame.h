@@ -19,13 +19,12 @@
  *
  * State of a frame: free, used (handed out), cached (free, but parked in a
  * CPU's frame cache: mm/frame_cache.h), or unavailable (hole, not yet
- * reclaimed).  Three bitmaps keep it, over a dense bit index that numbers
- * the managed frames region by region:
+ * reclaimed).  Two bitmaps keep it, over a dense bit index that numbers the
+ * managed frames region by region:
  *   used  1 bit per frame, flat: tells a double free from a foreign frame;
- *         a cached frame is still "used" here: the pool does not have it;
- *   cached 1 bit per frame, flat: set while the frame sits in a CPU's
- *         cache, so a second free of it is caught there too; changed only
- *         with atomic operations, by the caches, without the pool's lock;
+ *         a cached frame is still "used" here: the pool does not have it
+ *         (what marks it cached is a tag in its own first word, written
+ *         while it is free: FRAME_CACHED_TAG, mm/frame_internal.h);
  *   free  a bitmap tree: level 0 has 1 bit per frame, and each bit of level
  *         k+1 says "word k of level k has a free bit".  The top is one word.
  * frame_alloc() descends the tree with one count-trailing-zeros per level
@@ -88,7 +87,7 @@ struct frame_cache;
 struct frame_allocator {
 	uintptr_t phys_offset; /* virtual = physical + phys_offset */
 	uint64_t meta_base, meta_bytes; /* physical */
-	uint64_t regions_pa, holes_pa, used_pa, cached_pa; /* physical addresses of tables */
+	uint64_t regions_pa, holes_pa, used_pa; /* physical addresses of tables */
 	size_t nregions, nholes;
 	uint64_t nbits; /* managed frames */
 	unsigned nlevels;

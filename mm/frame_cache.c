@@ -43,39 +43,46 @@ static struct frame_cache_cpu *this_cpu(struct frame_cache *fc)
 	return &fc->cpu[hal_cpu_id()];
 }
 
-/* ---- the cached bit ----------------------------------------------------------- */
+/* ---- the cached tag (mm/frame_internal.h) ------------------------------------ */
 
 /*
- * A frame coming back from its user: set its cached bit, then check that it
- * is really in use.  The bit is the arbiter between two frees of the same
- * frame on two CPUs: only one finds it clear.  Setting it before reading the
- * used bit pairs with frame_return_cached(), which clears the used bit
- * before the cached one: a free racing a frame's return to the pool sees
- * one of the two bits in its way.  False (the bit as it was) if the frame
- * is cached already, free in the pool, or not the pool's to free.
+ * A frame coming back from its user.  It must be in use in the pool's maps
+ * (else it is free there, a hole or the metadata: not ours to write), then
+ * we tag it; the tag is the arbiter between two frees of the same frame on
+ * two CPUs: only one finds it absent.  Then the used bit once more: the
+ * frame may have been on its way back to the pool (frame_return_cached()
+ * clears the used bit, then the tag), and then one of the two is in our way.
+ * False if the frame is cached already, free in the pool, or not the
+ * pool's to free.
  */
-static bool claim(struct frame_allocator *fa, uint64_t b)
+static bool claim(struct frame_allocator *fa, uint64_t pa, uint64_t b)
 {
-	uint64_t *w = &frame_cached_map(fa)[b / 64], m = 1ull << (b % 64);
+	uint64_t *tag = frame_tag(fa, pa), want = frame_cached_tag(pa);
 
-	if (__atomic_fetch_or(w, m, __ATOMIC_ACQ_REL) & m)
+	if (!frame_test_used(fa, b))
 		return false;
+	uint64_t old = __atomic_load_n(tag, __ATOMIC_RELAXED);
+	do {
+		if (old == want)
+			return false;
+	} while (!__atomic_compare_exchange_n(tag, &old, want, false, __ATOMIC_ACQ_REL,
+					      __ATOMIC_RELAXED));
 	if (frame_test_used(fa, b))
 		return true;
-	__atomic_fetch_and(w, ~m, __ATOMIC_RELEASE);
+	__atomic_store_n(tag, old, __ATOMIC_RELEASE); /* a double free, racing its return */
 	return false;
 }
 
-/* Leaving a cache for a user.  Release: the user's later free (claim,
- * acquire) finds the bit clear. */
-static void unclaim(struct frame_allocator *fa, uint64_t b)
+/* Leaving a cache for a user.  Release: the user's later free (claim)
+ * finds no tag. */
+static void unclaim(struct frame_allocator *fa, uint64_t pa)
 {
-	__atomic_fetch_and(&frame_cached_map(fa)[b / 64], ~(1ull << (b % 64)), __ATOMIC_RELEASE);
+	__atomic_store_n(frame_tag(fa, pa), 0, __ATOMIC_RELEASE);
 }
 
-static void mark_cached(struct frame_allocator *fa, uint64_t b)
+static void mark_cached(struct frame_allocator *fa, uint64_t pa)
 {
-	__atomic_fetch_or(&frame_cached_map(fa)[b / 64], 1ull << (b % 64), __ATOMIC_RELAXED);
+	__atomic_store_n(frame_tag(fa, pa), frame_cached_tag(pa), __ATOMIC_RELAXED);
 }
 
 /* ---- the slow paths, under the pool's lock --------------------------------- */
@@ -93,7 +100,7 @@ static uint64_t refill(struct frame_cache *fc, struct frame_cache_cpu *c)
 	uint64_t pa = frame_alloc(fc->fa);
 	while (pa && n < FRAME_CACHE_BATCH - 1 &&
 	       (got[n].pa = frame_alloc_pool(fc->fa, &got[n].bit)) != 0)
-		mark_cached(fc->fa, got[n++].bit);
+		mark_cached(fc->fa, got[n++].pa);
 	slot_take(c); /* only emptier now than when we looked: the batch fits */
 	for (unsigned i = 0; i < n; i++)
 		c->frames[c->count + i] = got[i];
@@ -109,7 +116,7 @@ static uint64_t refill(struct frame_cache *fc, struct frame_cache_cpu *c)
 static void drain_oldest(struct frame_cache *fc, struct frame_cache_cpu *c, uint32_t n)
 {
 	for (uint32_t i = 0; i < n; i++)
-		frame_return_cached(fc->fa, c->frames[i].bit);
+		frame_return_cached(fc->fa, c->frames[i].pa, c->frames[i].bit);
 	memmove(c->frames, c->frames + n, (c->count - n) * sizeof c->frames[0]);
 	set_count(c, c->count - n);
 	fc->moved_out += n;
@@ -155,7 +162,7 @@ uint64_t frame_cache_alloc(struct frame_cache *fc)
 	}
 	slot_give(c);
 	if (e.pa)
-		unclaim(fc->fa, e.bit);
+		unclaim(fc->fa, e.pa);
 	else
 		e.pa = refill(fc, c);
 	hal_irq_restore(f);
@@ -166,7 +173,7 @@ int frame_cache_free(struct frame_cache *fc, uint64_t pa)
 {
 	uint64_t b = pa % FRAME_SIZE ? FRAME_NONE : frame_bit_of(fc->fa, pa);
 
-	if (b == FRAME_NONE || !claim(fc->fa, b))
+	if (b == FRAME_NONE || !claim(fc->fa, pa, b))
 		return free_refused(fc, pa);
 	hal_irqflags_t f = hal_irq_save();
 	struct frame_cache_cpu *c = this_cpu(fc);

@@ -12,9 +12,10 @@
  *
  * The promises of the pool still hold:
  *   - no frame is lost or handed out twice: a frame is in the pool, in one
- *     cache, or with its user.  A cached frame has its "cached" bit set in
- *     the pool's metadata, so a second free of it is refused (and reported
- *     through the pool's error hook) like any double free;
+ *     cache, or with its user.  A cached frame carries a tag in its own
+ *     first word (it is free: mm/frame_internal.h), so a second free of it
+ *     is refused (and reported through the pool's error hook) like any
+ *     double free;
  *   - the totals add up: a cached frame counts as free (frame_stats:
  *     free_bytes, and cached_bytes for the part in caches);
  *   - no allocation fails while frames sit in caches: when the pool is
@@ -33,8 +34,10 @@
  * never spins on its own CPU's flag.  Order: the pool's lock before any
  * busy flag; an owner never waits for the pool's lock while it holds its
  * flag.  So the fast path is: interrupts off, one exchange on a line no
- * other CPU touches, a push or pop, one atomic bit operation on the pool's
- * cached map.
+ * other CPU touches, a push or pop, and the tag in the frame itself: no
+ * line that another CPU writes.  (A first version kept the tags in a
+ * bitmap beside the pool's; two CPUs' frames share a bitmap word, and with
+ * that one shared line the 2-CPU pair cost as much as with the lock.)
  *
  * Portable (hal/hal.h and atomics): host tests run it on threads, under
  * ThreadSanitizer too.
@@ -61,6 +64,8 @@ struct frame_cache_cpu {
 	uint64_t allocs, frees; /* served here; written under busy */
 	struct frame_cache_entry frames[FRAME_CACHE_SLOTS];
 } __attribute__((aligned(64)));
+/* The frames' memory is written (the tag): the pool's phys_offset must
+ * reach every frame it manages. */
 
 struct frame_cache {
 	struct frame_allocator *fa;

@@ -39,15 +39,35 @@ static inline uint64_t *frame_used_map(const struct frame_allocator *fa)
 	return (uint64_t *)(fa->used_pa + fa->phys_offset);
 }
 
-/* Set while the frame sits in a CPU's cache; only atomic accesses. */
-static inline uint64_t *frame_cached_map(const struct frame_allocator *fa)
+/*
+ * A frame parked in a CPU's cache carries this tag in its first word (the
+ * frame is free: the word is ours).  Kept in the frame and not in a bitmap
+ * of the pool's, so the caches' fast paths write no line that another CPU
+ * writes too: a bitmap word covers 64 frames, and two CPUs' frames share
+ * one.  The frame's address is in the tag, so one frame's tag copied into
+ * another is no tag there; a frame in use whose first word happens to hold
+ * it would be taken for cached (1 in 2^64 for data that is not built to).
+ * Only atomic accesses, and only while the frame is used in the pool's
+ * maps (a frame in the pool, or a hole, is never written).
+ */
+#define FRAME_CACHED_MAGIC 0xc0a9f4a3e5d1b7c3ull
+
+static inline uint64_t *frame_tag(const struct frame_allocator *fa, uint64_t pa)
 {
-	return (uint64_t *)(fa->cached_pa + fa->phys_offset);
+	return (uint64_t *)(uintptr_t)(pa + fa->phys_offset);
 }
 
-static inline bool frame_test_cached(const struct frame_allocator *fa, uint64_t b)
+static inline uint64_t frame_cached_tag(uint64_t pa)
 {
-	return __atomic_load_n(&frame_cached_map(fa)[b / 64], __ATOMIC_ACQUIRE) >> (b % 64) & 1;
+	return FRAME_CACHED_MAGIC ^ pa;
+}
+
+/* Whether used frame @pa sits in a cache (false without caches: the
+ * frame's memory is not read then). */
+static inline bool frame_test_cached(const struct frame_allocator *fa, uint64_t pa)
+{
+	return fa->cache &&
+	       __atomic_load_n(frame_tag(fa, pa), __ATOMIC_ACQUIRE) == frame_cached_tag(pa);
 }
 
 /* The used bit, read without the pool's lock (frame_cache.c): the pool
@@ -102,8 +122,9 @@ uint64_t frame_pa_of(const struct frame_allocator *fa, uint64_t bit);
 /* A frame from the pool alone (no cache is asked), its bit in *@bit; 0 if
  * the pool is empty.  Under the pool's lock. */
 uint64_t frame_alloc_pool(struct frame_allocator *fa, uint64_t *bit);
-/* Back into the pool: frame @b, used and cached, under the pool's lock. */
-void frame_return_cached(struct frame_allocator *fa, uint64_t b);
+/* Back into the pool: frame @pa (bit @b), used and cached, under the
+ * pool's lock. */
+void frame_return_cached(struct frame_allocator *fa, uint64_t pa, uint64_t b);
 
 /* ---- frame_cache.c, for frame.c (under the pool's lock) --------------------- */
 

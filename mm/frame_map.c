@@ -152,7 +152,7 @@ static uint64_t meta_size(struct frame_allocator *fa, uint64_t nregions,
 {
 	uint64_t bytes = nregions * sizeof(struct frame_region) +
 			 nholes * sizeof(struct boot_range);
-	bytes += (2 * words_for(nbits) + plan_levels(fa, nbits)) * 8; /* used, cached, tree */
+	bytes += (words_for(nbits) + plan_levels(fa, nbits)) * 8;
 	return page_up(bytes);
 }
 
@@ -302,8 +302,6 @@ void frame_build_bitmaps(struct frame_allocator *fa)
 	uint64_t words = words_for(fa->nbits);
 
 	fa->used_pa = at;
-	at += words * 8;
-	fa->cached_pa = at;
 	at += words * 8;
 	plan_levels(fa, fa->nbits);
 	for (unsigned l = 0; l < fa->nlevels; l++) {

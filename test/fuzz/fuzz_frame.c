@@ -7,7 +7,8 @@
  * Descriptors lie below 16.25 GiB, or are deliberately broken (sizes and
  * ends that overflow, starts above 2^52).  "Physical memory" is a 17 GiB
  * lazily-backed anonymous mapping, so wherever the metadata lands it is
- * really written; the pages are dropped again after each run.
+ * really written (and so are the caches' tags in the frames they hold); the
+ * pages are dropped again after each run.
  *
  * Invariants: a frame is never handed out twice; every frame handed out is
  * at or above 1 MiB, owned by a usable descriptor of a released type (the
@@ -339,6 +340,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_stats();
 	for (size_t i = 0; i < nheld; i++)
 		set_held(held[i], false);
-	madvise(phys + st.metadata_base, st.metadata_bytes, MADV_DONTNEED);
+	/* The metadata, and the frames the caches tagged: drop them all. */
+	madvise(phys, PHYS_SPAN, MADV_DONTNEED);
 	return 0;
 }

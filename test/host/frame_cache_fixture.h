@@ -3,7 +3,8 @@
  * front of it (mm/frame_cache.h), for the frame_cache and
  * frame_cache_threads suites.  The pool's lock is a pthread mutex and counts
  * how often it is taken, so a test can tell the fast path takes none.
- * Only the pool's metadata is written: the frames themselves never are.
+ * The fake RAM is real host memory: the pool's metadata lives in it, and
+ * the caches write their tag into the frames they hold.
  */
 #ifndef COOP_TEST_HOST_FRAME_CACHE_FIXTURE_H
 #define COOP_TEST_HOST_FRAME_CACHE_FIXTURE_H
@@ -57,11 +58,9 @@ static bool fcx_setup(uint64_t frames)
 	struct frame_stats st;
 
 	free(fcx.ram);
-	fcx.ram = aligned_alloc(4096, 64 * 4096); /* room for the metadata only */
+	fcx.ram = aligned_alloc(4096, frames * FRAME_SIZE); /* the caches tag frames */
 	if (!fcx.ram || frame_init(&fcx.fa, &d, sizeof d, sizeof d, NULL, 0,
 				   (uintptr_t)fcx.ram - FCX_PHYS_BASE))
-		return false;
-	if (fcx.fa.meta_bytes > 64 * 4096)
 		return false;
 	frame_set_error_hook(&fcx.fa, fcx_on_error, NULL);
 	frame_cache_init(&fcx.fc, &fcx.fa, fcx_lock, fcx_unlock);
