@@ -419,8 +419,13 @@ void bench_boot(const char *selection)
 		task_detach(&h);
 		return;
 	}
+	if (strcmp(selection, "live") == 0) {
+		bench_live_boot();
+		return;
+	}
 	if (strcmp(selection, "all") != 0)
-		log_warn("bench=%s: the selections are 'all', 'smp' and 'parallel'; running all",
+		log_warn("bench=%s: the selections are 'all', 'smp', 'parallel' and 'live'; "
+			 "running all",
 			 selection);
 	h = SPAWN(init);
 	if (!h.task)

@@ -54,9 +54,14 @@ void bench_contended(void);
  * two CPUs and runs outside the executor (the bench=parallel boot). */
 void bench_remote_wake(void);
 
+/* A million live tasks parked on a wait queue, then released and checked
+ * (bench_live.c; the bench=live boot, which it ends). */
+void bench_live_boot(void);
+
 /* The `bench=all` boot: spawns a task that runs every benchmark and then
  * ends QEMU (isa-debug-exit), or halts on hardware.  `bench=smp` runs only
- * bench_contended(), `bench=parallel` only the parallel job (parallel.h).  Unknown selections are refused with a warning. */
+ * bench_contended(), `bench=parallel` only the parallel job (parallel.h), `bench=live`
+ * bench_live_boot().  Unknown selections are refused with a warning. */
 void bench_boot(const char *selection);
 
 #endif

@@ -125,10 +125,14 @@ else
 	# -smp 4 on multi-threaded TCG, so the CPUs really race, and so without
 	# icount: those figures are TSC cycles of wall time.  Last, `bench
 	# parallel` on -smp 1 and -smp 2 (multi-threaded TCG, wall-clock TSC
-	# time): the speedup of the one executor on two CPUs.
+	# time): the speedup of the one executor on two CPUs.  Then a million
+	# live tasks on -smp 4 (bench=live, 1 GiB, -icount shift=0: guest
+	# instructions of all four CPUs together), and the same boot in 128 MiB,
+	# where it must run out of memory, say so and fail cleanly.
 	for run in "kernel:bench=all" "kernel-pic:bench=all irq=pic" \
 		   "kernel-usbpoll:bench=all usb=poll" "kernel-smp4:bench=smp" \
-		   "kernel-par-smp1:bench=parallel" "kernel-par-smp2:bench=parallel"; do
+		   "kernel-par-smp1:bench=parallel" "kernel-par-smp2:bench=parallel" \
+		   "kernel-live:bench=live" "kernel-live-oom:bench=live"; do
 		prefix=${run%%:*}
 		cmdline=${run#*:}
 		echo "bench.sh: in-kernel benchmarks (QEMU, $cmdline)"
@@ -147,9 +151,13 @@ if "bench=smp" in cmdline:
     how = dict(smp=4, extra_args=["-accel", "tcg,thread=multi"])
 elif "bench=parallel" in cmdline:
     how = dict(smp=int(prefix[-1]), extra_args=["-accel", "tcg,thread=multi"])
+elif "bench=live" in cmdline:
+    how = dict(smp=4, icount=0, display="none")
 else:
     how = dict(icount=0, display="none", extra_args=usb)
-with Machine(efi, workdir, cmdline=cmdline, memory="512M", timeout=600, **how) as m:
+oom = prefix.endswith("-oom")
+memory = "128M" if oom else "1G" if "bench=live" in cmdline else "512M"
+with Machine(efi, workdir, cmdline=cmdline, memory=memory, timeout=600, **how) as m:
     # bench=all ends the boot through isa-debug-exit when it is done; a
     # kernel that never gets there is stopped by the timeout.
     try:
@@ -163,6 +171,16 @@ with Machine(efi, workdir, cmdline=cmdline, memory="512M", timeout=600, **how) a
 lines = re.findall(r"^BENCH .*$", r.serial, re.MULTILINE)
 print(f"bench.sh: kernel boot {r.status} (exit {r.exit_code}) in {r.seconds:.0f} s; "
       f"serial log {workdir}/serial.log")
+if oom:
+    # Expected: one line saying so, the tasks released, a failed exit.
+    said = re.search(r"^bench: live: out of memory after \d+ of \d+ tasks.*$", r.serial,
+                     re.MULTILINE)
+    print(f"bench.sh: 128 MiB: {said.group(0) if said else 'NO out-of-memory line'}")
+    if not said or r.status != "failed" or "bench: done" not in r.serial:
+        print(f"bench.sh: expected an out-of-memory failure, got '{r.status}'; last lines:")
+        print("\n".join("    " + l for l in r.tail(10)))
+        sys.exit(1)
+    sys.exit(0)
 if not lines:
     print("bench.sh: the kernel printed no BENCH lines: it does not support "
           "bench= yet (or crashed); last serial lines:")
