@@ -6,15 +6,13 @@
  * renderer then writes only the cells that changed, so the framebuffer is
  * never read (VRAM reads are very slow on real hardware).
  *
- * Several CPUs print.  Each write is whole under the console lock, and a
- * line stays one CPU's: when a CPU writes while another CPU's line is
- * unfinished (a prompt, a line printed in pieces), that line is ended
- * there, and its owner's next write starts a fresh line that repeats what
- * it had printed of it so far.  So lines never mix mid-line.
+ * Several CPUs print.  Each write is whole under the console lock, and
+ * conlines.h keeps lines from mixing mid-line.
  */
 #include "kernel/console/console.h"
 
 #include "hal/dev/serial.h"
+#include "kernel/console/conlines.h"
 #include "kernel/console/conrender.h"
 #include "kernel/console/fonts.h"
 #include "kernel/console/psf.h"
@@ -35,20 +33,6 @@ static struct psf_font font;
 static bool have_fb;
 static bool taken_over;
 static struct spinlock con_lock = SPINLOCK_INIT("console");
-
-/* What each CPU has printed of its current line (to repeat it if another
- * CPU cuts in), and whose line is open now (-1: the cursor starts a line). */
-#define PARTIAL_MAX 160
-static struct partial_line {
-	char text[PARTIAL_MAX];
-	unsigned len;
-	bool overflowed;	/* longer than PARTIAL_MAX: not repeated */
-	bool cut;		/* another CPU ended it */
-} partial[HAL_MAX_CPUS];
-static int line_owner = -1;
-/* Who opened that line: the task being polled (work stealing may move it
- * to another CPU between two writes of one line), else the CPU. */
-static const void *line_writer;
 
 static const char *format_name(uint32_t format)
 {
@@ -136,76 +120,27 @@ static void put(const char *s, size_t n)
 		tap(tap_ctx, s, n);
 }
 
-/* Remembers what cpu's current line holds after it wrote s. */
-static void track(struct partial_line *p, const char *s, size_t n)
+static void put_for_lines(void *ctx, const char *s, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '\n') {
-			p->len = 0;
-			p->overflowed = false;
-		} else if (p->len < PARTIAL_MAX) {
-			p->text[p->len++] = s[i];
-		} else {
-			p->overflowed = true;
-		}
-	}
+	(void)ctx;
+	put(s, n);
 }
 
-/* Before `cpu` writes: end another CPU's open line, and start `cpu`'s
- * own cut line again. */
-static void claim_line(unsigned cpu)
-{
-	struct partial_line *p = &partial[cpu];
-
-	if (line_owner >= 0 && line_owner != (int)cpu) {
-		put("\n", 1);
-		partial[line_owner].cut = true;
-		line_owner = -1;
-	}
-	if (p->cut) {
-		p->cut = false;
-		if (p->len && !p->overflowed)
-			put(p->text, p->len);
-		else
-			p->len = 0;
-	}
-}
-
-static const void *writer(unsigned cpu)
-{
-	const struct task *t = sched_current_task();
-
-	return t ? (const void *)t : (const void *)&partial[cpu];
-}
-
-/* The task that opened the open line writes again, from another CPU now:
- * the line moves with it instead of being cut. */
-static void follow_task(unsigned cpu, const void *who)
-{
-	if (line_owner < 0 || line_owner == (int)cpu || line_writer != who)
-		return;
-	partial[cpu] = partial[line_owner];
-	partial[line_owner].len = 0;
-	line_owner = (int)cpu;
-}
+/* Whose line is open, so lines never mix mid-line (conlines.h). */
+static struct conlines lines = { .put = put_for_lines, .owner = -1 };
 
 /* The console lock is held (or taken over). */
 static void write_locked(const char *s, size_t n, uint8_t attr)
 {
-	unsigned cpu = hal_cpu_id();
 	uint8_t old = grid.attr;
-	const void *who = writer(cpu);
 
-	if (!taken_over) {
-		follow_task(cpu, who);
-		claim_line(cpu);
-	}
+	if (!taken_over)
+		conlines_claim(&lines, hal_cpu_id(), sched_current_task());
 	grid.attr = attr;
 	put(s, n);
 	grid.attr = old;
-	track(&partial[cpu], s, n);
-	line_owner = s[n - 1] == '\n' ? -1 : (int)cpu;
-	line_writer = line_owner < 0 ? NULL : who;
+	if (!taken_over)
+		conlines_wrote(&lines, s, n);
 	show();
 }
 
