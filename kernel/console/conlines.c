@@ -11,62 +11,84 @@ void conlines_init(struct conlines *cl, void (*put)(void *ctx, const char *s, si
 	memset(cl, 0, sizeof *cl);
 	cl->put = put;
 	cl->ctx = ctx;
-	cl->owner = -1;
+	cl->open = -1;
 }
 
-static const void *writer(struct conlines *cl, unsigned cpu, const void *who)
+static struct conline *find(struct conlines *cl, const void *who)
 {
-	return who ? who : (const void *)&cl->partial[cpu];
+	for (unsigned i = 0; i < CONLINES_SLOTS; i++)
+		if (cl->line[i].who == who)
+			return &cl->line[i];
+	return NULL;
 }
 
-/* The task that opened the open line writes again, from another CPU now:
- * the line moves with it instead of being cut. */
-static void follow_task(struct conlines *cl, unsigned cpu, const void *who)
+/* A slot for who's new unfinished line: a free one, else the one written
+ * least recently (a cut line whose writer has not come back). */
+static struct conline *take_slot(struct conlines *cl, const void *who)
 {
-	if (cl->owner < 0 || cl->owner == (int)cpu || cl->owner_who != who)
-		return;
-	cl->partial[cpu] = cl->partial[cl->owner];
-	cl->partial[cl->owner].len = 0;
-	cl->owner = (int)cpu;
+	struct conline *l = find(cl, NULL);
+
+	if (!l) {
+		l = &cl->line[0];
+		for (unsigned i = 1; i < CONLINES_SLOTS; i++)
+			if (cl->line[i].last < l->last)
+				l = &cl->line[i];
+	}
+	memset(l, 0, sizeof *l);
+	l->who = who;
+	return l;
 }
 
-void conlines_claim(struct conlines *cl, unsigned cpu, const void *who)
+static void release(struct conline *l)
 {
-	struct conline *p = &cl->partial[cpu];
+	memset(l, 0, sizeof *l);
+}
 
-	who = writer(cl, cpu, who);
-	follow_task(cl, cpu, who);
-	if (cl->owner >= 0 && cl->owner != (int)cpu) {
+void conlines_claim(struct conlines *cl, unsigned cpu, const void *task)
+{
+	const void *who = task ? task : (const void *)&cl->cpu_key[cpu % HAL_MAX_CPUS];
+	struct conline *mine = find(cl, who);
+
+	if (cl->open >= 0 && cl->line[cl->open].who != who) {
 		cl->put(cl->ctx, "\n", 1);
-		cl->partial[cl->owner].cut = true;
-		cl->owner = -1;
+		cl->line[cl->open].cut = true;
+		cl->open = -1;
 	}
-	if (p->cut) {
-		p->cut = false;
-		if (p->len && !p->overflowed)
-			cl->put(cl->ctx, p->text, p->len);
+	if (mine && mine->cut) {
+		mine->cut = false;
+		if (mine->len && !mine->overflowed)
+			cl->put(cl->ctx, mine->text, mine->len);
 		else
-			p->len = 0;
+			release(mine);	/* cannot be repeated: start afresh */
 	}
-	cl->cpu = cpu;
-	cl->owner_who = who;
+	cl->writer = who;
 }
 
 void conlines_wrote(struct conlines *cl, const char *s, size_t n)
 {
-	struct conline *p = &cl->partial[cl->cpu];
+	struct conline *l = find(cl, cl->writer);
+	size_t from = n;
 
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '\n') {
-			p->len = 0;
-			p->overflowed = false;
-		} else if (p->len < CONLINES_TEXT_MAX) {
-			p->text[p->len++] = s[i];
-		} else {
-			p->overflowed = true;
-		}
+	if (s[n - 1] == '\n') {
+		if (l)
+			release(l);
+		cl->open = -1;
+		return;
 	}
-	cl->owner = s[n - 1] == '\n' ? -1 : (int)cl->cpu;
-	if (cl->owner < 0)
-		cl->owner_who = NULL;
+	/* The line goes on: remember what it holds after the last newline. */
+	while (from > 0 && s[from - 1] != '\n')
+		from--;
+	if (!l) {
+		l = take_slot(cl, cl->writer);
+	} else if (from > 0) {	/* a new line began inside s */
+		l->len = 0;
+		l->overflowed = false;
+	}
+	for (size_t i = from; i < n; i++)
+		if (l->len < CONLINES_TEXT_MAX)
+			l->text[l->len++] = s[i];
+		else
+			l->overflowed = true;
+	l->last = ++cl->clock;
+	cl->open = (int)(l - cl->line);
 }

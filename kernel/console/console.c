@@ -127,7 +127,7 @@ static void put_for_lines(void *ctx, const char *s, size_t n)
 }
 
 /* Whose line is open, so lines never mix mid-line (conlines.h). */
-static struct conlines lines = { .put = put_for_lines, .owner = -1 };
+static struct conlines lines = { .put = put_for_lines, .open = -1 };
 
 /* The console lock is held (or taken over). */
 static void write_locked(const char *s, size_t n, uint8_t attr)
