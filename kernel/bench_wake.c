@@ -43,7 +43,7 @@ static struct atomic_waker wake_aw;
  * on the first poll that finds a new number, so a spare poll (a wake
  * owed from before) is not taken for the answer. */
 static _Atomic uint32_t wake_seq, wake_answered, wake_armed;
-static _Atomic uint64_t wake_polled_at, wake_ipi_at;
+static _Atomic uint64_t wake_polled_at, wake_ipi_at, wake_polls_between;
 static _Atomic bool wake_stop, spin_stop;
 /* Busy case: set by A as its wake begins; the spinner notes when it first
  * sees it, and counts its polls until the waiter's. */
@@ -70,6 +70,7 @@ static enum poll waiter_poll(struct future *f, struct context *cx)
 	if (seq != atomic_load(&wake_answered)) {
 		atomic_store(&wake_polled_at, hal_cycles());
 		atomic_store(&wake_ipi_at, irq_entry_cycles[VEC_IPI_WAKE]);
+		atomic_store(&wake_polls_between, atomic_load(&spin_polls_after));
 		atomic_store(&wake_answered, seq);
 	}
 	atomic_waker_register(&wake_aw, cx->waker);
@@ -150,7 +151,7 @@ static bool one_wake(bool halted, struct wake_samples *s, unsigned i)
 	uint64_t from = halted ? atomic_load(&wake_ipi_at) : atomic_load(&spin_seen_at);
 	s->e2e[i] = polled - t0;
 	s->on_a[i] = t1 - t0;
-	s->polls_between[i] = atomic_load(&spin_polls_after);
+	s->polls_between[i] = atomic_load(&wake_polls_between);
 	/* Halted: only if B took a wake IPI for this wake (it could also
 	 * have woken for its timer).  Busy: if the spinner saw the wake. */
 	if (from >= t0 && from <= polled)
