@@ -41,6 +41,7 @@ PY_TESTS = ["boot.test_ktap", "boot.test_screen", "boot.test_matrix", "boot.test
             "test_layers", "tools.test_write_usb", "tools.test_debug"]
 
 _print_lock = threading.Lock()
+_boot_times = []        # (name, wall seconds, QEMU CPU seconds) of each boot run
 
 
 # ---- reporting --------------------------------------------------------------------
@@ -162,8 +163,11 @@ def run_one_boot(b, efi, out_dir=OUT_DIR, counts=False):
         c = ktap.summary(outs)
         tally = (f": {c.get('pass', 0) + c.get('xfail', 0)} passed, {c.get('fail', 0)} failed"
                  + (f", {c['skip']} skipped" if c.get("skip") else ""))
+    cpu = "" if result.cpu_seconds is None else f", {result.cpu_seconds:.1f} s of CPU"
     with _print_lock:
-        print(f"# boot {b.name}: {boots.describe(b, result)} in {result.seconds:.1f} s{tally} "
+        _boot_times.append((b.name, result.seconds, result.cpu_seconds))
+        print(f"# boot {b.name}: {boots.describe(b, result)} in {result.seconds:.1f} s"
+              f"{cpu}{tally} "
               f"(serial log: {os.path.relpath(os.path.join(workdir, 'serial.log'), REPO)})")
     return outs
 
@@ -276,6 +280,13 @@ def finish(outcomes, t0):
     failed, skipped = counts.get("fail", 0), counts.get("skip", 0)
     if failed:
         print("failed: " + " ".join(o.name for o in outcomes if o.status == "fail"))
+    if _boot_times:
+        # QEMU's CPU time is what the boots cost whatever else the machine
+        # runs; their wall times, summed, are what a one-at-a-time run takes.
+        cpu = sum(c for _n, _w, c in _boot_times if c is not None)
+        wall = sum(w for _n, w, _c in _boot_times)
+        print(f"boots: {len(_boot_times)}, {wall:.1f} s of wall time and "
+              f"{cpu:.1f} s of QEMU CPU time in all")
     print(f"wall time {time.monotonic() - t0:.1f} s")
     line = f"{passed} passed, {failed} failed"
     if skipped:

@@ -56,6 +56,8 @@ class BootResult:
     exit_code: "int | None"
     seconds: float
     serial: str          # cleaned serial log
+    cpu_seconds: "float | None" = None   # QEMU's user + system CPU time
+
 
     def tail(self, n=30):
         return self.serial.rstrip("\n").split("\n")[-n:]
@@ -97,6 +99,8 @@ class Machine:
         self._events = None
         self.shutdown_reason = None     # from QEMU's SHUTDOWN event, if any
         self.result = None
+        self.cpu_seconds = None         # QEMU's user + system time, once it exited
+        self._exited = threading.Event()
 
     # ---- lifecycle -------------------------------------------------------
     def __enter__(self):
@@ -123,6 +127,7 @@ class Machine:
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out,
                                      stderr=subprocess.STDOUT, start_new_session=True)
         out.close()
+        threading.Thread(target=self._reap, daemon=True).start()
         self._drain = threading.Thread(target=self._drain_serial, daemon=True)
         self._drain.start()
         self._events = threading.Thread(target=self._watch_events, daemon=True)
@@ -193,12 +198,23 @@ class Machine:
             f.write(self.cmdline if isinstance(self.cmdline, bytes)
                     else (self.cmdline + "\n").encode())
 
+    def _reap(self):
+        """The only waiter for QEMU: wait4() also gives its CPU time (user +
+        system, all of its threads), the figure that says what a boot costs
+        on a shared machine, where wall time says how busy the others were.
+        Nothing else may wait for or poll the process, or it would reap it
+        first and the figure would be lost."""
+        _pid, status, usage = os.wait4(self.proc.pid, 0)
+        self.cpu_seconds = usage.ru_utime + usage.ru_stime
+        self.proc.returncode = os.waitstatus_to_exitcode(status)
+        self._exited.set()
+
     def _drain_serial(self):
         """Reads the guest's COM1 from the socket into the serial log, all of
         it, exactly once, until QEMU closes it.  (QEMU's own chardev logfile
         duplicated and dropped bytes when the host was busy.)"""
         deadline = time.monotonic() + 30
-        while self.proc.poll() is None and time.monotonic() < deadline:
+        while not self._exited.is_set() and time.monotonic() < deadline:
             s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             try:
                 s.connect(self.serial_path)
@@ -224,7 +240,7 @@ class Machine:
         reason of its SHUTDOWN event ("guest-shutdown", "guest-reset"...)."""
         deadline = time.monotonic() + 30
         conn = None
-        while conn is None and self.proc.poll() is None and time.monotonic() < deadline:
+        while conn is None and not self._exited.is_set() and time.monotonic() < deadline:
             try:
                 conn = qmplib.QMP(self.events_path, connect_timeout=0.2)
             except (OSError, qmplib.QMPError, ValueError):
@@ -255,25 +271,26 @@ class Machine:
         """Waits for QEMU to exit; returns the BootResult (see module doc)."""
         timeout = self.timeout if timeout is None else timeout
         remaining = max(0.0, self._started + timeout - time.monotonic())
-        try:
-            code = self.proc.wait(remaining)
+        if self._exited.wait(remaining):
+            code = self.proc.returncode
             if self._events is not None:
                 self._events.join(timeout=5)
             status = self._exit_status(code)
-        except subprocess.TimeoutExpired:
+        else:
             self.kill()
             code, status = None, "hung"
         return self._finish(status, code)
 
     def stop(self):
         """Ends a boot that is not expected to exit by itself (interactive)."""
-        if self.proc.poll() is None:
+        if not self._exited.is_set():
             try:
                 if self._qmp is None:
                     self._qmp = qmplib.QMP(self.qmp_path, connect_timeout=1)
                 self._qmp.execute("quit")
-                self.proc.wait(5)
-            except (OSError, qmplib.QMPError, subprocess.TimeoutExpired):
+                if not self._exited.wait(5):
+                    self.kill()
+            except (OSError, qmplib.QMPError):
                 self.kill()
             return self._finish("stopped", None)
         return self.wait()
@@ -283,16 +300,16 @@ class Machine:
         if self._drain is not None:
             self._drain.join(timeout=5)
         self.result = BootResult(status, code, time.monotonic() - self._started,
-                                 self.serial_text())
+                                 self.serial_text(), self.cpu_seconds)
         return self.result
 
     def kill(self):
-        if self.proc and self.proc.poll() is None:
+        if self.proc and not self._exited.is_set():
             try:
                 os.killpg(self.proc.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-            self.proc.wait()
+            self._exited.wait()
 
     def close(self):
         self.kill()
@@ -316,7 +333,7 @@ class Machine:
             return clean_serial(f.read().decode("utf-8", "replace"))
 
     def running(self):
-        return self.proc.poll() is None
+        return not self._exited.is_set()
 
     def wait_for_serial(self, pattern, timeout=30, start=0):
         """Waits until `pattern` (a regex, MULTILINE) matches the serial log

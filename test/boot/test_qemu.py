@@ -93,6 +93,16 @@ class FakeQemuTest(unittest.TestCase):
         self.assertEqual(self.boot(exit=0, shutdown="guest-shutdown").status, "off")
         self.assertEqual(self.boot(exit=0, shutdown="guest-reset").status, "reset")
 
+    def test_cpu_time_is_measured(self):
+        # The fake is a Python process: starting it takes some CPU time, and
+        # the runner must see it, also for a boot it had to kill.
+        r = self.boot(exit=33)
+        self.assertIsNotNone(r.cpu_seconds)
+        self.assertGreater(r.cpu_seconds, 0)
+        r = self.boot(timeout=1, sleep=60)
+        self.assertEqual(r.status, "hung")
+        self.assertGreater(r.cpu_seconds, 0)
+
     def test_hang_is_detected_and_the_process_group_killed(self):
         t0 = time.monotonic()
         r = self.boot(timeout=1, sleep=60, serial="coop x\nKTAP version 1\n1..2\n")
