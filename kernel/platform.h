@@ -37,5 +37,8 @@ void platform_timer_tick(uint64_t now_ns, void *ctx);
 /* After executor_init(): the task that reports, once, if the TSC fails its
  * check against the reference counter (the interrupt cannot print). */
 void platform_start_tasks(void);
+/* How many times that task has told of a failed TSC (tests: on several
+ * CPUs it can take the news before the test that condemned the TSC). */
+unsigned platform_tsc_failures_told(void);
 
 #endif

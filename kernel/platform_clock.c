@@ -107,6 +107,7 @@ static void report(void)
 /* The watch runs in the timer interrupt, which must not print: it wakes
  * this task, which says what happened. */
 static struct atomic_waker watch_waker;
+static unsigned failures_told;
 
 static bool tell_tsc_failure(void)
 {
@@ -122,7 +123,13 @@ static bool tell_tsc_failure(void)
 	/* At the prompt, not in the middle of what someone is typing. */
 	if (!shell_notice(line))
 		log_warn("%s", line);
+	__atomic_fetch_add(&failures_told, 1, __ATOMIC_RELEASE);
 	return true;
+}
+
+unsigned platform_tsc_failures_told(void)
+{
+	return __atomic_load_n(&failures_told, __ATOMIC_ACQUIRE);
 }
 
 static enum poll tsc_watch_poll(struct future *f, struct context *cx)
