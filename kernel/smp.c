@@ -15,11 +15,13 @@
  */
 #include "kernel/smp.h"
 
+#include "hal/cpu.h"
 #include "hal/cpu/percpu.h"
 #include "hal/hal.h"
 #include "hal/irq/irq.h"
 #include "hal/irq/vectors.h"
 #include "hal/smp/smp.h"
+#include "hal/smp/spinlock.h"
 #include "hal/smp/tlb.h"
 #include "hal/time/clock.h"
 #include "kernel/kernel.h"
@@ -285,6 +287,16 @@ static void start_aps(void)
 		left_off_count ? " (cpus= left the rest off)" : "");
 }
 
+/* CPUID.01H:ECX bit 31, which CPUs leave 0 and hypervisors set (Intel SDM
+ * vol. 2A, CPUID: "not used"; every hypervisor sets it, QEMU's TCG too). */
+static bool under_hypervisor(void)
+{
+	uint32_t r[4];
+
+	hal_cpuid(1, 0, r);
+	return r[2] & (1u << 31);
+}
+
 void smp_start(void)
 {
 	const struct acpi_info *acpi = platform_acpi();
@@ -305,6 +317,11 @@ void smp_start(void)
 	if (!ap_count) {
 		kprintf("smp: 1 CPU online%s\n", left_off_count ? " (cpus=1)" : "");
 		return;
+	}
+	if (under_hypervisor()) {
+		spin_set_test_and_set(true);
+		log_info("smp: under a hypervisor: spinlocks are test-and-set, not tickets (a "
+			 "waiting CPU the hypervisor does not run would hold up the others)");
 	}
 	start_aps();
 }

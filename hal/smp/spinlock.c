@@ -20,6 +20,17 @@
 
 static uint64_t wait_limit = DEFAULT_WAIT_LIMIT;
 static uint64_t cycles_per_ms;
+static bool test_and_set;	/* spin_set_test_and_set(): no tickets */
+
+void spin_set_test_and_set(bool on)
+{
+	__atomic_store_n(&test_and_set, on, __ATOMIC_RELAXED);
+}
+
+bool spin_is_test_and_set(void)
+{
+	return __atomic_load_n(&test_and_set, __ATOMIC_RELAXED);
+}
 
 uint64_t spin_set_wait_limit(uint64_t cycles)
 {
@@ -53,15 +64,34 @@ static void set_holder(struct spinlock *l, uintptr_t pc)
 	__atomic_store_n(&l->holder_cpu, (int32_t)hal_cpu_id(), __ATOMIC_RELAXED);
 }
 
-/* Spins until `owner` reaches our ticket; reports the holder once if that
- * takes longer than the limit.  hal_cpu_relax() also answers what other
- * CPUs need from a CPU that spins with interrupts off (TLB shootdowns). */
-static void wait_for_turn(struct spinlock *l, uint32_t ticket)
+/* Takes the lock if it is free now.  Free only if `owner` has caught up
+ * with `next`; then claiming ticket t is claiming the lock.  The acquire
+ * load of `owner` pairs with the last unlock, as a served ticket does; the
+ * plain loads first keep a waiter from writing the line while it spins. */
+static bool take_if_free(struct spinlock *l)
+{
+	uint32_t t = __atomic_load_n(&l->next, __ATOMIC_RELAXED);
+
+	return __atomic_load_n(&l->owner, __ATOMIC_ACQUIRE) == t &&
+	       __atomic_compare_exchange_n(&l->next, &t, t + 1, false, __ATOMIC_ACQUIRE,
+					   __ATOMIC_RELAXED);
+}
+
+/* Our turn: our ticket is served, or, without tickets, we took it. */
+static bool our_turn(struct spinlock *l, uint32_t ticket, bool tas)
+{
+	return tas ? take_if_free(l) : __atomic_load_n(&l->owner, __ATOMIC_ACQUIRE) == ticket;
+}
+
+/* Spins until it is our turn; reports the holder once if that takes longer
+ * than the limit.  hal_cpu_relax() also answers what other CPUs need from
+ * a CPU that spins with interrupts off (TLB shootdowns). */
+static void wait_for_turn(struct spinlock *l, uint32_t ticket, bool tas)
 {
 	uint64_t start = 0;
 	bool reported = false;
 
-	while (__atomic_load_n(&l->owner, __ATOMIC_ACQUIRE) != ticket) {
+	while (!our_turn(l, ticket, tas)) {
 		hal_cpu_relax();
 		if (reported)
 			continue;
@@ -85,8 +115,9 @@ static __attribute__((noinline)) void lock_from(struct spinlock *l, uintptr_t pc
 		hal_irq_pop_off();	/* a test expected it: back out */
 		return;
 	}
-	uint32_t ticket = __atomic_fetch_add(&l->next, 1, __ATOMIC_RELAXED);
-	wait_for_turn(l, ticket);
+	bool tas = spin_is_test_and_set();
+	uint32_t ticket = tas ? 0 : __atomic_fetch_add(&l->next, 1, __ATOMIC_RELAXED);
+	wait_for_turn(l, ticket, tas);
 	set_holder(l, pc);
 }
 
@@ -98,13 +129,7 @@ void spin_lock(struct spinlock *l)
 bool spin_trylock(struct spinlock *l)
 {
 	hal_irq_push_off();
-	uint32_t t = __atomic_load_n(&l->next, __ATOMIC_RELAXED);
-	/* Free only if `owner` has caught up with `next`; then claiming ticket
-	 * t is claiming the lock.  The acquire load of `owner` pairs with the
-	 * last unlock, as in wait_for_turn. */
-	if (__atomic_load_n(&l->owner, __ATOMIC_ACQUIRE) == t &&
-	    __atomic_compare_exchange_n(&l->next, &t, t + 1, false, __ATOMIC_ACQUIRE,
-					__ATOMIC_RELAXED)) {
+	if (take_if_free(l)) {
 		set_holder(l, (uintptr_t)__builtin_return_address(0));
 		return true;
 	}

@@ -50,6 +50,19 @@ void spin_unlock(struct spinlock *l);
 /* True if this CPU holds l. */
 bool spin_held(const struct spinlock *l);
 
+/*
+ * Test-and-set instead of tickets: a waiter takes the lock when it finds
+ * it free, in no order.  For a machine whose CPUs a hypervisor may stop at
+ * any moment (more virtual CPUs than it has real ones): a ticket lock hands
+ * the lock to the next waiter in line, and if that CPU is not running,
+ * every CPU waits until the hypervisor runs it again, lock by lock.  Linux
+ * falls back the same way under a hypervisor without paravirtual spinlocks
+ * (virt_spin_lock).  Set once, before a second CPU runs; the two kinds of
+ * waiter must not meet on one lock.  Reports and misuse checks are the same.
+ */
+void spin_set_test_and_set(bool on);
+bool spin_is_test_and_set(void);
+
 /* How long a waiter spins before it reports the holder, in TSC cycles
  * (the platform sets 2 s once it knows the TSC's speed); returns the old
  * limit, so a test can lower it and put it back. */

@@ -50,7 +50,7 @@ static void *hammer(void *arg)
 	return NULL;
 }
 
-KTEST(spinlock_threads, four_cpus_lose_no_update)
+static void four_cpus_hammer(struct ktest *_kt)
 {
 	pthread_t th[THREADS];
 
@@ -68,6 +68,19 @@ KTEST(spinlock_threads, four_cpus_lose_no_update)
 	/* Every ticket handed out was served. */
 	EXPECT_EQ(counter_lock.next, counter_lock.owner);
 	EXPECT_EQ(counter_lock.holder_cpu, -1);
+}
+
+KTEST(spinlock_threads, four_cpus_lose_no_update)
+{
+	four_cpus_hammer(_kt);
+}
+
+/* The same without tickets (spin_set_test_and_set: under a hypervisor). */
+KTEST(spinlock_threads, four_cpus_lose_no_update_test_and_set)
+{
+	spin_set_test_and_set(true);
+	four_cpus_hammer(_kt);
+	spin_set_test_and_set(false);
 }
 
 KTEST(spinlock_threads, interrupts_off_while_held_and_restored)
@@ -147,7 +160,7 @@ static void *long_waiter(void *arg)
 	return NULL;
 }
 
-KTEST(spinlock_threads, long_wait_names_the_holder)
+static void long_wait(struct ktest *_kt)
 {
 	pthread_t th;
 	struct timespec hold = { .tv_sec = 0, .tv_nsec = 200 * 1000 * 1000 };
@@ -167,6 +180,18 @@ KTEST(spinlock_threads, long_wait_names_the_holder)
 	EXPECT_EQ(host_lock_problems(LOCK_LONG_WAIT), 1);	/* once per wait */
 	EXPECT_EQ(host_lock_last_holder(), 0);
 	EXPECT_EQ(host_lock_last_reporter(), 3);
+}
+
+KTEST(spinlock_threads, long_wait_names_the_holder)
+{
+	long_wait(_kt);
+}
+
+KTEST(spinlock_threads, long_wait_names_the_holder_test_and_set)
+{
+	spin_set_test_and_set(true);
+	long_wait(_kt);
+	spin_set_test_and_set(false);
 }
 
 KTEST(spinlock_threads, trylock_fails_while_held)

@@ -11,6 +11,7 @@
  * stall for a long time); the bounds only decide how long a lost CPU takes
  * to fail a test.
  */
+#include "hal/cpu.h"
 #include "hal/cpu/gdt.h"
 #include "hal/cpu/mmu.h"
 #include "hal/cpu/percpu.h"
@@ -620,6 +621,19 @@ static void drop(void *arg)
 {
 	(void)arg;
 	spin_unlock(&test_lock);
+}
+
+/* Under a hypervisor (CPUID.01H:ECX bit 31, set by QEMU's TCG too) the
+ * locks take no tickets, so a CPU the host does not run cannot hold up
+ * the others (hal/smp/spinlock.h).  On one CPU nothing changes. */
+KTEST(smp, spinlocks_are_test_and_set_under_a_hypervisor)
+{
+	uint32_t r[4];
+
+	if (hal_cpu_count() == 1)
+		KTEST_SKIP("one CPU");
+	hal_cpuid(1, 0, r);
+	EXPECT_EQ(spin_is_test_and_set(), (r[2] & (1u << 31)) != 0);
 }
 
 KTEST(smp, lock_misuse_is_reported_with_the_holder)
