@@ -223,7 +223,9 @@ class Machine:
                 time.sleep(0.02)
                 continue
             self._serial_sock = s
-            with open(self.serial_log, "ab") as log:
+            with open(self.serial_log, "ab") as log, \
+                    open(self.serial_log + ".times", "w") as times:
+                total = 0
                 try:
                     while True:
                         data = s.recv(65536)
@@ -231,6 +233,10 @@ class Machine:
                             break
                         log.write(data)
                         log.flush()
+                        total += len(data)
+                        # When each byte arrived: where a boot spends its
+                        # time (scripts/serial-times.py reads it).
+                        times.write(f"{time.monotonic() - self._started:.3f} {total}\n")
                 except OSError:
                     pass
             return
