@@ -5,8 +5,10 @@
  * Taking a lock disables interrupts on this CPU first (hal_irq_push_off,
  * nested per CPU), so a handler can never spin on a lock that the code it
  * interrupted holds; the last unlock puts the interrupt flag back.  Waiters
- * take a ticket and are served in order, so no CPU starves.  A holder must
- * not sleep or wait for other CPUs to take the same lock.
+ * take a ticket and are served in order, so no CPU starves (on real CPUs;
+ * under a hypervisor they take the lock as they find it free:
+ * spin_set_test_and_set).  A holder must not sleep or wait for other CPUs
+ * to take the same lock.
  *
  * Misuse is caught and reported (by the kernel: kernel/locks.c), like
  * xv6's acquire/release:
