@@ -40,6 +40,12 @@ OUT_DIR = os.path.join(REPO, "build", "test")
 PY_TESTS = ["boot.test_ktap", "boot.test_screen", "boot.test_matrix", "boot.test_qemu",
             "test_layers", "tools.test_write_usb", "tools.test_debug"]
 
+# Rough seconds of the jobs that take long besides the boots (Boot.seconds):
+# threads handing work to each other on two busy cores, and a boot under gdb.
+# Measured on the 2-core machine; the rest take about a second.
+SLOW = {"sched_mt": 40, "spinlock_threads": 20, "sched_threads": 12,
+        "tools.test_debug": 20}
+
 _print_lock = threading.Lock()
 _boot_times = []        # (name, wall seconds, QEMU CPU seconds) of each boot run
 
@@ -203,11 +209,13 @@ def parse_args():
                     help="test=all in --parallel boots at once, --rounds times")
     ap.add_argument("--rounds", type=int, default=3, help="stress rounds (3)")
     ap.add_argument("--parallel", type=int, default=4, help="stress boots at once (4)")
-    # One more job than cores: the interactive boot spends most of its time
-    # waiting for typed keys, and a third job fills that idle core time.
-    default_jobs = (os.cpu_count() or 2) + 1
+    # Two more jobs than cores: a boot spends most of its time waiting (for
+    # the keys it types, for its CPUs to take turns), about a third of a core
+    # on average (the QEMU CPU time the runner prints), so the cores are not
+    # full with one job each.
+    default_jobs = (os.cpu_count() or 2) + 2
     ap.add_argument("-j", "--jobs", type=int, default=default_jobs,
-                    help=f"parallel jobs ({default_jobs}: cores + 1)")
+                    help=f"parallel jobs ({default_jobs}: cores + 2)")
     ap.add_argument("--only", help="run only boots whose name matches this regex")
     ap.add_argument("--no-python", action="store_true", help="skip the Python self-tests")
     ap.add_argument("--qemu-args", default="", help="extra QEMU arguments for every boot")
@@ -244,22 +252,24 @@ def main():
     if args.efi and not os.path.exists(args.efi):
         outcomes.append(ktap.Outcome("boot/(image)", "fail", f"{args.efi}: no such file"))
         rounds = [[]]
-    jobs = []       # (label, callable, args): boots first, they are the long pole
+    jobs = []       # (seconds, label, callable, args): the longest start first
     if args.efi:
-        jobs += [(f"boot {b.name}", run_one_boot, (b, args.efi, OUT_DIR, summary_only))
-                 for b in rounds[0]]
+        jobs += [(b.seconds, f"boot {b.name}", run_one_boot,
+                  (b, args.efi, OUT_DIR, summary_only)) for b in rounds[0]]
     if not summary_only and not args.no_python:
-        jobs += [(m, run_python_tests, (m,)) for m in PY_TESTS]
-        jobs.append(("layers", run_layer_check, ()))
+        jobs += [(SLOW.get(m, 1), m, run_python_tests, (m,)) for m in PY_TESTS]
+        jobs.append((1, "layers", run_layer_check, ()))
     if args.host:
         try:
-            jobs += [(f"host {s}", run_host_suite, (args.host, s))
+            jobs += [(SLOW.get(s, 1), f"host {s}", run_host_suite, (args.host, s))
                      for s in host_suites(args.host)]
         except (OSError, RuntimeError, subprocess.TimeoutExpired) as e:
             outcomes.append(ktap.Outcome("host/(list)", "fail", str(e).split("\n")[0]))
     if args.tsan:
-        jobs += [(f"host-tsan {s}", run_host_suite, (args.tsan, s, "host-tsan"))
+        jobs += [(SLOW.get(s, 1), f"host-tsan {s}", run_host_suite, (args.tsan, s, "host-tsan"))
                  for s in args.tsan_suites]
+    # A slow host suite queued behind every boot would run alone at the end.
+    jobs = [j[1:] for j in sorted(jobs, key=lambda j: -j[0])]
     report(outcomes)
 
     workers = args.parallel if args.stress else args.jobs
