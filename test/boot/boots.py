@@ -320,8 +320,10 @@ def shell(m, t):
                 f"{name} not listed with its CPU"
     with t.step("bench_parallel_on_one_cpu"):
         # The one-CPU executor (issue 14: cpus=1 behaves as before).
-        _command(m, "bench parallel\n", r"^parallel: 64 tasks on 1 CPU in \d+\.\d{3} ms",
-                 timeout=60)
+        done = _command(m, "bench parallel\n",
+                        r"^parallel: 64 tasks on 1 CPU in \d+\.\d{3} ms", timeout=60)
+        # It checks the sum afterwards, the job again on this CPU.
+        m.wait_for_serial(PROMPT, timeout=120, start=done.end())
     with t.step("spawn_reports_where_its_tasks_ran"):
         # One CPU here: every demo task ran on CPU 0.
         _command(m, "spawn 3\n", r"^spawn: 3 tasks done in \d+ ms; by CPU: 3\r?$",
@@ -637,6 +639,10 @@ def cpus_2_of_4(m, t):
         share = m.wait_for_serial(r"^BENCH parallel_chunks_cpu1 (\d+) chunks", timeout=10,
                                   start=done.end())
         assert int(share.group(1)) > 0, "CPU 1 ran none of the job"
+        # Then the command checks the job's sum by doing it again on one
+        # CPU (as long as the job itself, or longer on a busy host): the
+        # next command waits for the prompt, not a fixed 10 s.
+        m.wait_for_serial(PROMPT, timeout=120, start=share.end())
     with t.step("poweroff_refuses_a_cpu_not_running"):
         _command(m, "poweroff 3\r", r"^poweroff: CPU 3 is not running \(see cpus\)", via="serial")
     with t.step("reboot_from_cpu_1"):
