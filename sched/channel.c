@@ -37,12 +37,14 @@ static ALWAYS_INLINE void lock(struct channel *ch, bool smp)
 		sched_lock_take(&ch->lock);
 }
 
-/* Unlocks, then ends the wake begun under the lock (if any). */
+/* Unlocks, then ends the wake begun under the lock (if any).  Without the
+ * lock the wake happened at once (waitq.h): nothing is left to do. */
 static ALWAYS_INLINE void unlock_and_wake(struct channel *ch, bool smp, struct waker *wake)
 {
-	if (smp)
+	if (smp) {
 		sched_lock_give(&ch->lock);
-	waker_wake_end(wake);
+		waker_wake_end(wake);
+	}
 }
 
 enum { CLOSE_BATCH = 16 };
@@ -148,14 +150,26 @@ static ALWAYS_INLINE bool try_recv(struct channel *ch, void *out, bool smp)
 	return ok;
 }
 
+/* The variants with the lock, out of line: then the single-CPU variant,
+ * inlined into the public function, saves no registers for them. */
+static __attribute__((noinline)) bool try_send_smp(struct channel *ch, const void *item)
+{
+	return try_send(ch, item, true);
+}
+
+static __attribute__((noinline)) bool try_recv_smp(struct channel *ch, void *out)
+{
+	return try_recv(ch, out, true);
+}
+
 bool chan_try_send(struct channel *ch, const void *item)
 {
-	return sched_smp() ? try_send(ch, item, true) : try_send(ch, item, false);
+	return sched_smp() ? try_send_smp(ch, item) : try_send(ch, item, false);
 }
 
 bool chan_try_recv(struct channel *ch, void *out)
 {
-	return sched_smp() ? try_recv(ch, out, true) : try_recv(ch, out, false);
+	return sched_smp() ? try_recv_smp(ch, out) : try_recv(ch, out, false);
 }
 
 static ALWAYS_INLINE enum poll send_poll(struct chan_send_future *s, struct context *cx, bool smp)
@@ -196,18 +210,30 @@ static ALWAYS_INLINE enum poll recv_poll(struct chan_recv_future *r, struct cont
 	return res;
 }
 
+static __attribute__((noinline)) enum poll send_poll_smp(struct chan_send_future *s,
+							   struct context *cx)
+{
+	return send_poll(s, cx, true);
+}
+
+static __attribute__((noinline)) enum poll recv_poll_smp(struct chan_recv_future *r,
+							   struct context *cx)
+{
+	return recv_poll(r, cx, true);
+}
+
 static enum poll chan_send_poll(struct future *f, struct context *cx)
 {
 	struct chan_send_future *s = (struct chan_send_future *)f;
 
-	return sched_smp() ? send_poll(s, cx, true) : send_poll(s, cx, false);
+	return sched_smp() ? send_poll_smp(s, cx) : send_poll(s, cx, false);
 }
 
 static enum poll chan_recv_poll(struct future *f, struct context *cx)
 {
 	struct chan_recv_future *r = (struct chan_recv_future *)f;
 
-	return sched_smp() ? recv_poll(r, cx, true) : recv_poll(r, cx, false);
+	return sched_smp() ? recv_poll_smp(r, cx) : recv_poll(r, cx, false);
 }
 
 /* A dropped sender that was owed a wake passes it on while there is room. */

@@ -18,10 +18,6 @@ static bool table_insert(struct executor *ex, struct worker *home, struct task *
 	bool locked;
 	uint32_t slot;
 
-	if (executor_solo(ex)) {	/* one table, no other CPU */
-		t->slot = task_table_insert(&home->table, t);
-		return t->slot != TASK_NO_SLOT;
-	}
 	locked = sched_lock(&home->table_lock);
 	slot = task_table_insert(&home->table, t);
 	if (slot != TASK_NO_SLOT)
@@ -37,7 +33,7 @@ uint32_t executor_task_polls(struct executor *ex, const struct task *t)
 	uint32_t slot;
 	struct worker *home = home_of(ex, t, &slot);
 
-	return atomic_load_explicit(task_table_polls(&home->table, slot), memory_order_relaxed);
+	return __atomic_load_n(task_table_polls(&home->table, slot), __ATOMIC_RELAXED);
 }
 
 /* ---- instances -------------------------------------------------------------- */
@@ -120,31 +116,65 @@ bool executor_setup_workers(struct executor *ex, unsigned n)
 
 /* ---- spawning ------------------------------------------------------------- */
 
+/* A new task's memory: the future copied in, S set (it is queued next). */
+static struct task *task_alloc(const struct future *init, size_t size, uint32_t refs)
+{
+	struct task *t = kmalloc(sizeof(*t) + size);
+
+	if (t) {
+		memcpy(task_future(t), init, size);
+		atomic_init(&t->state, TASK_SCHEDULED | (uint32_t)refs * TASK_REF_ONE);
+	}
+	return t;
+}
+
+/* One worker: its table and its FIFO, nothing to lock or notify (the caller
+ * is its executor context, by contract). */
+static struct task *task_create_solo(struct executor *ex, const struct future *init,
+				     size_t size, uint32_t refs, uint32_t *id)
+{
+	struct worker *w = &ex->solo;
+	struct task *t = task_alloc(init, size, refs);
+
+	if (!t)
+		return NULL;
+	t->slot = task_table_insert(&w->table, t);
+	if (t->slot == TASK_NO_SLOT) {
+		kfree(t);
+		return NULL;
+	}
+	*id = task_id(t);
+	stat_add(&w->stats.spawned, 1, true);
+	drain_rq_to_fifo(w);
+	fifo_push(&w->fifo, &t->link);
+	return t;
+}
+
 /* A new task starts on the spawning CPU's worker, in its table; from outside
- * the workers, in worker 0's table and on the inject queue (with one worker:
- * its FIFO, as the caller is executor context by contract). */
+ * the workers, in worker 0's table and on the inject queue. */
 static struct task *task_create(struct executor *ex, const struct future *init,
 				size_t size, uint32_t refs, uint32_t *id)
 {
-	/* One worker: the caller is its executor context, by contract. */
-	struct worker *here = executor_solo(ex) ? &ex->solo : worker_here(ex);
-	struct worker *home = here ? here : &ex->workers[0];
-	struct task *t = kmalloc(sizeof(*t) + size);
+	struct worker *here, *home;
+	struct task *t;
 
+	if (executor_solo(ex))
+		return task_create_solo(ex, init, size, refs, id);
+	here = worker_here(ex);
+	home = here ? here : &ex->workers[0];
+	t = task_alloc(init, size, refs);
 	if (!t)
 		return NULL;
 	if (!table_insert(ex, home, t)) {
 		kfree(t);
 		return NULL;
 	}
-	memcpy(task_future(t), init, size);
-	atomic_init(&t->state, TASK_SCHEDULED | (uint32_t)refs * TASK_REF_ONE);
 	/* Once queued, a detached task may run and end on another CPU at
 	 * once: nothing of it may be read after this. */
 	*id = task_id(t);
 	if (here) {
-		stat_add(&home->stats.spawned, 1);
-		worker_queue_local(home, t);
+		stat_add(&home->stats.spawned, 1, false);
+		worker_queue_spawn_shared(home, t);
 	} else {
 		atomic_fetch_add_explicit(&ex->spawned_outside, 1, memory_order_relaxed);
 		worker_queue_remote(ex, NULL, t);
@@ -169,7 +199,7 @@ uint32_t spawn_detached_on(struct executor *ex, const struct future *init, size_
 
 /* ---- counters ------------------------------------------------------------------- */
 
-static uint64_t get(_Atomic uint64_t *c) { return atomic_load_explicit(c, memory_order_relaxed); }
+static uint64_t get(const uint64_t *c) { return stat_get(c); }
 
 static void add_worker(struct sched_stats *s, struct worker *w)
 {
@@ -186,7 +216,9 @@ static void add_worker(struct sched_stats *s, struct worker *w)
 
 struct sched_stats executor_stats(struct executor *ex)
 {
-	struct sched_stats s = { .spawned = get(&ex->spawned_outside) };
+	struct sched_stats s = {
+		.spawned = atomic_load_explicit(&ex->spawned_outside, memory_order_relaxed),
+	};
 
 	for (unsigned i = 0; i < ex->nworkers; i++)
 		add_worker(&s, &ex->workers[i]);
@@ -323,7 +355,7 @@ static struct task_info info_of(struct executor *ex, struct worker *home, uint32
 	return (struct task_info){
 		.id = (slot << ex->shard_bits | home->index) + 1,
 		.name = task_future(t)->ops->name,
-		.polls = atomic_load_explicit(task_table_polls(tt, slot), memory_order_relaxed),
+		.polls = __atomic_load_n(task_table_polls(tt, slot), __ATOMIC_RELAXED),
 		.cpu = executor_solo(ex) ? sleep_cpu(&home->idle.sleep)
 					 : atomic_load_explicit(task_table_cpu(tt, slot),
 								memory_order_relaxed),

@@ -75,10 +75,11 @@ struct sched_stats {
 	uint32_t live;		/* tasks spawned and not yet finished */
 };
 
-/* One CPU's counters: written by its worker alone (relaxed stores, no atomic
- * instruction), read by anyone. */
+/* One CPU's counters, written by its worker alone (stat_add, worker.h: no
+ * atomic instruction).  With two or more workers anyone may read them, with
+ * relaxed loads; with one, only the executor's own context does. */
 struct worker_stats {
-	_Atomic uint64_t polls, wakes, sleeps, halts, steals, stolen, spawned, completed, cancelled;
+	uint64_t polls, wakes, sleeps, halts, steals, stolen, spawned, completed, cancelled;
 };
 
 struct executor;
@@ -95,7 +96,8 @@ struct worker {
 					 * worker: by anyone but itself) */
 	/* The poll in progress. */
 	struct task *_Atomic current;
-	bool current_woken;		/* current woke itself (a yield) */
+	bool current_woken;		/* current woke itself (a yield); false
+					 * between polls */
 	/* Finding work. */
 	bool searching;
 	uint32_t tick, lifo_polls, seed;
@@ -188,7 +190,8 @@ static inline struct timer_queue *executor_timers(struct executor *ex)
 {
 	return &ex->timers;
 }
-/* Sums over the workers.  A snapshot while they run. */
+/* Sums over the workers.  A snapshot while they run.  With one worker, from
+ * the executor's own context only (its counters are plain: worker.h). */
 struct sched_stats executor_stats(struct executor *ex);
 /* One worker's counters. */
 struct sched_stats executor_worker_stats(struct executor *ex, unsigned worker);

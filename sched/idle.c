@@ -95,6 +95,29 @@ bool idle_wants_notify(struct idle *id)
 	return should_wake(id, atomic_load_explicit(&id->state, memory_order_relaxed));
 }
 
+/* Under the lock: takes parked member i out of the set, awake and searching
+ * from now on, before it even runs, so the next notifier sees a searcher. */
+static struct idle_member *take_parked(struct idle *id, unsigned i)
+{
+	struct idle_member *m = id->member[i];
+
+	id->parked &= ~(1ull << i);
+	atomic_fetch_add_explicit(&id->state, UNPARKED_ONE + 1, memory_order_seq_cst);
+	atomic_store_explicit(&m->parked, false, memory_order_relaxed);
+	return m;
+}
+
+bool idle_claim(struct idle *id, struct idle_member *m)
+{
+	hal_irqflags_t f = lock_set(id);
+	bool parked = atomic_load_explicit(&m->parked, memory_order_relaxed);
+
+	if (parked)
+		take_parked(id, m->index);
+	unlock_set(id, f);
+	return parked;
+}
+
 void idle_notify(struct idle *id)
 {
 	struct idle_member *m = NULL;
@@ -107,14 +130,8 @@ void idle_notify(struct idle *id)
 		return;
 	f = lock_set(id);
 	/* Check again under the lock: another notifier may have woken one. */
-	if (id->parked && should_wake(id, atomic_load_explicit(&id->state, memory_order_relaxed))) {
-		unsigned i = (unsigned)__builtin_ctzll(id->parked);
-		m = id->member[i];
-		id->parked &= ~(1ull << i);
-		/* Awake and searching from now on, before it runs. */
-		atomic_fetch_add_explicit(&id->state, UNPARKED_ONE + 1, memory_order_seq_cst);
-		atomic_store_explicit(&m->parked, false, memory_order_relaxed);
-	}
+	if (id->parked && should_wake(id, atomic_load_explicit(&id->state, memory_order_relaxed)))
+		m = take_parked(id, (unsigned)__builtin_ctzll(id->parked));
 	unlock_set(id, f);
 	if (m)
 		wake_if_sleeping(&m->sleep);

@@ -137,6 +137,10 @@ bool idle_unpark(struct idle *id, struct idle_member *m);
 /* Work was queued where any worker may take it: wakes a parked worker if
  * no one searches.  Any context. */
 void idle_notify(struct idle *id);
+/* Takes m out of the parked set as idle_notify() would (awake, searching),
+ * if it is parked; the caller then queues work for it and wakes it.  True
+ * if it was parked: then this caller alone wakes it. */
+bool idle_claim(struct idle *id, struct idle_member *m);
 /* The cheap test that comes first: would idle_notify() wake anyone? */
 bool idle_wants_notify(struct idle *id);
 

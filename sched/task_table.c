@@ -152,7 +152,7 @@ uint32_t task_table_insert(struct task_table *tt, struct task *t)
 		tt->empty--;
 	chunk->used[i / 64] |= 1ull << (i % 64);
 	chunk->task[i] = t;
-	atomic_store_explicit(&chunk->polls[i], 0, memory_order_relaxed);
+	__atomic_store_n(&chunk->polls[i], 0, __ATOMIC_RELAXED);
 	tt->live++;
 	tt->cursor = slot + 1;
 	return slot;

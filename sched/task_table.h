@@ -26,8 +26,9 @@
  * Inserting and removing belong to whoever holds the table: its worker, or,
  * with other CPUs running, its lock (a task may end on another CPU).  The
  * poll count and CPU of a task are written by the worker polling it, which
- * the task's SCHEDULED bit makes one at a time; they are relaxed atomics only
- * so that `tasks` may read them meanwhile.
+ * the task's SCHEDULED bit makes one at a time; they are written with relaxed
+ * atomic stores only so that `tasks` may read them meanwhile (with one worker,
+ * which alone reads them, with a plain add: worker.c).
  */
 #ifndef COOP_SCHED_TASK_TABLE_H
 #define COOP_SCHED_TASK_TABLE_H
@@ -50,7 +51,7 @@ struct task_chunk {
 	uint32_t live;
 	uint64_t used[TASK_CHUNK_WORDS];
 	struct task *task[TASK_CHUNK_SLOTS];
-	_Atomic uint32_t polls[TASK_CHUNK_SLOTS];
+	uint32_t polls[TASK_CHUNK_SLOTS];	/* relaxed __atomic loads and stores */
 	_Atomic uint8_t cpu[TASK_CHUNK_SLOTS];
 };
 
@@ -89,7 +90,7 @@ static inline struct task_chunk *task_table_chunk(const struct task_table *tt, u
 }
 
 /* The task's poll count (wraps at 2^32).  slot must be in use. */
-static inline _Atomic uint32_t *task_table_polls(const struct task_table *tt, uint32_t slot)
+static inline uint32_t *task_table_polls(const struct task_table *tt, uint32_t slot)
 {
 	return &task_table_chunk(tt, slot)->polls[slot & (TASK_CHUNK_SLOTS - 1)];
 }

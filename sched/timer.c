@@ -181,24 +181,32 @@ static void maybe_shrink(struct timer_queue *tq)
 		resize(tq, tq->cap / 2);
 }
 
-void timerq_remove(struct timer_node *node)
+static __attribute__((noinline)) void remove_locked(struct timer_queue *tq,
+						       struct timer_node *node)
 {
-	struct timer_queue *tq = node->tq;
-	struct waker w = { 0 };
-	bool locked;
+	struct waker w;
+	bool locked = sched_lock(&tq->lock);
 
-	if (!tq)
-		return;		/* never queued */
-	locked = sched_lock(&tq->lock);
-	if (timer_queued(node)) {
-		take(tq, node->index);
-		w = node->waker;
-		node->waker.vtable = NULL;
-		maybe_shrink(tq);
-		update_earliest(tq);
+	if (!timer_queued(node)) {	/* it fired: most sleeps end so */
+		sched_unlock(&tq->lock, locked);
+		return;
 	}
+	take(tq, node->index);
+	w = node->waker;
+	node->waker.vtable = NULL;
+	maybe_shrink(tq);
+	update_earliest(tq);
 	sched_unlock(&tq->lock, locked);
 	waker_drop(&w);		/* may free a task: outside the lock */
+}
+
+void timerq_remove(struct timer_node *node)
+{
+	/* One CPU: a sleep that fired (the usual end of one) is out of the
+	 * heap already, and no one else can be changing that: the short way
+	 * out, with no lock to look at. */
+	if (node->tq && (sched_smp() || timer_queued(node)))
+		remove_locked(node->tq, node);
 }
 
 enum { EXPIRE_BATCH = 16 };
@@ -223,12 +231,36 @@ static unsigned take_expired(struct timer_queue *tq, struct waker *out)
 	return n;
 }
 
+/* One CPU: nothing else touches the heap, and a wake only queues its task,
+ * so each expired entry is woken as it is taken, with no batch. */
+static void run_expired_alone(struct timer_queue *tq)
+{
+	uint64_t now;
+
+	atomic_store_explicit(&tq->due, false, memory_order_relaxed);
+	now = timerq_now(tq);
+	while (tq->len && tq->heap[0].deadline <= now) {
+		struct timer_node *node = tq->heap[0].node;
+		struct waker w = node->waker;
+
+		take(tq, 0);
+		node->waker.vtable = NULL;
+		waker_wake(&w);	/* may free the node's memory: last */
+	}
+	maybe_shrink(tq);
+	update_earliest(tq);
+}
+
 void timerq_run_expired(struct timer_queue *tq)
 {
 	struct waker batch[EXPIRE_BATCH];
 	bool locked = sched_smp();
 	unsigned n;
 
+	if (!locked) {
+		run_expired_alone(tq);
+		return;
+	}
 	/* Another CPU holds the heap: if it runs the expired entries, there is
 	 * nothing for us to do; if it adds or removes one, `due` stays up and
 	 * we come back. */

@@ -57,18 +57,47 @@ static __attribute__((noinline)) void wake_queued(struct executor *ex, struct wo
 {
 	if (!claim(t))
 		return;
-	if (w)
-		worker_queue_local(w, t);
-	else
+	if (!w)
 		worker_queue_remote(ex, irq_here(ex), t);
+	else if (worker_current(w) || !worker_queue_to_last_cpu(w, t))
+		worker_queue_local(w, t);	/* from a task here: hot in this cache */
+}
+
+/* One worker, whose loop runs on this CPU: its FIFO.  No one else to
+ * notify. */
+static __attribute__((noinline)) void wake_queued_solo(struct worker *w, struct task *t)
+{
+	if (claim(t)) {
+		drain_rq_to_fifo(w);
+		fifo_push(&w->fifo, &t->link);
+	}
+}
+
+/* The same from an interrupt handler that interrupted that loop: its rq,
+ * which the loop looks at when the handler returns; the interrupt itself
+ * ended any halt. */
+static __attribute__((noinline)) void wake_from_irq_solo(struct worker *w, struct task *t)
+{
+	if (claim(t))
+		rq_push(&w->rq, &t->link);
 }
 
 static inline __attribute__((always_inline)) void wake_task(struct executor *ex, struct task *t)
 {
-	struct worker *w = worker_here(ex);
+	struct worker *w;
 
+	if (solo_here(ex)) {	/* first, so the one-CPU path is one compare */
+		if (hal_in_interrupt())
+			wake_from_irq_solo(&ex->solo, t);
+		else if (t == worker_current(&ex->solo))
+			ex->solo.current_woken = true;	/* a yield: queued after the poll */
+		else
+			wake_queued_solo(&ex->solo, t);
+		return;
+	}
+	w = worker_here(ex);
 	if (w && t == worker_current(w))
-		w->current_woken = true;	/* a yield: queued after the poll */
+		w->current_woken = true;
 	else
 		wake_queued(ex, w, t);
 }

@@ -60,6 +60,54 @@ static inline void offer_work(struct worker *w)
 		idle_notify(&w->ex->idle);
 }
 
+/*
+ * Work for an idle CPU.  A parked worker runs nothing until it is woken and
+ * steals, and short tasks are usually all run by the worker that queued them
+ * before a thief is even awake: `spawn 4` of sleeping demo tasks on four
+ * CPUs ran all four on one, and as the timer wakes each where its queue is
+ * run, they stayed there.  So a task may go straight to a parked worker, as
+ * Linux places a new task on an idle CPU at fork, and a woken one on its
+ * previous CPU if that is idle.  The worker is claimed first (idle_claim:
+ * out of the parked set, so it gets one task this way, and it counts as a
+ * searcher until it finds it); then the task goes to its rq and the
+ * handshake of idle.h wakes it: the task is in the rq before the worker's
+ * look before halting, or the worker is seen asleep and sent an IPI.  A
+ * plain load decides; nothing atomic unless a worker is parked.
+ */
+static bool hand_off(struct worker *w, struct task *t, struct worker *to)
+{
+	if (to == w || !atomic_load_explicit(&to->idle.parked, memory_order_relaxed) ||
+	    !idle_claim(&w->ex->idle, &to->idle))
+		return false;
+	rq_push(&to->rq, &t->link);
+	wake_if_sleeping(&to->idle.sleep);
+	return true;
+}
+
+bool worker_queue_spawn_shared(struct worker *w, struct task *t)
+{
+	struct executor *ex = w->ex;
+
+	/* The first task spawned runs next here (the LIFO slot), as before. */
+	if (w->lifo)
+		for (unsigned i = 1; i < ex->nworkers; i++)
+			if (hand_off(w, t, &ex->workers[(w->index + i) % ex->nworkers]))
+				return true;
+	worker_queue_local_shared(w, t);
+	return false;
+}
+
+bool worker_queue_to_last_cpu(struct worker *w, struct task *t)
+{
+	struct executor *ex = w->ex;
+	uint32_t slot;
+	struct worker *home = home_of(ex, t, &slot);
+	unsigned cpu = atomic_load_explicit(task_table_cpu(&home->table, slot),
+					    memory_order_relaxed);
+
+	return cpu < ex->nworkers && hand_off(w, t, &ex->workers[cpu]);
+}
+
 void worker_queue_local_shared(struct worker *w, struct task *t)
 {
 	struct task *prev = w->lifo;
@@ -100,10 +148,6 @@ static void table_remove(struct executor *ex, struct task *t)
 	struct worker *home;
 	bool locked;
 
-	if (executor_solo(ex)) {	/* one table, no other CPU */
-		task_table_remove(&ex->solo.table, t->slot);
-		return;
-	}
 	home = home_of(ex, t, &slot);
 	locked = sched_lock(&home->table_lock);
 	task_table_remove(&home->table, slot);
@@ -114,18 +158,22 @@ static void table_remove(struct executor *ex, struct task *t)
 
 /* The task is over: it leaves its table, its joiners wake, and the executor
  * drops its reference.  The caller has set TASK_DONE, so the wakes this
- * causes cannot queue it again.  w counts it (the worker that ended it). */
-void task_retire(struct worker *w, struct task *t, bool cancelled)
+ * causes cannot queue it again.  w counts it (the worker that ended it).
+ * solo: a constant where this is inlined (task_poll). */
+static inline __attribute__((always_inline)) void retire(struct executor *ex, struct worker *w,
+							  struct task *t, bool cancelled,
+							  bool solo)
 {
-	struct executor *ex = w->ex;
-
 	if (cancelled) {
 		future_drop(task_future(t));
-		stat_add(&w->stats.cancelled, 1);
+		stat_add(&w->stats.cancelled, 1, solo);
 	} else {
-		stat_add(&w->stats.completed, 1);
+		stat_add(&w->stats.completed, 1, solo);
 	}
-	table_remove(ex, t);
+	if (solo)
+		task_table_remove(&w->table, t->slot);	/* one table, no other CPU */
+	else
+		table_remove(ex, t);
 	/* DONE was set seq_cst (task_finish) before this load: see task.c
 	 * for why no join can be missed when the count is zero. */
 	if (atomic_load_explicit(&ex->joins_waiting, memory_order_seq_cst))
@@ -133,10 +181,17 @@ void task_retire(struct worker *w, struct task *t, bool cancelled)
 	task_unref(t);
 }
 
+void task_retire(struct worker *w, struct task *t, bool cancelled)
+{
+	retire(w->ex, w, t, cancelled, executor_solo(w->ex));
+}
+
 /* Ends t.  Finished (READY): DONE goes on and a cancel that came during
  * the last poll comes off, in one step, so that a task whose output is
  * valid never reports a cancel.  Cancelled: DONE joins the cancel bit. */
-static void task_finish(struct worker *w, struct task *t, bool cancelled)
+static inline __attribute__((always_inline)) void task_finish(struct executor *ex,
+							       struct worker *w, struct task *t,
+							       bool cancelled, bool solo)
 {
 	uint32_t old = atomic_load_explicit(&t->state, memory_order_relaxed), new;
 
@@ -146,7 +201,22 @@ static void task_finish(struct worker *w, struct task *t, bool cancelled)
 	} while (!atomic_compare_exchange_weak_explicit(&t->state, &old, new,
 							 memory_order_seq_cst,
 							 memory_order_relaxed));
-	task_retire(w, t, cancelled);
+	retire(ex, w, t, cancelled, solo);
+}
+
+/* Out of line, so that the poll loop keeps no state in registers for them
+ * (the compiler would hold the table's address across the poll). */
+static __attribute__((noinline)) void finish_ready(struct executor *ex, struct worker *w,
+						    struct task *t, bool solo)
+{
+	task_finish(ex, w, t, false, solo);
+}
+
+/* Rare: out of line too. */
+static __attribute__((noinline)) void finish_cancelled(struct executor *ex, struct worker *w,
+							struct task *t)
+{
+	task_finish(ex, w, t, true, executor_solo(ex));
 }
 
 /* Yielded, or woken during its poll: the back of w's queue.  solo is a
@@ -180,19 +250,31 @@ static inline __attribute__((always_inline)) void task_park(struct worker *w, st
 		requeue(w, t, solo);
 }
 
+/* What a poll is given: the task's waker and the context.  Set up once per
+ * loop (futures only read them); only the waker's task changes per poll. */
+struct poll_args {
+	struct waker wk;
+	struct context cx;
+};
+
+static inline void poll_args_init(struct poll_args *a, struct executor *ex)
+{
+	a->wk = (struct waker){ .vtable = &ex->waker_vt };
+	a->cx = (struct context){ .waker = &a->wk, .executor = ex };
+}
+
 /*
- * Polls t on w.  Inlined twice, for one worker (solo: the constant lets the
- * compiler drop what only many workers need) and for many.
+ * Polls t on w, ex's worker.  Inlined twice, for one worker (solo: the
+ * constant lets the compiler drop what only many workers need, and w is
+ * &ex->solo, no load away from ex) and for many.
  */
-static inline __attribute__((always_inline)) void task_poll(struct worker *w, struct task *t,
+static inline __attribute__((always_inline)) void task_poll(struct executor *ex, struct worker *w,
+							     struct task *t, struct poll_args *a,
 							     bool solo)
 {
-	struct executor *ex = w->ex;
-	uint32_t st = atomic_load_explicit(&t->state, memory_order_acquire), slot, polls;
-	struct waker wk = { .data = t, .vtable = &ex->waker_vt };
-	struct context cx = { .waker = &wk, .executor = ex };
+	uint32_t st = atomic_load_explicit(&t->state, memory_order_acquire), slot;
 	struct worker *home = solo ? w : home_of(ex, t, &slot);
-	_Atomic uint32_t *count;
+	uint32_t *count;
 	enum poll r;
 
 	if (solo)
@@ -202,30 +284,37 @@ static inline __attribute__((always_inline)) void task_poll(struct worker *w, st
 	if (st & TASK_NOTIFIED)
 		st = atomic_fetch_and_explicit(&t->state, ~TASK_NOTIFIED, memory_order_acq_rel);
 	if (st & TASK_CANCELLED) {
-		task_finish(w, t, true);
+		finish_cancelled(ex, w, t);
 		return;
 	}
 	/* Every queue entry came from a spawn or from exactly one wake, so
 	 * wakes are counted here, without work in the wake path: every poll
 	 * but a task's first answers a wake.  The count is ours while S is. */
 	count = task_table_polls(&home->table, slot);
-	polls = atomic_load_explicit(count, memory_order_relaxed);
-	atomic_store_explicit(count, polls + 1, memory_order_relaxed);
-	stat_add(&w->stats.wakes, polls != 0);
-	stat_add(&w->stats.polls, 1);
+	stat_add(&w->stats.wakes, *count != 0, solo);
+	if (solo)
+		(*count)++;	/* read only in this context (task_table.h) */
+	else
+		__atomic_store_n(count, *count + 1, __ATOMIC_RELAXED);
+	stat_add(&w->stats.polls, 1, solo);
 	if (!solo)
 		atomic_store_explicit(task_table_cpu(&home->table, slot), (uint8_t)w->index,
 				      memory_order_relaxed);
 	atomic_store_explicit(&w->current, t, memory_order_relaxed);
-	w->current_woken = false;
-	r = future_poll(task_future(t), &cx);
+	a->wk.data = t;
+	r = future_poll(task_future(t), &a->cx);
 	atomic_store_explicit(&w->current, NULL, memory_order_relaxed);
-	if (r == POLL_READY)
-		task_finish(w, t, false);
-	else if (w->current_woken)
+	/* current_woken is false between polls: it is cleared where it may
+	 * have been set, so the usual poll (no yield) does not store it. */
+	if (r == POLL_READY) {
+		w->current_woken = false;
+		finish_ready(ex, w, t, solo);
+	} else if (w->current_woken) {
+		w->current_woken = false;
 		requeue(w, t, solo);	/* yielded: still scheduled */
-	else
+	} else {
 		task_park(w, t, solo);
+	}
 }
 
 /* ---- finding work (two or more workers) ---------------------------------------- */
@@ -302,8 +391,8 @@ static struct task *steal(struct worker *w)
 			continue;
 		t = lq_steal_into(ex->workers[v].lq, w->lq, &got);
 		if (t) {
-			stat_add(&w->stats.steals, 1);
-			stat_add(&w->stats.stolen, got);
+			stat_add(&w->stats.steals, 1, false);
+			stat_add(&w->stats.stolen, got, false);
 			return t;
 		}
 	}
@@ -337,25 +426,35 @@ static struct task *next_task_shared(struct worker *w)
 
 /* ---- finding work (one worker) ------------------------------------------------------ */
 
-static inline __attribute__((always_inline)) struct task *next_task_solo(struct worker *w,
-									   struct timer_queue *tq)
+/* Out of work: a call for this CPU may bring some, and a push in flight on
+ * another CPU lands in a moment.  True: look again.  Out of line, so that
+ * the loop keeps only what it needs in registers. */
+static __attribute__((noinline)) bool solo_look_again(struct executor *ex)
 {
+	struct worker *w = &ex->solo;
+
+	answer_call(w);
+	if (!fifo_is_empty(&w->fifo))
+		return true;
+	if (rq_is_empty(&w->rq) && !timerq_due(&ex->timers))
+		return false;
+	hal_cpu_relax();	/* a push is in flight on another CPU */
+	return true;
+}
+
+static inline __attribute__((always_inline)) struct task *next_task_solo(struct executor *ex)
+{
+	struct worker *w = &ex->solo;
 	struct rq_node *n;
 
-	for (;;) {
-		if (timerq_due(tq))
-			timerq_run_expired(tq);
+	do {
+		if (timerq_due(&ex->timers))
+			timerq_run_expired(&ex->timers);
 		drain_rq_to_fifo(w);
 		if ((n = fifo_pop(&w->fifo)))
 			return task_of(n);
-		/* Out of work: only here, so the hot path stays as it was. */
-		answer_call(w);
-		if (!fifo_is_empty(&w->fifo))
-			continue;
-		if (rq_is_empty(&w->rq) && !timerq_due(tq))
-			return NULL;
-		hal_cpu_relax();	/* a push is in flight on another CPU */
-	}
+	} while (solo_look_again(ex));
+	return NULL;
 }
 
 /* ---- the loop ---------------------------------------------------------------------- */
@@ -391,20 +490,39 @@ static void give_up_searching(struct worker *w)
 		idle_notify(&w->ex->idle);
 }
 
-static void run_ready(struct worker *w)
+/* One worker: w is ex->solo, so the loop keeps ex alone in a register. */
+static inline __attribute__((always_inline)) void polls_solo(struct executor *ex,
+							      struct poll_args *a)
 {
 	struct task *t;
 
-	if (executor_solo(w->ex)) {
-		struct timer_queue *tq = &w->ex->timers;
-		while ((t = next_task_solo(w, tq)))
-			task_poll(w, t, true);
+	while ((t = next_task_solo(ex)))
+		task_poll(ex, &ex->solo, t, a, true);
+}
+
+static void run_ready_solo(struct executor *ex)
+{
+	struct poll_args a;
+
+	poll_args_init(&a, ex);
+	polls_solo(ex, &a);
+}
+
+static void run_ready(struct worker *w)
+{
+	struct executor *ex = w->ex;
+	struct poll_args a;
+	struct task *t;
+
+	if (executor_solo(ex)) {
+		run_ready_solo(ex);
 		return;
 	}
+	poll_args_init(&a, ex);
 	while ((t = next_task_shared(w))) {
 		if (w->searching)
 			stop_searching(w);
-		task_poll(w, t, false);
+		task_poll(ex, w, t, &a, false);
 	}
 }
 
@@ -441,13 +559,13 @@ static bool halt_once(struct worker *w)
 
 	hal_irq_disable();
 	sleep_announce(&w->idle.sleep);
-	stat_add(&w->stats.sleeps, 1);
+	stat_add(&w->stats.sleeps, 1, executor_solo(ex));
 	if (!may_halt(w)) {
 		sleep_cancel(&w->idle.sleep);
 		hal_irq_enable();
 		return false;
 	}
-	stat_add(&w->stats.halts, 1);
+	stat_add(&w->stats.halts, 1, executor_solo(ex));
 	if (ex->idle_probe)
 		ex->idle_probe(ex->idle_probe_arg);
 	hal_wait_for_interrupt();
@@ -555,7 +673,9 @@ bool executor_call_cpu(struct executor *ex, unsigned cpu)
 	return true;
 }
 
-void executor_timer_tick(struct executor *ex, uint64_t now_ms)
+/* Any tick but the one-worker case below: if it made a deadline due, a
+ * worker must look, and if this CPU does not run one of ex's, wake one. */
+static __attribute__((noinline)) void timer_tick_shared(struct executor *ex, uint64_t now_ms)
 {
 	struct worker *w = sched_running;
 
@@ -569,6 +689,29 @@ void executor_timer_tick(struct executor *ex, uint64_t now_ms)
 		idle_notify(&ex->idle);
 }
 
+void executor_timer_tick(struct executor *ex, uint64_t now_ms)
+{
+	/* One worker, whose loop this interrupt interrupted: it looks at the
+	 * timers when the handler returns.  First, as the common case. */
+	if (solo_here(ex))
+		timerq_tick(&ex->timers, now_ms);
+	else
+		timer_tick_shared(ex, now_ms);
+}
+
+/* executor_run() with one worker: the polls and the halt in one frame, so
+ * that a wake-up goes straight back to the queue. */
+static __attribute__((noreturn)) void run_solo_forever(struct executor *ex)
+{
+	struct poll_args a;
+
+	poll_args_init(&a, ex);
+	for (;;) {
+		polls_solo(ex, &a);
+		halt_once(&ex->solo);
+	}
+}
+
 void executor_run(void)
 {
 	struct executor *ex = executor_global();
@@ -576,11 +719,10 @@ void executor_run(void)
 
 	if (!w)
 		hal_halt_forever();	/* a CPU the executor was not set up for */
+	if (executor_solo(ex))	/* one CPU: no one to steal from or notify */
+		run_solo_forever(ex);
 	for (;;) {
 		run_ready(w);
-		if (executor_solo(ex))
-			halt_once(w);
-		else
-			park(w, ~0ul);
+		park(w, ~0ul);
 	}
 }

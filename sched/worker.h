@@ -10,7 +10,15 @@
 
 /* The worker whose loop runs on this CPU (NULL outside any loop).  In an
  * interrupt handler it is the worker the handler interrupted. */
-extern HAL_PER_CPU __typeof__(struct worker *) sched_running;
+extern HAL_PER_CPU __typeof__(struct worker *) sched_running
+	__attribute__((visibility("hidden")));	/* no GOT load on the hot paths */
+
+/* With one worker, it is ex->solo, and solo_here() finds out whether its
+ * loop runs on this CPU with one compare. */
+static inline bool solo_here(const struct executor *ex)
+{
+	return sched_running == &ex->solo;
+}
 
 /* This CPU's worker of ex, if its loop runs here and we are not in an
  * interrupt handler: then the worker's plain fields are ours to use. */
@@ -40,11 +48,22 @@ static inline struct worker *home_of(struct executor *ex, const struct task *t, 
 	return &ex->workers[t->slot & ((1u << ex->shard_bits) - 1)];
 }
 
-/* Counters: only the worker writes its own, so no atomic instruction. */
-static inline void stat_add(_Atomic uint64_t *c, uint64_t n)
+/* Counters: only the worker writes its own, so no atomic instruction.  With
+ * two or more workers other CPUs read them meanwhile (stat_get), so the
+ * store is a relaxed atomic one; with one worker (solo, a constant where
+ * this is inlined) only its own context reads them, and a plain add, one
+ * instruction, does. */
+static inline void stat_add(uint64_t *c, uint64_t n, bool solo)
 {
-	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
-			      memory_order_relaxed);
+	if (solo)
+		*c += n;
+	else
+		__atomic_store_n(c, *c + n, __ATOMIC_RELAXED);
+}
+
+static inline uint64_t stat_get(const uint64_t *c)
+{
+	return __atomic_load_n(c, __ATOMIC_RELAXED);
 }
 
 /* ---- queueing a scheduled task (its S bit set by the caller) ---------------------- */
@@ -60,6 +79,13 @@ static inline void drain_rq_to_fifo(struct worker *w)
 }
 
 void worker_queue_local_shared(struct worker *w, struct task *t);
+/* Two or more workers (worker.c): a task spawned by w's loop goes to a
+ * parked worker if w has one to run next already; a task woken by w's loop
+ * itself (not by a task it polls: the timers) to the CPU that polled it last
+ * if that one is parked.  False: not handed off (the first queues it
+ * locally then; for the second, the caller does). */
+bool worker_queue_spawn_shared(struct worker *w, struct task *t);
+bool worker_queue_to_last_cpu(struct worker *w, struct task *t);
 void worker_queue_yielded_shared(struct worker *w, struct task *t);
 
 /* Woken or spawned by w's own loop: the LIFO slot (one worker: the FIFO). */

@@ -65,7 +65,7 @@ extern HAL_PER_CPU struct hal_cpu hal_this_cpu __attribute__((visibility("hidden
 /* Every CPU's block by index (NULL where none was prepared), and how many
  * are online: CPUs 0 .. hal_cpus_online-1. */
 extern struct hal_cpu *hal_cpus[HAL_MAX_CPUS];
-extern unsigned hal_cpus_online;
+extern unsigned hal_cpus_online __attribute__((visibility("hidden")));
 
 /* The template: efi/coop.lds. */
 extern const char __percpu_start[], __percpu_end[];

@@ -386,7 +386,8 @@ static const struct future_ops quick_ops = { .name = "quick", .poll = quick_poll
 
 /* Spawns HOGGED tasks onto its own CPU, then holds that CPU (one long
  * poll) until all but the one in the LIFO slot (which cannot be stolen) ran:
- * only another CPU can have run them. */
+ * only another CPU can have run them, stolen from the local queue or handed
+ * to it while it was parked (worker.c: hand_off). */
 struct hog {
 	struct future base;
 	bool all_stolen;
@@ -411,7 +412,7 @@ static enum poll hog_poll(struct future *f, struct context *cx)
 
 static const struct future_ops hog_ops = { .name = "hog", .poll = hog_poll };
 
-KTEST(sched_mt, idle_cpu_steals_from_a_busy_one)
+KTEST(sched_mt, idle_cpu_takes_work_from_a_busy_one)
 {
 	static struct machine m;
 
@@ -425,7 +426,6 @@ KTEST(sched_mt, idle_cpu_steals_from_a_busy_one)
 	EXPECT_TRUE(out->all_stolen);
 	EXPECT_EQ(atomic_load(&hog_done), HOGGED);
 	struct sched_stats thief = executor_worker_stats(&m.ex, 1 - out->cpu);
-	EXPECT_GE(thief.steals, 1);
 	EXPECT_GE(thief.polls, HOGGED - 1);
 	diag_spread(_kt, &m, "hog");
 	task_detach(&h);
@@ -749,6 +749,101 @@ KTEST(sched_mt, timers_fire_whichever_cpu_armed_them)
 	EXPECT_EQ(atomic_load(&early), 0);
 	EXPECT_EQ(timerq_len(executor_timers(&m.ex)), 0);	/* losers removed theirs */
 	diag_spread(_kt, &m, "sleepers");
+	machine_teardown(&m);
+}
+
+/* ---- `spawn N`: a task spawns sleepers while the other CPUs are idle -------------------
+ *
+ * As the shell's `spawn 4` on four CPUs: one task spawns a few demo tasks that
+ * each sleep, then note the CPU they end on.  The tasks are short and the
+ * other workers parked, so unless a task goes straight to an idle CPU, the
+ * spawning worker runs every first poll before a thief has woken, and the
+ * timer wakes each task where the timers are run: all on one CPU.
+ */
+enum { DEMOS = 4, DEMO_ROUNDS = 5 };
+
+static _Atomic unsigned demo_done, demo_on_cpu[8];
+
+struct demo {
+	ASYNC_STATE;
+	uint64_t ms;
+	struct sleep_future nap;
+};
+
+ASYNC_FN(demo, struct demo)
+{
+	ASYNC_BEGIN();
+	sleep_ms_init(&self->nap, self->ms);
+	AWAIT(&self->nap);
+	atomic_fetch_add(&demo_on_cpu[hal_cpu_id()], 1);
+	atomic_fetch_add(&demo_done, 1);
+	ASYNC_END();
+}
+
+struct demo_spawner {
+	struct future base;
+};
+
+static enum poll demo_spawner_poll(struct future *f, struct context *cx)
+{
+	(void)f;
+	for (unsigned i = 0; i < DEMOS; i++) {
+		struct demo d = { ASYNC_INIT(demo), .ms = 2 + 3 * i };
+		spawn_detached_on(cx->executor, &d.base, sizeof(d));
+	}
+	return POLL_READY;
+}
+
+static const struct future_ops demo_spawner_ops = { .name = "spawn", .poll = demo_spawner_poll };
+
+/* Every worker but at most one (the spawner's, later) has halted. */
+static bool cpus_idle(void *arg)
+{
+	struct machine *m = arg;
+	unsigned halted = 0;
+
+	for (unsigned i = 0; i < m->ncpus; i++)
+		halted += fake_hal_cpu_counts(i).halts > 0;
+	return halted == m->ncpus;
+}
+
+static bool demos_done(void *arg)
+{
+	return atomic_load(&demo_done) == *(unsigned *)arg;
+}
+
+KTEST(sched_mt, spawned_sleepers_spread_over_idle_cpus)
+{
+	static struct machine m;
+	struct ticker_arg ta = { .m = &m };
+	unsigned want = 0, cpus_used = 0;
+	pthread_t th;
+
+	atomic_store(&fake_now, 0);
+	atomic_store(&demo_done, 0);
+	for (unsigned c = 0; c < 8; c++)
+		atomic_store(&demo_on_cpu[c], 0);
+	ASSERT_TRUE(machine_start(&m, 4));
+	ASSERT_EQ(pthread_create(&th, NULL, ticker, &ta), 0);
+	for (unsigned r = 0; r < DEMO_ROUNDS; r++) {
+		struct demo_spawner sp = { .base = { &demo_spawner_ops } };
+		EXPECT_TRUE(wait_for(cpus_idle, &m));
+		ASSERT_NE(spawn_detached_on(&m.ex, &sp.base, sizeof(sp)), 0);
+		want += DEMOS;
+		EXPECT_TRUE(wait_for(demos_done, &want));
+	}
+	atomic_store(&ta.stop, true);
+	pthread_join(th, NULL);
+	EXPECT_EQ(machine_stop(&m), 0);
+	for (unsigned c = 0; c < 4; c++)
+		cpus_used += atomic_load(&demo_on_cpu[c]) != 0;
+	ktest_diag(_kt, "%u sleepers ended by CPU: %u %u %u %u", want,
+		   atomic_load(&demo_on_cpu[0]), atomic_load(&demo_on_cpu[1]),
+		   atomic_load(&demo_on_cpu[2]), atomic_load(&demo_on_cpu[3]));
+	/* Each round's four could have ended on four CPUs; all on one CPU in
+	 * every round is what the bug looked like. */
+	EXPECT_GE(cpus_used, 2);
+	EXPECT_EQ(storms(&m), 0);
 	machine_teardown(&m);
 }
 
