@@ -646,6 +646,14 @@ def cpus_2_of_4(m, t):
         # CPU (as long as the job itself, or longer on a busy host): the
         # next command waits for the prompt, not a fixed 10 s.
         m.wait_for_serial(PROMPT, timeout=120, start=share.end())
+    with t.step("spawn_spreads_over_both_cpus"):
+        # Issue 14: the demo tasks are short and sleep; before sched/ handed
+        # work to a parked CPU (worker.c: hand_off), all of them ran on the
+        # CPU of the shell and of the timers (`by CPU: 4 0`).
+        done = _command(m, "spawn 4\r", r"spawn: 4 tasks done in \d+ ms; by CPU: (\d+) (\d+)",
+                        timeout=60, via="serial")
+        assert int(done.group(1)) > 0 and int(done.group(2)) > 0, (
+            f"spawn 4 ran on one CPU only: {done.group(0)!r}")
     with t.step("poweroff_refuses_a_cpu_not_running"):
         _command(m, "poweroff 3\r", r"^poweroff: CPU 3 is not running \(see cpus\)", via="serial")
     with t.step("reboot_from_cpu_1"):
