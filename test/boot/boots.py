@@ -667,8 +667,6 @@ def cpus_2_of_4(m, t):
         assert not m.running(), "still running 30 s after reboot 1"
 
 
-
-
 # ---- USB keyboards (issue 15) ----------------------------------------------------------
 # One boot of its own, usb_keyboard (no PS/2: the USB keyboard alone and its
 # hot-plug); the other cases ride on boots that have the machine they need:

@@ -56,11 +56,12 @@ KTEST(sched_smp, one_job_spreads_over_every_cpu)
 	/* Spawned on one CPU (the root's), taken by the others: if they ran
 	 * at all.  Under QEMU's round-robin TCG (icount) a halted vCPU that
 	 * gets an IPI may not be run again before a busy one yields the host
-	 * thread, which a tickless kernel may never make it do. */
-	if (others_ran) {
+	 * thread, which a tickless kernel may never make it do.  The others
+	 * get their share by stealing or, while parked, handed to them at
+	 * spawn (sched/worker.c: hand_off), so steals are counted, not
+	 * required. */
+	if (others_ran)
 		EXPECT_GE(used, 2);
-		EXPECT_GT(after.steals, before.steals);
-	}
 	ktest_diag(_kt, "%u of %u CPUs took part (%u others ran meanwhile); %llu steals", used, n,
 		   others_ran, (unsigned long long)(after.steals - before.steals));
 }
