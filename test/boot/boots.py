@@ -1056,8 +1056,12 @@ def _serial_input(m, t):
         m.wait_for_serial(r"running in the background", timeout=10, start=start)
         m.write_serial("tasks\r")
         m.wait_for_serial(r"^\d+ tasks", timeout=10, start=start)
+        # Each demo sleeps 100-2000 ms, so on a busy host one can end
+        # before `tasks` runs (seen: 4 listed, 120 ms after the spawn).  A
+        # spawn that was not in the background lists none: the shell would
+        # have waited for all five.
         listed = re.findall(r"^ *\d+  demo ", m.serial_text()[start:], re.MULTILINE)
-        assert len(listed) == 5, f"{len(listed)} demo tasks listed"
+        assert 1 <= len(listed) <= 5, f"{len(listed)} demo tasks listed"
         m.wait_for_serial(r"spawn: 5 background tasks done", timeout=20, start=start)
 
 
