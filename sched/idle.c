@@ -75,14 +75,16 @@ bool idle_unpark(struct idle *id, struct idle_member *m)
 {
 	hal_irqflags_t f = lock_set(id);
 	bool self = atomic_load_explicit(&m->parked, memory_order_relaxed);
+	bool search = !self && !m->handed;
 
 	if (self) {
 		id->parked &= ~(1ull << m->index);
 		atomic_store_explicit(&m->parked, false, memory_order_relaxed);
 		atomic_fetch_add_explicit(&id->state, UNPARKED_ONE, memory_order_seq_cst);
 	}
+	m->handed = false;
 	unlock_set(id, f);
-	return self;
+	return search;
 }
 
 static bool should_wake(const struct idle *id, uint32_t s)
@@ -95,15 +97,20 @@ bool idle_wants_notify(struct idle *id)
 	return should_wake(id, atomic_load_explicit(&id->state, memory_order_relaxed));
 }
 
-/* Under the lock: takes parked member i out of the set, awake and searching
- * from now on, before it even runs, so the next notifier sees a searcher. */
-static struct idle_member *take_parked(struct idle *id, unsigned i)
+/* Under the lock: takes parked member i out of the set, awake from now on,
+ * before it even runs.  A notified one (search) counts as a searcher at once,
+ * so the next notifier sees one and leaves the rest asleep; a handed one
+ * (idle_claim) does not: it has its task, searches nothing for it, and must
+ * not hold the "at most half search" limit against workers that would. */
+static struct idle_member *take_parked(struct idle *id, unsigned i, bool search)
 {
 	struct idle_member *m = id->member[i];
 
 	id->parked &= ~(1ull << i);
-	atomic_fetch_add_explicit(&id->state, UNPARKED_ONE + 1, memory_order_seq_cst);
+	atomic_fetch_add_explicit(&id->state, UNPARKED_ONE + (search ? 1 : 0),
+				  memory_order_seq_cst);
 	atomic_store_explicit(&m->parked, false, memory_order_relaxed);
+	m->handed = !search;
 	return m;
 }
 
@@ -113,7 +120,7 @@ bool idle_claim(struct idle *id, struct idle_member *m)
 	bool parked = atomic_load_explicit(&m->parked, memory_order_relaxed);
 
 	if (parked)
-		take_parked(id, m->index);
+		take_parked(id, m->index, false);
 	unlock_set(id, f);
 	return parked;
 }
@@ -131,7 +138,7 @@ void idle_notify(struct idle *id)
 	f = lock_set(id);
 	/* Check again under the lock: another notifier may have woken one. */
 	if (id->parked && should_wake(id, atomic_load_explicit(&id->state, memory_order_relaxed)))
-		m = take_parked(id, (unsigned)__builtin_ctzll(id->parked));
+		m = take_parked(id, (unsigned)__builtin_ctzll(id->parked), true);
 	unlock_set(id, f);
 	if (m)
 		wake_if_sleeping(&m->sleep);

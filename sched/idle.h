@@ -112,6 +112,8 @@ static inline void wake_if_sleeping(struct cpu_sleep *s)
 struct idle_member {
 	unsigned index;			/* the worker's */
 	_Atomic bool parked;		/* in the set: cleared by whoever wakes it */
+	bool handed;			/* taken by idle_claim(), not idle_notify()
+					 * (under the set's lock) */
 	struct cpu_sleep sleep;
 };
 
@@ -131,13 +133,15 @@ bool idle_stop_search(struct idle *id);
 /* Joins the parked set (and stops searching); true if it was the last
  * searcher, which must then look at every queue once more. */
 bool idle_park(struct idle *id, struct idle_member *m, bool searching);
-/* Leaves the set on its own (an interrupt woke it).  False if a notifier
- * took it out first: then it is counted as a searcher and must search. */
+/* Leaves the set.  True if idle_notify() took it out first: then it is
+ * counted as a searcher and must search.  False if it left on its own (an
+ * interrupt woke it) or idle_claim() took it (a task is on its way to its
+ * rq): then it is awake and not searching. */
 bool idle_unpark(struct idle *id, struct idle_member *m);
 /* Work was queued where any worker may take it: wakes a parked worker if
  * no one searches.  Any context. */
 void idle_notify(struct idle *id);
-/* Takes m out of the parked set as idle_notify() would (awake, searching),
+/* Takes m out of the parked set (awake, not searching: it has work coming),
  * if it is parked; the caller then queues work for it and wakes it.  True
  * if it was parked: then this caller alone wakes it. */
 bool idle_claim(struct idle *id, struct idle_member *m);

@@ -68,8 +68,8 @@ static inline void offer_work(struct worker *w)
  * run, they stayed there.  So a task may go straight to a parked worker, as
  * Linux places a new task on an idle CPU at fork, and a woken one on its
  * previous CPU if that is idle.  The worker is claimed first (idle_claim:
- * out of the parked set, so it gets one task this way, and it counts as a
- * searcher until it finds it); then the task goes to its rq and the
+ * out of the parked set, so it gets one task this way; awake, but not a
+ * searcher, as it has its work); then the task goes to its rq and the
  * handshake of idle.h wakes it: the task is in the rq before the worker's
  * look before halting, or the worker is seen asleep and sent an IPI.  A
  * plain load decides; nothing atomic unless a worker is parked.
@@ -586,7 +586,7 @@ static unsigned long park(struct worker *w, unsigned long max)
 	w->searching = false;
 	while (halts < max && halt_once(w))
 		halts++;
-	w->searching = !idle_unpark(&ex->idle, &w->idle);
+	w->searching = idle_unpark(&ex->idle, &w->idle);
 	return halts;
 }
 

@@ -86,6 +86,7 @@ static _Thread_local unsigned this_cpu;
 _Atomic unsigned hal_host_cpu_count = 1;
 static _Atomic unsigned halt_timeout_ms = 10000;
 static _Atomic fake_hal_irq_hook_fn stall_hook;
+static _Atomic unsigned wake_delay_us[HAL_MAX_CPUS];
 
 unsigned hal_cpu_id(void) { return this_cpu; }
 
@@ -93,6 +94,7 @@ void fake_hal_set_cpu(unsigned cpu) { this_cpu = cpu; }
 void fake_hal_set_cpu_count(unsigned n) { atomic_store(&hal_host_cpu_count, n); }
 void fake_hal_set_halt_timeout_ms(unsigned ms) { atomic_store(&halt_timeout_ms, ms); }
 void fake_hal_set_stall_hook(fake_hal_irq_hook_fn fn) { atomic_store(&stall_hook, fn); }
+void fake_hal_set_wake_delay_us(unsigned cpu, unsigned us) { atomic_store(&wake_delay_us[cpu], us); }
 
 static long futex(_Atomic uint32_t *word, int op, uint32_t val, const struct timespec *ts)
 {
@@ -151,6 +153,12 @@ void hal_wait_for_interrupt(void)
 		atomic_fetch_add_explicit(&c->timeouts, 1, memory_order_relaxed);
 		if (stalled)
 			stalled();
+	}
+	/* A vCPU the host runs late after its wake-up (a loaded host). */
+	unsigned d = atomic_load(&wake_delay_us[this_cpu]);
+	if (d) {
+		struct timespec ts = { .tv_sec = d / 1000000, .tv_nsec = (long)(d % 1000000) * 1000 };
+		nanosleep(&ts, NULL);
 	}
 }
 

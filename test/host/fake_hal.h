@@ -33,6 +33,9 @@ void fake_hal_set_cpu_count(unsigned n);
  * as if woken. */
 void fake_hal_set_halt_timeout_ms(unsigned ms);
 void fake_hal_set_stall_hook(fake_hal_irq_hook_fn fn);
+/* After each halt ends, CPU `cpu` runs again only us microseconds later, as a
+ * vCPU that the host schedules late (0: at once). */
+void fake_hal_set_wake_delay_us(unsigned cpu, unsigned us);
 
 struct fake_hal_cpu_counts {
 	unsigned long ipis;	/* hal_cpu_wake() calls aimed at the CPU */

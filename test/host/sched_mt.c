@@ -1216,3 +1216,174 @@ KTEST(sched_mt, sleep_ipi_handshake_loses_no_wakeup)
 	atomic_waker_destroy(&lw_aw);
 	executor_teardown(&ex);
 }
+
+/* ---- the hand-off (worker.c: hand_off; idle.c: idle_claim) -------------------------- */
+
+enum { HJ_TASKS = 32, HJ_CHUNKS = 20, HJ_ROUNDS = 200 / SCALE };
+
+static _Atomic unsigned hj_left, hj_chunks_on[8];
+
+struct hj_task {
+	struct future base;
+	unsigned chunk;
+	uint64_t x;
+};
+
+static enum poll hj_poll(struct future *f, struct context *cx)
+{
+	struct hj_task *t = (struct hj_task *)f;
+
+	for (int i = 0; i < 20000; i++) {
+		t->x ^= t->x << 13; t->x ^= t->x >> 7; t->x ^= t->x << 17;
+	}
+	atomic_fetch_add(&hj_chunks_on[hal_cpu_id()], 1);
+	if (++t->chunk == HJ_CHUNKS) {
+		atomic_fetch_sub(&hj_left, 1);
+		return POLL_READY;
+	}
+	waker_wake_by_ref(cx->waker);
+	return POLL_PENDING;
+}
+
+static const struct future_ops hj_ops = { .name = "hj", .poll = hj_poll };
+
+static enum poll hj_root_poll(struct future *f, struct context *cx)
+{
+	(void)f;
+	for (unsigned i = 0; i < HJ_TASKS; i++) {
+		struct hj_task t = { .base = { &hj_ops }, .x = i + 1 };
+		spawn_detached_on(cx->executor, &t.base, sizeof t);
+	}
+	return POLL_READY;
+}
+
+static const struct future_ops hj_root_ops = { .name = "hjroot", .poll = hj_root_poll };
+
+static bool hj_all_parked(void *arg)
+{
+	struct machine *m = arg;
+
+	for (unsigned c = 0; c < m->ncpus; c++)
+		if (!atomic_load(&m->ex.workers[c].idle.parked))
+			return false;
+	return executor_stats(&m->ex).live == 0;
+}
+
+static bool hj_done(void *arg)
+{
+	(void)arg;
+	return atomic_load(&hj_left) == 0;
+}
+
+KTEST(sched_mt, handed_workers_steal_and_park_again)
+{
+	static struct machine m;
+	unsigned rounds_with_steals = 0, bad_state = 0, busy_others = 0;
+
+	ASSERT_TRUE(machine_start(&m, 4));
+	for (unsigned r = 0; r < HJ_ROUNDS; r++) {
+		struct future root = { &hj_root_ops };
+		struct sched_stats before, after;
+		unsigned chunks[4];
+
+		ASSERT_TRUE(wait_for(hj_all_parked, &m));
+		/* Every worker parked: the idle word must say so exactly. */
+		uint32_t st = atomic_load(&m.ex.idle.state);
+		if (st != 0)
+			bad_state++;
+		for (unsigned c = 0; c < 4; c++)
+			if (!atomic_load(&m.ex.workers[c].idle.parked))
+				bad_state++;
+		for (unsigned c = 0; c < 4; c++)
+			atomic_store(&hj_chunks_on[c], 0);
+		before = executor_stats(&m.ex);
+		atomic_store(&hj_left, HJ_TASKS);
+		ASSERT_NE(spawn_detached_on(&m.ex, &root, sizeof root), 0);
+		ASSERT_TRUE(wait_for(hj_done, NULL));
+		after = executor_stats(&m.ex);
+		for (unsigned c = 0; c < 4; c++)
+			chunks[c] = atomic_load(&hj_chunks_on[c]);
+		rounds_with_steals += after.steals != before.steals;
+		for (unsigned c = 0; c < 4; c++)
+			busy_others += chunks[c] > HJ_CHUNKS;
+		if (r < 5 || r % 40 == 0)
+			ktest_diag(_kt, "round %u: chunks %u %u %u %u, steals %llu, state %#x", r,
+				   chunks[0], chunks[1], chunks[2], chunks[3],
+				   (unsigned long long)(after.steals - before.steals), st);
+	}
+	ASSERT_TRUE(wait_for(hj_all_parked, &m));
+	ktest_diag(_kt, "%u rounds with steals, %u cpu-rounds past one task, %u bad idle states",
+		   rounds_with_steals, busy_others, bad_state);
+	EXPECT_EQ(bad_state, 0);
+	EXPECT_EQ(machine_stop(&m), 0);
+	EXPECT_EQ(storms(&m), 0);
+	machine_teardown(&m);
+}
+
+/* Two of three workers handed a task at spawn run late (vCPUs the host has
+ * not scheduled yet).  The third, on time, finishes its handed task while
+ * the spawner still has ~29 tasks queued: it must take some of them. */
+static struct executor *hj_ex;
+
+static void hj_spawn_call(unsigned cpu)
+{
+	struct executor *ex = hj_ex;
+
+	(void)cpu;
+	for (unsigned i = 0; i < HJ_TASKS; i++) {
+		struct hj_task t = { .base = { &hj_ops }, .x = i + 1 };
+		spawn_detached_on(ex, &t.base, sizeof t);
+	}
+}
+
+static bool hj_all_halted(void *arg)
+{
+	struct machine *m = arg;
+
+	if (!hj_all_parked(m))
+		return false;
+	for (unsigned c = 0; c < m->ncpus; c++)
+		if (!atomic_load(&m->ex.workers[c].idle.sleep.sleeping))
+			return false;
+	return true;
+}
+
+KTEST(sched_mt, a_prompt_cpu_steals_while_handed_ones_run_late)
+{
+	static struct machine m;
+	struct sched_stats before, w1;
+	unsigned chunks[4];
+
+	ASSERT_TRUE(machine_start(&m, 4));
+	hj_ex = &m.ex;
+	m.ex.cpu_call = hj_spawn_call;
+	ASSERT_TRUE(wait_for(hj_all_halted, &m));
+	nap_us(5000);		/* into the futex wait, all four */
+	fake_hal_set_wake_delay_us(2, 400000);
+	fake_hal_set_wake_delay_us(3, 400000);
+	for (unsigned c = 0; c < 4; c++)
+		atomic_store(&hj_chunks_on[c], 0);
+	before = executor_worker_stats(&m.ex, 1);
+	atomic_store(&hj_left, HJ_TASKS);
+	/* Worker 0 spawns them from its loop: the first to run next there,
+	 * then one each handed to 1, 2 and 3, the rest on 0's queue. */
+	ASSERT_TRUE(executor_call_cpu(&m.ex, 0));
+	ASSERT_TRUE(wait_for(hj_done, NULL));
+	fake_hal_set_wake_delay_us(2, 0);
+	fake_hal_set_wake_delay_us(3, 0);
+	w1 = executor_worker_stats(&m.ex, 1);
+	for (unsigned c = 0; c < 4; c++)
+		chunks[c] = atomic_load(&hj_chunks_on[c]);
+	ktest_diag(_kt, "chunks by CPU %u %u %u %u; worker 1: %llu steals",
+		   chunks[0], chunks[1], chunks[2], chunks[3],
+		   (unsigned long long)(w1.steals - before.steals));
+	diag_spread(_kt, &m, "late");
+	/* Worker 0 had ~28 tasks queued when worker 1 finished its handed
+	 * one: worker 1 must have searched and stolen, not idled through it
+	 * (it did when the two late ones counted as searchers). */
+	EXPECT_GE(w1.steals - before.steals, 1);
+	EXPECT_EQ(machine_stop(&m), 0);
+	EXPECT_EQ(storms(&m), 0);
+	m.ex.cpu_call = NULL;
+	machine_teardown(&m);
+}
