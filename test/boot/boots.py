@@ -651,10 +651,18 @@ def cpus_2_of_4(m, t):
         # Issue 14: the demo tasks are short and sleep; before sched/ handed
         # work to a parked CPU (worker.c: hand_off), all of them ran on the
         # CPU of the shell and of the timers (`by CPU: 4 0`).
-        done = _command(m, "spawn 4\r", r"spawn: 4 tasks done in \d+ ms; by CPU: (\d+) (\d+)",
-                        timeout=60, via="serial")
-        assert int(done.group(1)) > 0 and int(done.group(2)) > 0, (
-            f"spawn 4 ran on one CPU only: {done.group(0)!r}")
+        # A task goes to the other CPU only if that CPU is parked at the
+        # spawn (or at the timer's wake); on a busy host it may be awake
+        # then, so up to three tries.  Before the fix every try said 4 0.
+        seen = []
+        for _ in range(3):
+            done = _command(m, "spawn 4\r", r"spawn: 4 tasks done in \d+ ms; by CPU: (\d+) (\d+)",
+                            timeout=60, via="serial")
+            seen.append(done.group(0))
+            if int(done.group(1)) > 0 and int(done.group(2)) > 0:
+                break
+        else:
+            raise AssertionError(f"spawn 4 ran on one CPU only, three times: {seen!r}")
     with t.step("poweroff_refuses_a_cpu_not_running"):
         _command(m, "poweroff 3\r", r"^poweroff: CPU 3 is not running \(see cpus\)", via="serial")
     with t.step("reboot_from_cpu_1"):
