@@ -539,9 +539,12 @@ static void heap_init_global(const char *design_name)
 					    .lock = mm_lock_take, .unlock = mm_lock_drop };
 	if (!heap_pages_commit(&heap_backing, HEAP_INITIAL_SIZE))
 		panic("heap: no memory for the initial %llu KiB", HEAP_INITIAL_SIZE / 1024);
-	kmalloc_set_hooks(heap_log_line, heap_error);
 	if (kmalloc_init(d, &heap_backing, HEAP_INITIAL_SIZE, limit))
 		panic("heap: kmalloc_init failed");
+	/* After kmalloc_init: heap_init clears the whole heap, hooks too (set
+	 * before it, they were lost, and a failed kmalloc or a double free
+	 * went unreported). */
+	kmalloc_set_hooks(heap_log_line, heap_error);
 }
 
 static int top_level(void)
