@@ -248,7 +248,7 @@ static void bench_live_tasks(void)
 
 /* ---- synchronous part, then timer IRQ -> task poll latency --------------- */
 
-static void sort(uint64_t *v, unsigned n)
+void bench_sort(uint64_t *v, unsigned n)
 {
 	for (unsigned i = 1; i < n; i++)
 		for (unsigned j = i; j > 0 && v[j - 1] > v[j]; j--) {
@@ -262,7 +262,7 @@ static void report_latency(uint64_t *v, unsigned n)
 {
 	uint64_t hz = clock_tsc_hz();
 
-	sort(v, n);
+	bench_sort(v, n);
 	report("irq0_to_poll_min", v[0], "cycles");
 	report("irq0_to_poll_median", v[n / 2], "cycles");
 	report("irq0_to_poll_max", v[n - 1], "cycles");
@@ -299,7 +299,7 @@ static void bench_framebuffer(void)
 
 static void report_kbd_latency(uint64_t *v, unsigned n)
 {
-	sort(v, n);
+	bench_sort(v, n);
 	report("kbd_irq_to_poll_min", v[0], "cycles");
 	report("kbd_irq_to_poll_median", v[n / 2], "cycles");
 	report("kbd_irq_to_poll_max", v[n - 1], "cycles");

@@ -31,6 +31,10 @@ struct bench_future {
 
 void bench_init(struct bench_future *b);
 
+/* Sorts samples in place, ascending (insertion sort: a few hundred values),
+ * for their min, median and percentiles. */
+void bench_sort(uint64_t *v, unsigned n);
+
 /* Key press to input channel, per keyboard path (bench_keys.c).  Reads the
  * input channel: only for the bench=all boot, where no shell runs. */
 struct key_bench {

@@ -38,12 +38,7 @@ static struct {
 
 static uint64_t median_of(uint64_t *v, unsigned n)
 {
-	for (unsigned i = 1; i < n; i++) /* insertion sort: 20 values */
-		for (unsigned j = i; j && v[j - 1] > v[j]; j--) {
-			uint64_t t = v[j];
-			v[j] = v[j - 1];
-			v[j - 1] = t;
-		}
+	bench_sort(v, n);
 	return v[n / 2];
 }
 

@@ -118,16 +118,6 @@ static void settle(void)
 		hal_cpu_relax();
 }
 
-static void sort(uint64_t *v, unsigned n)
-{
-	for (unsigned i = 1; i < n; i++)
-		for (unsigned j = i; j > 0 && v[j - 1] > v[j]; j--) {
-			uint64_t t = v[j];
-			v[j] = v[j - 1];
-			v[j - 1] = t;
-		}
-}
-
 /* One wake and its answer, timed in parts (see the top of the file). */
 static bool one_wake(bool halted, struct wake_samples *s, unsigned i)
 {
@@ -165,10 +155,10 @@ static bool measure(bool halted, struct wake_samples *s)
 	for (unsigned i = 0; i < WAKE_SAMPLES; i++)
 		if (!one_wake(halted, s, i))
 			return false;
-	sort(s->e2e, WAKE_SAMPLES);
-	sort(s->on_a, WAKE_SAMPLES);
-	sort(s->on_b, s->n_on_b);
-	sort(s->polls_between, WAKE_SAMPLES);
+	bench_sort(s->e2e, WAKE_SAMPLES);
+	bench_sort(s->on_a, WAKE_SAMPLES);
+	bench_sort(s->on_b, s->n_on_b);
+	bench_sort(s->polls_between, WAKE_SAMPLES);
 	return true;
 }
 
